@@ -1,0 +1,41 @@
+// Creates benchmark topics (1 partition, replication 1, LogAppendTime) in one JVM, deleting any
+// existing topic of the same name first. Run as a single-file program on the Kafka jars:
+//   java -cp 'scripts/kafka/lib/*' bench/lib/CreateTopics.java BOOTSTRAP TOPIC...
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+
+public class CreateTopics {
+  public static void main(String[] args) throws Exception {
+    Properties props = new Properties();
+    props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, args[0]);
+    props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "60000");
+    List<String> names = List.of(args).subList(1, args.length);
+    try (Admin admin = Admin.create(props)) {
+      Set<String> existing = admin.listTopics().names().get(60, TimeUnit.SECONDS);
+      List<String> stale = new ArrayList<>(names);
+      stale.retainAll(existing);
+      if (!stale.isEmpty()) {
+        admin.deleteTopics(stale).all().get(60, TimeUnit.SECONDS);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (admin.listTopics().names().get().stream().anyMatch(stale::contains)) {
+          if (System.nanoTime() > deadline) throw new IllegalStateException("topics not deleted: " + stale);
+          Thread.sleep(100);
+        }
+      }
+      List<NewTopic> topics = new ArrayList<>();
+      for (String name : names) {
+        topics.add(new NewTopic(name, 1, (short) 1)
+            .configs(Map.of("message.timestamp.type", "LogAppendTime")));
+      }
+      admin.createTopics(topics).all().get(60, TimeUnit.SECONDS);
+    }
+    System.out.println("created " + String.join(" ", names));
+  }
+}

@@ -1,0 +1,1 @@
+"""Pieces of bench/run: processes and their resource use, the broker, the systems, reports."""

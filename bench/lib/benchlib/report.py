@@ -1,0 +1,208 @@
+"""Writes a run's results: the JSON file, a Markdown table and a PNG chart."""
+import json
+import os
+
+SYSTEMS = [("eventcluster", "EventCluster"), ("flink", "Flink")]
+
+
+def _fmt(v, unit=""):
+    if v is None:
+        return "—"
+    if isinstance(v, float):
+        if v >= 1000:
+            return f"{v:,.0f}{unit}"
+        if v >= 10:
+            return f"{v:.1f}{unit}"
+        return f"{v:.2f}{unit}"
+    if isinstance(v, int):
+        return f"{v:,}{unit}"
+    return f"{v}{unit}"
+
+
+def _get(d, *path):
+    for p in path:
+        if not isinstance(d, dict) or p not in d:
+            return None
+        d = d[p]
+    return d
+
+
+def _cell(run, *path, unit=""):
+    if run is None:
+        return "—"
+    if run.get("skipped"):
+        return "skipped"
+    v = _get(run, *path)
+    text = _fmt(v, unit)
+    if run.get("error"):
+        text += " (FAILED)" if v is not None else "FAILED"
+    return text
+
+
+def markdown(results):
+    cfg = results["config"]
+    rows = []
+
+    def row(metric, cells):
+        rows.append(f"| {metric} | " + " | ".join(cells) + " |")
+
+    tp = results.get("throughput", {})
+    n = cfg["count"]
+    row(f"Throughput, {n:,} events, `--rate 0` (events/s)",
+        [_cell(tp.get(k), "events_per_s") for k, _ in SYSTEMS] + [_cell(tp.get("kcat"), "events_per_s")])
+    for rate, runs in results.get("latency", {}).items():
+        r = int(rate)
+        for q in ("p50", "p99"):
+            row(f"Latency {q} at {r:,} events/s, creation → append (ms)",
+                [_cell(runs.get(k), "latency_ms", q) for k, _ in SYSTEMS] + ["—"])
+    row("Peak RSS, throughput run, all processes (MB)",
+        [_cell(tp.get(k), "total_peak_rss_mb") for k, _ in SYSTEMS] + [_cell(tp.get("kcat"), "total_peak_rss_mb")])
+    row("CPU seconds, throughput run, all processes",
+        [_cell(tp.get(k), "total_cpu_s") for k, _ in SYSTEMS] + [_cell(tp.get("kcat"), "total_cpu_s")])
+    row("Broker CPU seconds during the throughput run",
+        [_cell(tp.get(k), "broker_cpu_s") for k, _ in SYSTEMS] + [_cell(tp.get("kcat"), "broker_cpu_s")])
+    ch = results.get("chain", {})
+    row("parse → map → discard, no broker, one thread (events/s)",
+        [_cell(ch.get(k), "events_per_s") for k, _ in SYSTEMS] + ["—"])
+    row("parse → map → discard, events per CPU-second",
+        [_cell(ch.get(k), "events_per_cpu_s") for k, _ in SYSTEMS] + ["—"])
+
+    m = results["machine"]
+    prod = results.get("producer") or {}
+    lines = [
+        f"# Benchmark {results['date']} on {m['hostname']}",
+        "",
+        f"{m['cpu_model']}, {m['cores']} cores, {m['memory_gb']} GB, Linux {m['kernel']}; "
+        f"mode `{results['mode']}`, seed {cfg['seed']}. Every system ran alone against one local "
+        f"Kafka broker (one partition, LogAppendTime).",
+        "",
+        "| metric | EventCluster | Flink | kcat ceiling |",
+        "| --- | ---: | ---: | ---: |",
+        *rows,
+        "",
+    ]
+    if prod.get("events_per_s"):
+        lines += [f"The producer alone ({prod.get('binary')}) into a client that only counts "
+                  f"bytes: {_fmt(prod['events_per_s'])} events/s, {_fmt(prod['mb_per_s'])} MB/s.", ""]
+    lines += ["## Processes", "", "| run | system | process | peak RSS (MB) | CPU s |",
+              "| --- | --- | --- | ---: | ---: |"]
+    for run_name, run_sys, run in _runs(results):
+        for p in run.get("processes", []):
+            lines.append(f"| {run_name} | {run_sys} | {p['process']} | {_fmt(p['peak_rss_mb'])} | "
+                         f"{_fmt(p['cpu_s'])} |")
+    lines.append("")
+    v = results.get("versions", {})
+    lines.append("Versions: " + json.dumps(v, sort_keys=True))
+    lines.append("")
+    if results.get("skipped"):
+        lines += ["Skipped:", *[f"- {s}" for s in results["skipped"]], ""]
+    if results.get("errors"):
+        lines += ["Errors:", *[f"- {e}" for e in results["errors"]], ""]
+    if results.get("notes"):
+        lines += ["Notes:", *[f"- {s}" for s in results["notes"]], ""]
+    return "\n".join(lines)
+
+
+def _runs(results):
+    labels = dict(SYSTEMS, kcat="kcat -P")
+    for k, run in results.get("chain", {}).items():
+        yield "chain", labels.get(k, k), run
+    for k, run in results.get("throughput", {}).items():
+        yield "throughput", labels.get(k, k), run
+    for rate, runs in results.get("latency", {}).items():
+        for k, run in runs.items():
+            yield f"latency {int(rate):,}/s", labels.get(k, k), run
+
+
+def draw_chart(results, path):
+    """A PNG with four panels; returns None, or why no chart was drawn."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return "matplotlib not installed"
+    colors = {"eventcluster": "#2a9d8f", "flink": "#e76f51", "kcat": "#8d99ae", "producer": "#adb5bd"}
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8))
+    fig.suptitle(f"EventCluster vs Flink — {results['date']} on {results['machine']['hostname']} "
+                 f"({results['mode']})")
+
+    def bars(ax, items, title, ylabel):
+        items = [(label, value, color) for label, value, color in items if value is not None]
+        ax.bar([i[0] for i in items], [i[1] for i in items], color=[i[2] for i in items])
+        for x, (_, value, _) in enumerate(items):
+            ax.annotate(_fmt(float(value)), (x, value), ha="center", va="bottom", fontsize=8)
+        ax.set_title(title)
+        ax.set_ylabel(ylabel)
+
+    tp = results.get("throughput", {})
+    prod = results.get("producer") or {}
+    bars(axes[0][0], [
+        ("EventCluster", _get(tp, "eventcluster", "events_per_s"), colors["eventcluster"]),
+        ("Flink", _get(tp, "flink", "events_per_s"), colors["flink"]),
+        ("kcat -P", _get(tp, "kcat", "events_per_s"), colors["kcat"]),
+        ("producer alone", prod.get("events_per_s"), colors["producer"]),
+    ], f"Throughput ({results['config']['count']:,} events)", "events/s")
+
+    ax = axes[0][1]
+    lat = results.get("latency", {})
+    labels, width, seen = [], 0.2, []
+    for i, (rate, runs) in enumerate(lat.items()):
+        for j, (k, name) in enumerate(SYSTEMS):
+            for q, (quant, alpha) in enumerate((("p50", 1.0), ("p99", 0.55))):
+                v = _get(runs, k, "latency_ms", quant)
+                if v is None:
+                    continue
+                x = i + (j * 2 + q - 1.5) * width
+                seen.append(v)
+                ax.bar(x, v, width, color=colors[k], alpha=alpha,
+                       label=f"{name} {quant}" if i == 0 else None)
+                ax.annotate(str(v), (x, v), ha="center", va="bottom", fontsize=7)
+        labels.append(f"{int(rate):,}/s")
+    ax.set_xticks(range(len(labels)), labels)
+    if seen and min(seen) > 0 and max(seen) / min(seen) > 50:
+        ax.set_yscale("log")
+    ax.set_title("Latency, event creation → Kafka append")
+    ax.set_ylabel("ms")
+    if lat:
+        ax.legend(fontsize=8)
+
+    ch = results.get("chain", {})
+    bars(axes[1][0], [(name, _get(ch, k, "events_per_s"), colors[k]) for k, name in SYSTEMS],
+         "parse → map → discard, one thread", "events/s")
+
+    ax = axes[1][1]
+    x = 0
+    for k, name in SYSTEMS + [("kcat", "kcat -P")]:
+        run = tp.get(k) or {}
+        rss, cpu = run.get("total_peak_rss_mb"), run.get("total_cpu_s")
+        if rss is None:
+            continue
+        ax.bar(x - 0.2, rss, 0.4, color=colors[k])
+        ax.annotate(_fmt(float(rss)), (x - 0.2, rss), ha="center", va="bottom", fontsize=8)
+        ax2 = ax.twinx() if x == 0 else ax2
+        ax2.bar(x + 0.2, cpu, 0.4, color=colors[k], alpha=0.5, hatch="//")
+        ax2.annotate(_fmt(float(cpu)), (x + 0.2, cpu), ha="center", va="bottom", fontsize=8)
+        ax.annotate(name, (x, 0), xytext=(0, -14), textcoords="offset points", ha="center")
+        x += 1
+    ax.set_xticks([])
+    ax.set_title("Throughput run: peak RSS (solid, MB) and CPU s (hatched)")
+    ax.set_ylabel("MB")
+    if x:
+        ax2.set_ylabel("CPU s")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return None
+
+
+def write(results, out_dir, stem, chart=True):
+    os.makedirs(out_dir, exist_ok=True)
+    base = os.path.join(out_dir, stem)
+    with open(base + ".json", "w") as f:
+        json.dump(results, f, indent=2)
+        f.write("\n")
+    with open(base + ".md", "w") as f:
+        f.write(markdown(results))
+    why = draw_chart(results, base + ".png") if chart else "--no-chart"
+    return base, why

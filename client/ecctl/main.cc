@@ -1,0 +1,189 @@
+// ecctl: the command-line client of the JobManager (submit, cancel, list, status, taskmanagers).
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_format.h"
+#include "proto/jobmanager.grpc.pb.h"
+#include "runtime/status_json.h"
+
+namespace {
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "ecctl: %s\n", message.c_str());
+  return 1;
+}
+
+// One line, naming what went wrong: the JobManager's own message, or why it could not be asked.
+int FailRpc(const grpc::Status& status, const std::string& address) {
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+      status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    return Fail(absl::StrFormat("cannot reach the JobManager at %s (%s)", address,
+                                status.error_message()));
+  }
+  return Fail(status.error_message());
+}
+
+std::unique_ptr<grpc::ClientContext> Context() {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(15));
+  return ctx;
+}
+
+void PrintStatus(const ec::proto::JobStatus& s) {
+  std::printf("id:     %s\nname:   %s\nstate:  %s\n", s.id().c_str(), s.name().c_str(),
+              ec::proto::JobState_Name(s.state()).c_str());
+  if (!s.failure().empty()) std::printf("failure: %s\n", s.failure().c_str());
+  std::printf("\n%-24s %12s %12s %14s %14s %12s\n", "OPERATOR", "RECORDS IN", "RECORDS OUT",
+              "BYTES IN", "BYTES OUT", "DEAD LETTERS");
+  for (const auto& op : s.operators()) {
+    const auto& m = op.metrics();
+    std::printf("%-24s %12lu %12lu %14lu %14lu %12lu\n", m.name().c_str(),
+                static_cast<unsigned long>(m.records_in()), static_cast<unsigned long>(m.records_out()),
+                static_cast<unsigned long>(m.bytes_in()), static_cast<unsigned long>(m.bytes_out()),
+                static_cast<unsigned long>(m.records_dead_letter()));
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"ecctl: submit and manage EventCluster jobs"};
+  app.require_subcommand(1);
+  const char* env_jm = std::getenv("EC_JOBMANAGER");
+  std::string address = env_jm ? env_jm : "localhost:6123";
+  app.add_option("--jobmanager", address, "JobManager HOST:PORT (default $EC_JOBMANAGER or localhost:6123)");
+
+  std::string job_file;
+  auto* submit = app.add_subcommand("submit", "submit a job file; prints the job id");
+  submit->add_option("job", job_file, "job file (JSON)")->required();
+  submit->allow_extras();
+  submit->footer("Every --KEY VALUE after the file sets job parameter KEY, e.g.\n"
+                 "  ecctl submit examples/job.json --hostname 10.0.0.5 --port 9999 \\\n"
+                 "    --kafka-bootstrap-servers kafka:9092 --kafka-topic events_processed");
+
+  std::string job_id;
+  auto* cancel = app.add_subcommand("cancel", "cancel a job");
+  cancel->add_option("job_id", job_id, "job id")->required();
+
+  std::string output = "text";
+  auto* list = app.add_subcommand("list", "list jobs");
+  list->add_option("--output,-o", output, "text or json")->check(CLI::IsMember({"text", "json"}));
+
+  auto* status = app.add_subcommand("status", "show a job's state and metrics");
+  status->add_option("job_id", job_id, "job id")->required();
+  status->add_option("--output,-o", output, "text or json")->check(CLI::IsMember({"text", "json"}));
+
+  auto* taskmanagers = app.add_subcommand("taskmanagers", "list registered TaskManagers");
+  taskmanagers->add_option("--output,-o", output, "text or json")->check(CLI::IsMember({"text", "json"}));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    return Fail(std::string(e.what()) + " (see ecctl --help)");
+  }
+
+  auto stub = ec::proto::ClientService::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+
+  if (*submit) {
+    std::ifstream in(job_file);
+    if (!in) return Fail("cannot read job file " + job_file);
+    std::stringstream text;
+    text << in.rdbuf();
+    ec::proto::SubmitJobRequest request;
+    request.set_job_json(text.str());
+    std::vector<std::string> extras = submit->remaining();
+    for (size_t i = 0; i < extras.size(); ++i) {
+      const std::string& arg = extras[i];
+      if (!absl::StartsWith(arg, "--") || arg.size() < 3) {
+        return Fail("unexpected argument '" + arg + "': job parameters are --KEY VALUE");
+      }
+      std::string key = arg.substr(2);
+      std::string value;
+      if (auto eq = key.find('='); eq != std::string::npos) {
+        value = key.substr(eq + 1);
+        key = key.substr(0, eq);
+      } else if (i + 1 < extras.size()) {
+        value = extras[++i];
+      } else {
+        return Fail("job parameter --" + key + " needs a value");
+      }
+      (*request.mutable_parameters())[key] = value;
+    }
+    ec::proto::SubmitJobResponse response;
+    auto ctx = Context();
+    auto s = stub->SubmitJob(ctx.get(), request, &response);
+    if (!s.ok()) return FailRpc(s, address);
+    std::printf("%s\n", response.job_id().c_str());
+    return 0;
+  }
+  if (*cancel) {
+    ec::proto::JobIdRequest request;
+    request.set_job_id(job_id);
+    ec::proto::CancelJobResponse response;
+    auto ctx = Context();
+    auto s = stub->CancelJob(ctx.get(), request, &response);
+    if (!s.ok()) return FailRpc(s, address);
+    std::fprintf(stderr, "cancelling job %s\n", job_id.c_str());
+    return 0;
+  }
+  if (*list) {
+    ec::proto::ListJobsResponse response;
+    auto ctx = Context();
+    auto s = stub->ListJobs(ctx.get(), ec::proto::ListJobsRequest(), &response);
+    if (!s.ok()) return FailRpc(s, address);
+    if (output == "json") {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& job : response.jobs()) out.push_back(ec::JobStatusToJson(job));
+      std::printf("%s\n", out.dump(2).c_str());
+      return 0;
+    }
+    for (const auto& job : response.jobs()) {
+      std::printf("%s  %-10s  %s\n", job.id().c_str(),
+                  ec::proto::JobState_Name(job.state()).c_str(), job.name().c_str());
+    }
+    return 0;
+  }
+  if (*status) {
+    ec::proto::JobIdRequest request;
+    request.set_job_id(job_id);
+    ec::proto::JobStatus response;
+    auto ctx = Context();
+    auto s = stub->GetJobStatus(ctx.get(), request, &response);
+    if (!s.ok()) return FailRpc(s, address);
+    if (output == "json") {
+      std::printf("%s\n", ec::JobStatusToJson(response).dump(2).c_str());
+    } else {
+      PrintStatus(response);
+    }
+    return 0;
+  }
+  if (*taskmanagers) {
+    ec::proto::ListTaskManagersResponse response;
+    auto ctx = Context();
+    auto s = stub->ListTaskManagers(ctx.get(), ec::proto::ListTaskManagersRequest(), &response);
+    if (!s.ok()) return FailRpc(s, address);
+    if (output == "json") {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& tm : response.taskmanagers()) out.push_back(ec::TaskManagerToJson(tm));
+      std::printf("%s\n", out.dump(2).c_str());
+      return 0;
+    }
+    std::printf("%-40s %-24s %6s %6s\n", "ID", "ADDRESS", "SLOTS", "FREE");
+    for (const auto& tm : response.taskmanagers()) {
+      std::printf("%-40s %-24s %6d %6d\n", tm.id().c_str(), tm.address().c_str(), tm.slots(),
+                  tm.free_slots());
+    }
+    return 0;
+  }
+  return Fail("unknown command");
+}

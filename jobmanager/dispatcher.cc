@@ -1,0 +1,447 @@
+// Job scheduling, lifecycle and TaskManager liveness.
+#include "jobmanager/dispatcher.h"
+
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "jobmanager/job_state_machine.h"
+#include "operators/registry.h"
+#include "runtime/logging.h"
+
+namespace ec {
+namespace {
+
+std::string NewJobId() {
+  static std::mt19937_64 rng{std::random_device{}()};
+  static absl::Mutex mu;
+  absl::MutexLock lock(&mu);
+  return absl::StrFormat("%016x%016x", rng(), rng());
+}
+
+bool IsTerminalTask(proto::TaskState state) {
+  return state == proto::TASK_FINISHED || state == proto::TASK_CANCELED ||
+         state == proto::TASK_FAILED;
+}
+
+std::string DescribeFailure(const proto::TaskFailure& failure) {
+  const char* domain = failure.domain() == proto::USER       ? "user"
+                       : failure.domain() == proto::EXTERNAL ? "external"
+                                                             : "internal";
+  return absl::StrCat(failure.message(), " [", domain, " error, ",
+                      failure.retryable() ? "retryable" : "not retryable", "]");
+}
+
+}  // namespace
+
+Dispatcher::Dispatcher(Options options, GatewayFactory gateways)
+    : options_(options), gateways_(std::move(gateways)) {
+  if (options_.epoch == 0) options_.epoch = absl::ToUnixMillis(absl::Now());
+}
+
+Dispatcher::~Dispatcher() { Stop(); }
+
+void Dispatcher::Start() {
+  timer_ = std::thread([this] { TimerLoop(); });
+  worker_ = std::thread([this] { WorkerLoop(); });
+}
+
+void Dispatcher::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (timer_.joinable()) timer_.join();
+  if (worker_.joinable()) worker_.join();
+}
+
+void Dispatcher::Enqueue(std::function<void()> call) { calls_.push_back(std::move(call)); }
+
+void Dispatcher::WorkerLoop() {
+  while (true) {
+    std::function<void()> call;
+    {
+      absl::MutexLock lock(&mu_);
+      auto ready = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_ || !calls_.empty(); };
+      mu_.Await(absl::Condition(&ready));
+      if (calls_.empty()) return;
+      call = std::move(calls_.front());
+      calls_.pop_front();
+    }
+    call();
+  }
+}
+
+void Dispatcher::TimerLoop() {
+  while (true) {
+    absl::MutexLock lock(&mu_);
+    auto stopping = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_; };
+    if (mu_.AwaitWithTimeout(absl::Condition(&stopping), absl::Milliseconds(100))) return;
+    const absl::Time now = absl::Now();
+    std::vector<std::string> lost;
+    for (const auto& [id, tm] : taskmanagers_) {
+      if (now - tm.last_heartbeat > options_.heartbeat_timeout) lost.push_back(id);
+    }
+    for (const auto& id : lost) {
+      LoseTaskManager(id, absl::StrCat("no heartbeat for ",
+                                       absl::ToInt64Milliseconds(options_.heartbeat_timeout), "ms"));
+    }
+    for (auto& [id, job] : jobs_) {
+      if (job.state == proto::CANCELLING && now - job.cancel_started > options_.cancel_timeout) {
+        Logger("jobmanager")->warn("job={} tasks did not confirm cancellation within {}s", id,
+                                   absl::ToInt64Seconds(options_.cancel_timeout));
+        for (auto& e : job.executions) ReleaseSlot(e);
+        Transition(job, proto::CANCELED);
+      }
+    }
+    ScheduleJobs();
+  }
+}
+
+absl::StatusOr<std::string> Dispatcher::SubmitJob(
+    const std::string& job_json, const std::map<std::string, std::string>& parameters) {
+  auto spec = ParseJobSpec(job_json, parameters);
+  if (!spec.ok()) return spec.status();
+  if (auto s = ValidateJob(*spec); !s.ok()) return s;
+  absl::MutexLock lock(&mu_);
+  Job job;
+  job.id = NewJobId();
+  job.spec = *std::move(spec);
+  job.spec_json = job.spec.ToJson().dump();
+  job.submitted = absl::Now();
+  Logger("jobmanager")->info("job={} submitted: '{}', {} operators", job.id, job.spec.name,
+                             job.spec.pipeline.size());
+  const std::string id = job.id;
+  jobs_.emplace(id, std::move(job));
+  ScheduleJobs();
+  return id;
+}
+
+absl::Status Dispatcher::CancelJob(const std::string& job_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) return absl::NotFoundError(absl::StrCat("no job with id ", job_id));
+  Job& job = it->second;
+  if (IsTerminal(job.state)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("job ", job_id, " has already ended (", JobStateName(job.state), ")"));
+  }
+  if (job.state == proto::CANCELLING) return absl::OkStatus();
+  Transition(job, proto::CANCELLING);
+  job.cancel_started = absl::Now();
+  CancelExecutions(job);
+  MaybeCompleteJob(job);
+  return absl::OkStatus();
+}
+
+void Dispatcher::CancelExecutions(Job& job) {
+  for (auto& e : job.executions) {
+    if (IsTerminalTask(e.state)) continue;
+    auto tm = taskmanagers_.find(e.taskmanager_id);
+    if (tm == taskmanagers_.end()) {
+      e.state = proto::TASK_CANCELED;
+      continue;
+    }
+    proto::CancelTaskRequest request;
+    request.set_jobmanager_epoch(options_.epoch);
+    *request.mutable_task() = e.id;
+    std::shared_ptr<TaskManagerGateway> gateway = tm->second.gateway;
+    Enqueue([gateway, request] {
+      if (auto s = gateway->CancelTask(request); !s.ok()) {
+        Logger("jobmanager")->warn("job={} cancel of subtask {} failed: {}", request.task().job_id(),
+                                   request.task().subtask(), s.message());
+      }
+    });
+  }
+}
+
+void Dispatcher::ScheduleJobs() {
+  const absl::Time now = absl::Now();
+  for (auto& [id, job] : jobs_) {
+    if (job.state != proto::CREATED || !job.executions.empty()) continue;
+    if (TryDeploy(job)) continue;
+    if (now - job.submitted > job.spec.slot_timeout) {
+      int free = 0;
+      for (const auto& [tm_id, tm] : taskmanagers_) free += tm.info.slots() - tm.used_slots;
+      FailJob(job, absl::StrCat("no free slot within slot-timeout ",
+                                absl::ToInt64Seconds(job.spec.slot_timeout), "s (",
+                                taskmanagers_.size(), " TaskManagers registered, ", free,
+                                " slots free)"));
+    }
+  }
+}
+
+bool Dispatcher::TryDeploy(Job& job) {
+  // Spread load: the TaskManager with the most free slots.
+  TaskManagerEntry* best = nullptr;
+  for (auto& [tm_id, tm] : taskmanagers_) {
+    int free = tm.info.slots() - tm.used_slots;
+    if (free > 0 && (!best || free > best->info.slots() - best->used_slots)) best = &tm;
+  }
+  if (!best) return false;
+  ++job.attempt;
+  Execution e;
+  e.id.set_job_id(job.id);
+  e.id.set_vertex(0);
+  e.id.set_subtask(0);
+  e.id.set_attempt(job.attempt);
+  e.taskmanager_id = best->info.id();
+  best->used_slots++;
+  proto::DeployTaskRequest request;
+  request.set_jobmanager_epoch(options_.epoch);
+  *request.mutable_task() = e.id;
+  request.set_job_name(job.spec.name);
+  request.set_job_spec_json(job.spec_json);
+  for (size_t i = 0; i < job.spec.pipeline.size(); ++i) request.add_chain(static_cast<int>(i));
+  job.executions = {e};
+  Logger("jobmanager")->info("job={} deploying subtask 0 attempt {} to {} ({})", job.id,
+                             job.attempt, best->info.id(), best->info.address());
+  std::shared_ptr<TaskManagerGateway> gateway = best->gateway;
+  const std::string tm_id = best->info.id();
+  Enqueue([this, gateway, request, tm_id] {
+    if (auto s = gateway->DeployTask(request); !s.ok()) OnDeployFailed(request.task(), tm_id, s);
+  });
+  return true;
+}
+
+void Dispatcher::OnDeployFailed(const proto::TaskId& task, const std::string& taskmanager_id,
+                                const absl::Status& status) {
+  absl::MutexLock lock(&mu_);
+  auto it = jobs_.find(task.job_id());
+  if (it == jobs_.end()) return;
+  Job& job = it->second;
+  for (auto& e : job.executions) {
+    if (e.id.attempt() != task.attempt() || IsTerminalTask(e.state)) continue;
+    e.state = proto::TASK_FAILED;
+    ReleaseSlot(e);
+  }
+  if (job.state == proto::CANCELLING) {
+    MaybeCompleteJob(job);
+  } else if (!IsTerminal(job.state)) {
+    FailJob(job, absl::StrCat("deploying to TaskManager ", taskmanager_id, " failed: ",
+                              status.message()));
+  }
+}
+
+void Dispatcher::ReleaseSlot(Execution& e) {
+  if (e.taskmanager_id.empty()) return;
+  auto tm = taskmanagers_.find(e.taskmanager_id);
+  if (tm != taskmanagers_.end() && tm->second.used_slots > 0) tm->second.used_slots--;
+  e.taskmanager_id.clear();
+}
+
+void Dispatcher::Transition(Job& job, proto::JobState to, const std::string& reason) {
+  if (job.state == to) return;
+  if (!CanTransition(job.state, to)) {
+    Logger("jobmanager")->error("job={} illegal transition {} -> {} ignored", job.id,
+                                JobStateName(job.state), JobStateName(to));
+    return;
+  }
+  Logger("jobmanager")->info("job={} {} -> {}{}{}", job.id, JobStateName(job.state),
+                             JobStateName(to), reason.empty() ? "" : ": ", reason);
+  job.state = to;
+  if (IsTerminal(to)) job.ended = absl::Now();
+}
+
+void Dispatcher::FailJob(Job& job, const std::string& reason) {
+  if (IsTerminal(job.state)) return;
+  if (job.failure.empty()) job.failure = reason;
+  CancelExecutions(job);
+  for (auto& e : job.executions) {
+    if (taskmanagers_.count(e.taskmanager_id) == 0) ReleaseSlot(e);
+  }
+  if (job.state == proto::CANCELLING) {
+    Transition(job, proto::CANCELED);
+  } else {
+    Transition(job, proto::FAILED, reason);
+  }
+}
+
+void Dispatcher::MaybeCompleteJob(Job& job) {
+  bool all_terminal = !job.executions.empty();
+  bool all_finished = !job.executions.empty();
+  bool all_running = !job.executions.empty();
+  for (const auto& e : job.executions) {
+    all_terminal &= IsTerminalTask(e.state);
+    all_finished &= e.state == proto::TASK_FINISHED;
+    all_running &= e.state == proto::TASK_RUNNING;
+  }
+  if (job.state == proto::CANCELLING && (all_terminal || job.executions.empty())) {
+    Transition(job, proto::CANCELED);
+  } else if (job.state == proto::CREATED && all_running) {
+    Transition(job, proto::RUNNING);
+  } else if ((job.state == proto::RUNNING || job.state == proto::CREATED) && all_finished) {
+    Transition(job, proto::RUNNING);
+    Transition(job, proto::FINISHED);
+  }
+}
+
+void Dispatcher::ApplyTaskStatus(const std::string& taskmanager_id, const proto::TaskStatus& status) {
+  auto it = jobs_.find(status.task().job_id());
+  Execution* execution = nullptr;
+  if (it != jobs_.end()) {
+    for (auto& e : it->second.executions) {
+      if (e.id.attempt() == status.task().attempt() && e.id.subtask() == status.task().subtask()) {
+        execution = &e;
+      }
+    }
+  }
+  const bool zombie = !execution || (IsTerminal(it->second.state) && !IsTerminalTask(status.state()));
+  if (zombie) {
+    // A task this JobManager no longer wants (its job ended, or an older attempt): stop it.
+    auto tm = taskmanagers_.find(taskmanager_id);
+    if (tm != taskmanagers_.end() && !IsTerminalTask(status.state())) {
+      proto::CancelTaskRequest request;
+      request.set_jobmanager_epoch(options_.epoch);
+      *request.mutable_task() = status.task();
+      std::shared_ptr<TaskManagerGateway> gateway = tm->second.gateway;
+      Enqueue([gateway, request] { (void)gateway->CancelTask(request); });
+    }
+    if (!execution) return;
+  }
+  Job& job = it->second;
+  execution->metrics.assign(status.operators().begin(), status.operators().end());
+  if (IsTerminalTask(execution->state)) return;  // late report of a task already settled
+  execution->state = status.state();
+  if (!IsTerminalTask(status.state())) {
+    MaybeCompleteJob(job);
+    return;
+  }
+  ReleaseSlot(*execution);
+  if (status.state() == proto::TASK_FAILED && job.state != proto::CANCELLING) {
+    FailJob(job, absl::StrCat("task ", job.spec.name, "#", status.task().subtask(),
+                              " failed: ", DescribeFailure(status.failure())));
+    return;
+  }
+  MaybeCompleteJob(job);
+}
+
+proto::RegisterTaskManagerResponse Dispatcher::RegisterTaskManager(
+    const proto::RegisterTaskManagerRequest& request) {
+  absl::MutexLock lock(&mu_);
+  auto existing = taskmanagers_.find(request.taskmanager_id());
+  if (existing != taskmanagers_.end()) {
+    // Registered again without its stream having ended: treat the old registration as lost.
+    LoseTaskManager(request.taskmanager_id(), "registered again");
+  }
+  TaskManagerEntry& tm = taskmanagers_[request.taskmanager_id()];
+  tm.info.set_id(request.taskmanager_id());
+  tm.info.set_address(request.rpc_address());
+  tm.info.set_slots(request.slots());
+  tm.gateway = gateways_(request.rpc_address());
+  tm.last_heartbeat = absl::Now();
+  tm.session = next_session_++;
+  Logger("jobmanager")->info("TaskManager {} registered from {} with {} slots", request.taskmanager_id(),
+                             request.rpc_address(), request.slots());
+  ScheduleJobs();
+  proto::RegisterTaskManagerResponse response;
+  response.set_jobmanager_epoch(options_.epoch);
+  response.set_heartbeat_interval_ms(absl::ToInt64Milliseconds(options_.heartbeat_interval));
+  return response;
+}
+
+bool Dispatcher::OnHeartbeat(const proto::Heartbeat& heartbeat, int64_t* session) {
+  absl::MutexLock lock(&mu_);
+  auto it = taskmanagers_.find(heartbeat.taskmanager_id());
+  if (it == taskmanagers_.end() || heartbeat.jobmanager_epoch() != options_.epoch) return false;
+  if (*session == 0) *session = it->second.session;
+  if (*session != it->second.session) return false;
+  it->second.last_heartbeat = absl::Now();
+  for (const auto& status : heartbeat.tasks()) ApplyTaskStatus(heartbeat.taskmanager_id(), status);
+  return true;
+}
+
+void Dispatcher::OnHeartbeatStreamClosed(const std::string& taskmanager_id, int64_t session) {
+  absl::MutexLock lock(&mu_);
+  auto it = taskmanagers_.find(taskmanager_id);
+  if (it == taskmanagers_.end() || it->second.session != session) return;
+  LoseTaskManager(taskmanager_id, "its connection closed");
+}
+
+void Dispatcher::UpdateTaskState(const proto::TaskStateUpdate& update) {
+  absl::MutexLock lock(&mu_);
+  if (update.jobmanager_epoch() != options_.epoch) return;
+  if (taskmanagers_.count(update.taskmanager_id()) == 0) return;
+  ApplyTaskStatus(update.taskmanager_id(), update.status());
+}
+
+void Dispatcher::LoseTaskManager(const std::string& id, const std::string& reason) {
+  auto it = taskmanagers_.find(id);
+  if (it == taskmanagers_.end()) return;
+  const std::string address = it->second.info.address();
+  Logger("jobmanager")->warn("TaskManager {} ({}) lost: {}", id, address, reason);
+  for (auto& [job_id, job] : jobs_) {
+    bool affected = false;
+    for (auto& e : job.executions) {
+      if (e.taskmanager_id != id || IsTerminalTask(e.state)) continue;
+      affected = true;
+      e.state = job.state == proto::CANCELLING ? proto::TASK_CANCELED : proto::TASK_FAILED;
+      e.taskmanager_id.clear();
+    }
+    if (!affected) continue;
+    if (job.state == proto::CANCELLING) {
+      MaybeCompleteJob(job);
+    } else {
+      FailJob(job, absl::StrCat("TaskManager ", id, " (", address, ") lost: ", reason));
+    }
+  }
+  taskmanagers_.erase(it);
+}
+
+proto::JobStatus Dispatcher::ToStatus(const Job& job) const {
+  proto::JobStatus status;
+  status.set_id(job.id);
+  status.set_name(job.spec.name);
+  status.set_state(job.state);
+  status.set_failure(job.failure);
+  status.set_start_time_ms(absl::ToUnixMillis(job.submitted));
+  if (job.ended != absl::InfinitePast()) status.set_end_time_ms(absl::ToUnixMillis(job.ended));
+  for (size_t i = 0; i < job.spec.pipeline.size(); ++i) {
+    proto::OperatorStatus* op = status.add_operators();
+    op->mutable_metrics()->set_name(job.spec.pipeline[i].name);
+    for (const auto& e : job.executions) {
+      if (i < e.metrics.size()) {
+        const auto& m = e.metrics[i];
+        auto* sum = op->mutable_metrics();
+        sum->set_records_in(sum->records_in() + m.records_in());
+        sum->set_records_out(sum->records_out() + m.records_out());
+        sum->set_bytes_in(sum->bytes_in() + m.bytes_in());
+        sum->set_bytes_out(sum->bytes_out() + m.bytes_out());
+        sum->set_records_dead_letter(sum->records_dead_letter() + m.records_dead_letter());
+      }
+      proto::SubtaskInfo* sub = op->add_subtasks();
+      sub->set_subtask(e.id.subtask());
+      sub->set_taskmanager_id(e.taskmanager_id);
+      sub->set_state(e.state);
+    }
+  }
+  return status;
+}
+
+absl::StatusOr<proto::JobStatus> Dispatcher::GetJobStatus(const std::string& job_id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) return absl::NotFoundError(absl::StrCat("no job with id ", job_id));
+  return ToStatus(it->second);
+}
+
+std::vector<proto::JobStatus> Dispatcher::ListJobs() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<proto::JobStatus> out;
+  for (const auto& [id, job] : jobs_) out.push_back(ToStatus(job));
+  return out;
+}
+
+std::vector<proto::TaskManagerInfo> Dispatcher::ListTaskManagers() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<proto::TaskManagerInfo> out;
+  for (const auto& [id, tm] : taskmanagers_) {
+    proto::TaskManagerInfo info = tm.info;
+    info.set_free_slots(tm.info.slots() - tm.used_slots);
+    info.set_last_heartbeat_ms(absl::ToUnixMillis(tm.last_heartbeat));
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+}  // namespace ec

@@ -1,0 +1,128 @@
+// Dispatcher: accepts jobs, schedules them onto TaskManager slots, tracks their lifecycle.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "jobmanager/taskmanager_gateway.h"
+#include "proto/jobmanager.pb.h"
+#include "runtime/job_spec.h"
+
+namespace ec {
+
+// The JobManager's core. All state sits behind one mutex; calls to TaskManagers (deploy,
+// cancel) are queued and made from a worker thread so no RPC is made under the lock, and a timer
+// thread checks heartbeats and slot timeouts. Thread-safe; Start() before use, Stop() is
+// idempotent and joins both threads.
+class Dispatcher {
+ public:
+  using GatewayFactory = std::function<std::unique_ptr<TaskManagerGateway>(const std::string&)>;
+
+  struct Options {
+    absl::Duration heartbeat_interval = absl::Milliseconds(500);
+    absl::Duration heartbeat_timeout = absl::Seconds(5);
+    absl::Duration cancel_timeout = absl::Seconds(40);
+    int64_t epoch = 0;  // 0: derived from the start time
+  };
+
+  Dispatcher(Options options, GatewayFactory gateways);
+  ~Dispatcher();
+  Dispatcher(const Dispatcher&) = delete;
+  Dispatcher& operator=(const Dispatcher&) = delete;
+
+  void Start();
+  void Stop();
+  int64_t epoch() const { return options_.epoch; }
+
+  // ---- clients (ecctl) ----
+  // Validates and accepts a job; returns its id. INVALID_ARGUMENT names the bad field.
+  absl::StatusOr<std::string> SubmitJob(const std::string& job_json,
+                                        const std::map<std::string, std::string>& parameters);
+  // NOT_FOUND for an unknown id, FAILED_PRECONDITION for a job already ended.
+  absl::Status CancelJob(const std::string& job_id);
+  absl::StatusOr<proto::JobStatus> GetJobStatus(const std::string& job_id) const;
+  std::vector<proto::JobStatus> ListJobs() const;
+  std::vector<proto::TaskManagerInfo> ListTaskManagers() const;
+
+  // ---- TaskManagers ----
+  proto::RegisterTaskManagerResponse RegisterTaskManager(
+      const proto::RegisterTaskManagerRequest& request);
+  // Returns false when the TaskManager is unknown and must register again. `session` is set on
+  // the first heartbeat of a stream and passed back on later ones.
+  bool OnHeartbeat(const proto::Heartbeat& heartbeat, int64_t* session);
+  // The heartbeat stream of `taskmanager_id` ended: the TaskManager is gone (unless it has
+  // registered again since, under a newer session).
+  void OnHeartbeatStreamClosed(const std::string& taskmanager_id, int64_t session);
+  void UpdateTaskState(const proto::TaskStateUpdate& update);
+
+ private:
+  struct TaskManagerEntry {
+    proto::TaskManagerInfo info;
+    std::shared_ptr<TaskManagerGateway> gateway;
+    absl::Time last_heartbeat;
+    int64_t session = 0;
+    int used_slots = 0;
+  };
+  struct Execution {
+    proto::TaskId id;
+    std::string taskmanager_id;
+    proto::TaskState state = proto::TASK_DEPLOYING;
+    std::vector<proto::OperatorMetrics> metrics;
+  };
+  struct Job {
+    std::string id;
+    JobSpec spec;
+    std::string spec_json;
+    proto::JobState state = proto::CREATED;
+    std::string failure;
+    absl::Time submitted;
+    absl::Time ended = absl::InfinitePast();
+    absl::Time cancel_started = absl::InfinitePast();
+    int64_t attempt = 0;
+    std::vector<Execution> executions;
+  };
+
+  void TimerLoop();
+  void WorkerLoop();
+  void Enqueue(std::function<void()> call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  void ScheduleJobs() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool TryDeploy(Job& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ApplyTaskStatus(const std::string& taskmanager_id, const proto::TaskStatus& status)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Transition(Job& job, proto::JobState to, const std::string& reason = "")
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FailJob(Job& job, const std::string& reason) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void CancelExecutions(Job& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ReleaseSlot(Execution& execution) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void LoseTaskManager(const std::string& id, const std::string& reason)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void MaybeCompleteJob(Job& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  proto::JobStatus ToStatus(const Job& job) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void OnDeployFailed(const proto::TaskId& task, const std::string& taskmanager_id,
+                      const absl::Status& status);
+
+  Options options_;
+  GatewayFactory gateways_;
+
+  mutable absl::Mutex mu_;
+  std::map<std::string, TaskManagerEntry> taskmanagers_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Job> jobs_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::function<void()>> calls_ ABSL_GUARDED_BY(mu_);
+  int64_t next_session_ ABSL_GUARDED_BY(mu_) = 1;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+
+  std::thread timer_;
+  std::thread worker_;
+};
+
+}  // namespace ec

@@ -1,0 +1,23 @@
+// TaskManagerGateway: how the JobManager talks to one TaskManager (a fake in tests, gRPC here).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "proto/taskmanager.pb.h"
+
+namespace ec {
+
+// Calls are blocking and thread-safe; the dispatcher makes them off its lock.
+class TaskManagerGateway {
+ public:
+  virtual ~TaskManagerGateway() = default;
+  virtual absl::Status DeployTask(const proto::DeployTaskRequest& request) = 0;
+  virtual absl::Status CancelTask(const proto::CancelTaskRequest& request) = 0;
+};
+
+// Creates the gRPC gateway for a TaskManager serving at `address` (host:port).
+std::unique_ptr<TaskManagerGateway> NewGrpcTaskManagerGateway(const std::string& address);
+
+}  // namespace ec

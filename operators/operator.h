@@ -1,0 +1,73 @@
+// The operator interface every built-in operator implements, with defaulted hooks.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "runtime/job_spec.h"
+#include "runtime/metrics.h"
+#include "runtime/record_batch.h"
+
+namespace ec {
+
+// What an operator may see of the task that runs it. Owned by the task; outlives the operator.
+struct OperatorContext {
+  const JobSpec* job = nullptr;
+  const OperatorSpec* spec = nullptr;
+  std::string job_id;
+  std::string task_name;  // "job=<id> task=<operator chain>#<subtask>", for log lines
+  OperatorCounters* counters = nullptr;
+  const std::atomic<bool>* cancelled = nullptr;
+
+  bool IsCancelled() const { return cancelled && cancelled->load(std::memory_order_relaxed); }
+};
+
+// A step of an operator chain. All methods are called from the task's one thread, in the order
+// Open, (ProcessBatch | Tick)*, Close; an operator needs no locking of its own. Every hook
+// returns a status: a non-OK status fails the task with that message, so messages name the
+// operator and the reason and never contain secrets.
+class Operator {
+ public:
+  virtual ~Operator() = default;
+
+  virtual absl::Status Open(OperatorContext& ctx) {
+    ctx_ = &ctx;
+    return absl::OkStatus();
+  }
+
+  // Consumes `in` and appends what it emits to `out` (which the caller cleared). Sinks emit
+  // nothing. Counting records in and out is the chain runner's job, not the operator's.
+  virtual absl::Status ProcessBatch(const RecordBatch& in, RecordBatch& out) = 0;
+
+  // Called once per turn of the task loop, with or without data: serve callbacks, check timers.
+  virtual absl::Status Tick() { return absl::OkStatus(); }
+
+  // Makes everything emitted so far durable (sinks: delivered and acknowledged). Called before
+  // the task reports FINISHED or CANCELED; `deadline` bounds the wait.
+  virtual absl::Status Flush(absl::Time deadline) {
+    (void)deadline;
+    return absl::OkStatus();
+  }
+
+  virtual absl::Status Close() { return absl::OkStatus(); }
+
+ protected:
+  OperatorContext* ctx_ = nullptr;
+};
+
+// A source produces batches instead of consuming them.
+class SourceOperator : public Operator {
+ public:
+  // Fills `out` (cleared by the caller) with what arrived within `max_wait`; an empty batch
+  // means nothing arrived. Returns OutOfRange when a bounded input is exhausted.
+  virtual absl::Status PollBatch(RecordBatch& out, absl::Duration max_wait) = 0;
+
+  absl::Status ProcessBatch(const RecordBatch&, RecordBatch&) final {
+    return absl::InternalError("a source does not consume batches");
+  }
+};
+
+}  // namespace ec

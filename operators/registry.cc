@@ -1,0 +1,191 @@
+// The table of built-in operator types and job validation against it.
+#include "operators/registry.h"
+
+#include "absl/strings/str_cat.h"
+#include "operators/config_fields.h"
+#include "operators/sinks/kafka_sink.h"
+#include "operators/sinks/print_sink.h"
+#include "operators/sources/socket_text_source.h"
+#include "operators/transforms/dead_letter.h"
+#include "operators/transforms/filter.h"
+#include "operators/transforms/json_parse.h"
+#include "operators/transforms/windows_event_map.h"
+
+namespace ec {
+namespace {
+
+absl::Status NoFields(const JobSpec&, const OperatorSpec&, const std::string&) {
+  return absl::OkStatus();
+}
+
+absl::StatusOr<SocketTextSource::Options> SocketOptions(const JobSpec& job, const OperatorSpec& op,
+                                                        const std::string& path) {
+  ConfigFields fields(job, op, path);
+  SocketTextSource::Options options;
+  auto host = fields.String("hostname");
+  if (!host.ok()) return host.status();
+  options.host = *host;
+  auto port = fields.Int("port", 1, 65535);
+  if (!port.ok()) return port.status();
+  options.port = static_cast<int>(*port);
+  auto initial = fields.DurationOr("initial-backoff", absl::Milliseconds(100));
+  if (!initial.ok()) return initial.status();
+  auto max = fields.DurationOr("max-backoff", absl::Seconds(5));
+  if (!max.ok()) return max.status();
+  if (*initial <= absl::ZeroDuration() || *max < *initial) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "job file: ", path, ".max-backoff: expected initial-backoff > 0 and max-backoff >= it"));
+  }
+  options.initial_backoff = *initial;
+  options.max_backoff = *max;
+  auto resume = fields.ChoiceOr("resume", "true", "true|false");
+  if (!resume.ok()) return resume.status();
+  options.send_resume = *resume == "true";
+  return options;
+}
+
+absl::StatusOr<std::vector<std::string>> FilterValues(const OperatorSpec& op, const std::string& path,
+                                                      bool* keep) {
+  const bool has_in = op.config.contains("in");
+  const bool has_not_in = op.config.contains("not-in");
+  if (has_in == has_not_in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("job file: ", path, ": expected exactly one of \"in\" or \"not-in\""));
+  }
+  const auto& list = op.config[has_in ? "in" : "not-in"];
+  const std::string key = absl::StrCat(path, ".", has_in ? "in" : "not-in");
+  if (!list.is_array() || list.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("job file: ", key, ": expected a non-empty array"));
+  }
+  std::vector<std::string> values;
+  for (const auto& v : list) {
+    if (v.is_object() || v.is_array() || v.is_null()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("job file: ", key, ": expected strings or numbers"));
+    }
+    values.push_back(v.is_string() ? v.get<std::string>() : v.dump());
+  }
+  *keep = has_in;
+  return values;
+}
+
+absl::Status ValidateFilter(const JobSpec& job, const OperatorSpec& op, const std::string& path) {
+  ConfigFields fields(job, op, path);
+  if (auto f = fields.String("field"); !f.ok()) return f.status();
+  bool keep;
+  return FilterValues(op, path, &keep).status();
+}
+
+std::vector<OperatorType> BuildTable() {
+  std::vector<OperatorType> table;
+  table.push_back(
+      {"socket-source", OperatorKind::kSource,
+       "reads lines from hostname:port; reconnects with backoff; resumes with RESUME <seq>",
+       [](const JobSpec& j, const OperatorSpec& o, const std::string& p) {
+         return SocketOptions(j, o, p).status();
+       },
+       [](const JobSpec& j, const OperatorSpec& o) -> std::unique_ptr<Operator> {
+         return std::make_unique<SocketTextSource>(*SocketOptions(j, o, o.name));
+       }});
+  table.push_back({"json-parse", OperatorKind::kTransform,
+                   "keeps records that are JSON objects; others go to the dead-letter topic",
+                   ValidateDeadLetter,
+                   [](const JobSpec&, const OperatorSpec&) -> std::unique_ptr<Operator> {
+                     return std::make_unique<JsonParse>();
+                   }});
+  table.push_back({"windows-event-map", OperatorKind::kTransform,
+                   "normalises Windows events: severity, lower-case computer, processed_at",
+                   ValidateDeadLetter,
+                   [](const JobSpec&, const OperatorSpec&) -> std::unique_ptr<Operator> {
+                     return std::make_unique<WindowsEventMap>();
+                   }});
+  table.push_back({"filter", OperatorKind::kTransform, "keeps records whose field is in a list",
+                   ValidateFilter,
+                   [](const JobSpec& j, const OperatorSpec& o) -> std::unique_ptr<Operator> {
+                     bool keep = true;
+                     auto values = *FilterValues(o, o.name, &keep);
+                     return std::make_unique<Filter>(*j.Setting(o, "field"), std::move(values), keep);
+                   }});
+  table.push_back({"kafka-sink", OperatorKind::kSink, "writes records to a Kafka topic",
+                   ValidateKafkaSink,
+                   [](const JobSpec&, const OperatorSpec&) -> std::unique_ptr<Operator> {
+                     return std::make_unique<KafkaSink>();
+                   }});
+  table.push_back({"print-sink", OperatorKind::kSink, "prints records on the TaskManager's stdout",
+                   NoFields,
+                   [](const JobSpec&, const OperatorSpec&) -> std::unique_ptr<Operator> {
+                     return std::make_unique<PrintSink>();
+                   }});
+  table.push_back({"discard-sink", OperatorKind::kSink, "drops records (for benchmarks)", NoFields,
+                   [](const JobSpec&, const OperatorSpec&) -> std::unique_ptr<Operator> {
+                     return std::make_unique<DiscardSink>();
+                   }});
+  return table;
+}
+
+}  // namespace
+
+const std::vector<OperatorType>& OperatorTypes() {
+  static const std::vector<OperatorType> table = BuildTable();
+  return table;
+}
+
+const OperatorType* FindOperatorType(const std::string& name) {
+  for (const auto& type : OperatorTypes()) {
+    if (type.name == name) return &type;
+  }
+  return nullptr;
+}
+
+absl::Status ValidateJob(const JobSpec& job) {
+  if (job.parallelism != 1) {
+    return absl::InvalidArgumentError(
+        "job file: parallelism: this version runs each job as one chain; expected 1");
+  }
+  const int n = static_cast<int>(job.pipeline.size());
+  for (int i = 0; i < n; ++i) {
+    const OperatorSpec& op = job.pipeline[i];
+    const std::string path = absl::StrCat("pipeline[", i, "]");
+    const OperatorType* type = FindOperatorType(op.type);
+    if (!type) {
+      std::string known;
+      for (const auto& t : OperatorTypes()) absl::StrAppend(&known, known.empty() ? "" : ", ", t.name);
+      return absl::InvalidArgumentError(absl::StrCat("job file: ", path, ".type: unknown operator '",
+                                                     op.type, "' (expected one of ", known, ")"));
+    }
+    if ((i == 0) != (type->kind == OperatorKind::kSource)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "job file: ", path, ".type: ",
+          i == 0 ? "expected a source first" : "a source may only come first"));
+    }
+    if ((i == n - 1) != (type->kind == OperatorKind::kSink)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "job file: ", path, ".type: ",
+          i == n - 1 ? "expected a sink last" : "a sink may only come last"));
+    }
+    if (i > 0 && (op.inputs.size() != 1 || op.inputs[0] != i - 1)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "job file: ", path, ".inputs: this version runs linear chains; expected the operator "
+          "before it as the only input"));
+    }
+    if (op.type == "windows-event-map" || op.type == "filter") {
+      bool after_parse = false;
+      for (int k = 0; k < i; ++k) after_parse |= job.pipeline[k].type == "json-parse";
+      if (!after_parse) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "job file: ", path, ".type: ", op.type, " expects validated JSON; put a json-parse before it"));
+      }
+    }
+    if (auto s = type->validate(job, op, path); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::unique_ptr<Operator>>> CreateChain(const JobSpec& job) {
+  if (auto s = ValidateJob(job); !s.ok()) return s;
+  std::vector<std::unique_ptr<Operator>> chain;
+  for (const auto& op : job.pipeline) chain.push_back(FindOperatorType(op.type)->create(job, op));
+  return chain;
+}
+
+}  // namespace ec

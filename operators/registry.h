@@ -1,0 +1,38 @@
+// The operator registry: every built-in operator type, how to validate and create it.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "operators/operator.h"
+#include "runtime/job_spec.h"
+
+namespace ec {
+
+enum class OperatorKind { kSource, kTransform, kSink };
+
+struct OperatorType {
+  std::string name;  // the "type" in job files
+  OperatorKind kind;
+  std::string description;
+  // Checks the operator's own fields; errors name the field: "pipeline[2].topic: expected ...".
+  std::function<absl::Status(const JobSpec&, const OperatorSpec&, const std::string& path)>
+      validate;
+  std::function<std::unique_ptr<Operator>(const JobSpec&, const OperatorSpec&)> create;
+};
+
+// All built-in types, in a fixed table (no static registration).
+const std::vector<OperatorType>& OperatorTypes();
+const OperatorType* FindOperatorType(const std::string& name);
+
+// Validates a parsed job against the registry: known types, a source first, a sink last, and
+// the shape this version runs (a linear chain). Errors name the field.
+absl::Status ValidateJob(const JobSpec& job);
+
+// Creates the operators of a job's chain, in pipeline order.
+absl::StatusOr<std::vector<std::unique_ptr<Operator>>> CreateChain(const JobSpec& job);
+
+}  // namespace ec

@@ -1,0 +1,154 @@
+// librdkafka producer wrapper with error classification.
+#include "operators/sinks/kafka_writer.h"
+
+#include "absl/strings/str_cat.h"
+#include "runtime/logging.h"
+
+namespace ec {
+
+KafkaWriter::KafkaWriter(Options options) : options_(std::move(options)) {}
+
+KafkaWriter::~KafkaWriter() {
+  if (rkt_) rd_kafka_topic_destroy(rkt_);
+  if (rk_) rd_kafka_destroy(rk_);
+}
+
+absl::StatusOr<std::unique_ptr<KafkaWriter>> KafkaWriter::Create(Options options) {
+  std::unique_ptr<KafkaWriter> writer(new KafkaWriter(std::move(options)));
+  auto conf = writer->options_.client.ToRdKafkaConf();
+  if (!conf.ok()) return conf.status();
+  rd_kafka_conf_t* c = conf->get();
+  const bool durable = writer->options_.guarantee != "none";
+  const std::string timeout_ms =
+      std::to_string(absl::ToInt64Milliseconds(writer->options_.delivery_timeout));
+  for (const auto& [name, value] : std::initializer_list<std::pair<std::string, std::string>>{
+           {"acks", durable ? "all" : "1"},
+           {"enable.idempotence", durable ? "true" : "false"},
+           {"linger.ms", "5"},
+           {"batch.num.messages", "10000"},
+           {"queue.buffering.max.messages", "200000"},
+           {"queue.buffering.max.kbytes", "262144"},
+           {"compression.codec", "lz4"},
+           {"message.timeout.ms", timeout_ms},
+           {"log.connection.close", "false"},
+       }) {
+    if (writer->options_.client.properties.count(name)) continue;  // the user's kafka.<x> wins
+    if (auto s = SetRdKafkaProperty(c, name, value); !s.ok()) return s;
+  }
+  rd_kafka_conf_set_dr_msg_cb(c, &KafkaWriter::OnDelivery);
+  rd_kafka_conf_set_error_cb(c, &KafkaWriter::OnError);
+  rd_kafka_conf_set_opaque(c, writer.get());
+  char err[512];
+  writer->rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof(err));
+  if (!writer->rk_) {
+    return absl::InvalidArgumentError(absl::StrCat("kafka producer for ", writer->options_.client.Describe(), ": ", err));
+  }
+  conf->release();  // rd_kafka_new took ownership
+  writer->rkt_ = rd_kafka_topic_new(writer->rk_, writer->options_.topic.c_str(), nullptr);
+  return writer;
+}
+
+absl::Status KafkaWriter::Describe(rd_kafka_resp_err_t err, const std::string& detail) const {
+  const std::string where =
+      absl::StrCat("kafka topic '", options_.topic, "' on ", options_.client.Describe());
+  switch (err) {
+    case RD_KAFKA_RESP_ERR__AUTHENTICATION:
+    case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
+      return absl::UnauthenticatedError(absl::StrCat(
+          where, ": authentication failed (check kafka-sasl-username and the password): ", detail));
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED:
+      return absl::PermissionDeniedError(absl::StrCat(
+          where, ": not authorized to write (the user has no ACL for it): ", detail));
+    case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
+      return absl::UnavailableError(absl::StrCat(
+          where, ": records not acknowledged within the delivery timeout of ",
+          absl::ToInt64Seconds(options_.delivery_timeout), "s (broker unreachable?): ", detail));
+    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+      return absl::FailedPreconditionError(absl::StrCat(where, ": topic does not exist: ", detail));
+    default:
+      return absl::UnavailableError(absl::StrCat(where, ": ", detail));
+  }
+}
+
+void KafkaWriter::Fail(absl::Status status) {
+  if (failure_.ok()) failure_ = std::move(status);
+}
+
+void KafkaWriter::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* msg, void* opaque) {
+  auto* self = static_cast<KafkaWriter*>(opaque);
+  if (msg->err) {
+    self->Fail(self->Describe(msg->err, rd_kafka_err2str(msg->err)));
+  } else if (self->options_.delivered) {
+    self->options_.delivered->AddOut(1, msg->len);
+  }
+}
+
+void KafkaWriter::OnError(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
+  auto* self = static_cast<KafkaWriter*>(opaque);
+  auto code = static_cast<rd_kafka_resp_err_t>(err);
+  if (code == RD_KAFKA_RESP_ERR__FATAL) {
+    char fatal[512];
+    code = rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
+    self->Fail(self->Describe(code, fatal));
+    return;
+  }
+  if (code == RD_KAFKA_RESP_ERR__AUTHENTICATION) {
+    self->Fail(self->Describe(code, reason));
+    return;
+  }
+  // Transient (brokers down, connection refused): librdkafka retries by itself until the
+  // delivery timeout; say so once per outage, not once per attempt.
+  if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || code == RD_KAFKA_RESP_ERR__TRANSPORT) {
+    if (!self->logged_down_) {
+      Logger("kafka")->warn("{} kafka {} unreachable ({}); buffering and retrying for up to {}s",
+                            self->options_.log_prefix, self->options_.client.Describe(), reason,
+                            absl::ToInt64Seconds(self->options_.delivery_timeout));
+      self->logged_down_ = true;
+    }
+    return;
+  }
+  Logger("kafka")->warn("{} kafka {}: {}", self->options_.log_prefix,
+                        self->options_.client.Describe(), reason);
+}
+
+absl::Status KafkaWriter::Write(std::string_view value) {
+  while (true) {
+    if (!failure_.ok()) return failure_;
+    if (rd_kafka_produce(rkt_, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
+                         const_cast<char*>(value.data()), value.size(), nullptr, 0,
+                         nullptr) == 0) {
+      return absl::OkStatus();
+    }
+    rd_kafka_resp_err_t err = rd_kafka_last_error();
+    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) return Describe(err, rd_kafka_err2str(err));
+    // The bounded queue is full: wait for deliveries (back-pressure to the source).
+    rd_kafka_poll(rk_, 10);
+  }
+}
+
+absl::Status KafkaWriter::Poll() {
+  rd_kafka_poll(rk_, 0);
+  if (failure_.ok() && logged_down_ && rd_kafka_outq_len(rk_) == 0) logged_down_ = false;
+  return failure_;
+}
+
+absl::Status KafkaWriter::Flush(absl::Time deadline) {
+  while (rd_kafka_outq_len(rk_) > 0 && failure_.ok()) {
+    absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "kafka topic '", options_.topic, "': ", rd_kafka_outq_len(rk_),
+          " records still unacknowledged at the flush deadline"));
+    }
+    rd_kafka_flush(rk_, static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(left), 100)));
+  }
+  rd_kafka_poll(rk_, 0);
+  return failure_;
+}
+
+int64_t KafkaWriter::in_flight() const { return rd_kafka_outq_len(rk_); }
+
+}  // namespace ec

@@ -1,0 +1,61 @@
+// KafkaWriter: a librdkafka producer for one topic, shared by the Kafka sink and dead-letter
+// outputs. Turns librdkafka's asynchronous errors into one clear, secret-free status.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <librdkafka/rdkafka.h>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "runtime/kafka_config.h"
+#include "runtime/metrics.h"
+
+namespace ec {
+
+// Writes records to one topic with acks=all and the idempotent producer. Write() queues (with
+// back-pressure when librdkafka's bounded queue is full); delivery happens in the background and
+// errors surface from Poll()/Write()/Flush() as the first failure seen. Used from one thread
+// (the task's); librdkafka's callbacks run inside Poll/Flush on that same thread.
+class KafkaWriter {
+ public:
+  struct Options {
+    KafkaClientConfig client;
+    std::string topic;
+    std::string guarantee = "at-least-once";  // at-least-once | none
+    absl::Duration delivery_timeout = absl::Seconds(120);
+    std::string log_prefix;          // "job=.. task=.." for log lines
+    OperatorCounters* delivered = nullptr;  // records/bytes out, counted on acknowledgement
+  };
+
+  static absl::StatusOr<std::unique_ptr<KafkaWriter>> Create(Options options);
+  ~KafkaWriter();
+  KafkaWriter(const KafkaWriter&) = delete;
+  KafkaWriter& operator=(const KafkaWriter&) = delete;
+
+  absl::Status Write(std::string_view value);
+  // Serves delivery reports and errors without blocking.
+  absl::Status Poll();
+  // Waits until everything written is acknowledged, or `deadline`.
+  absl::Status Flush(absl::Time deadline);
+  int64_t in_flight() const;
+
+ private:
+  explicit KafkaWriter(Options options);
+  static void OnDelivery(rd_kafka_t* rk, const rd_kafka_message_t* msg, void* opaque);
+  static void OnError(rd_kafka_t* rk, int err, const char* reason, void* opaque);
+  void Fail(absl::Status status);
+  absl::Status Describe(rd_kafka_resp_err_t err, const std::string& detail) const;
+
+  Options options_;
+  rd_kafka_t* rk_ = nullptr;
+  rd_kafka_topic_t* rkt_ = nullptr;
+  absl::Status failure_;  // first failure; touched only from the owning thread's callbacks
+  bool logged_down_ = false;
+};
+
+}  // namespace ec

@@ -1,0 +1,36 @@
+// DeadLetterOutput: where a transform sends records it cannot process, so nothing is lost.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "operators/operator.h"
+#include "operators/sinks/kafka_writer.h"
+
+namespace ec {
+
+// Writes rejected records, unchanged, to the job's dead-letter topic (the operator's
+// `dead-letter-topic`, default "<kafka-topic>.dlq") and counts them. With no Kafka configured
+// (e.g. a benchmark chain with a discard sink) or `dead-letter-topic` set to "none", records
+// are counted and the first few logged. Owned by one operator, used from its task thread.
+class DeadLetterOutput {
+ public:
+  static absl::StatusOr<std::unique_ptr<DeadLetterOutput>> Create(const OperatorContext& ctx);
+
+  absl::Status Write(std::string_view record, std::string_view reason);
+  absl::Status Poll() { return writer_ ? writer_->Poll() : absl::OkStatus(); }
+  absl::Status Flush(absl::Time deadline) {
+    return writer_ ? writer_->Flush(deadline) : absl::OkStatus();
+  }
+
+ private:
+  const OperatorContext* ctx_ = nullptr;
+  std::unique_ptr<KafkaWriter> writer_;
+  uint64_t logged_ = 0;
+};
+
+// Validates the dead-letter settings of a transform (used by the registry).
+absl::Status ValidateDeadLetter(const JobSpec& job, const OperatorSpec& op, const std::string& path);
+
+}  // namespace ec

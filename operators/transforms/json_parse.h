@@ -1,0 +1,29 @@
+// JSON parse: passes on records that are JSON objects; everything else goes to the dead letters.
+#pragma once
+
+#include <memory>
+
+#include <simdjson.h>
+
+#include "operators/transforms/dead_letter.h"
+#include "operators/transforms/padded_record.h"
+
+namespace ec {
+
+// The original job's JsonParserFunction. Validates each record fully with simdjson (syntax,
+// UTF-8, an object at the top) and emits it unchanged; a malformed record is written to the
+// dead-letter output and counted, and never stalls or fails the job.
+class JsonParse : public Operator {
+ public:
+  absl::Status Open(OperatorContext& ctx) override;
+  absl::Status ProcessBatch(const RecordBatch& in, RecordBatch& out) override;
+  absl::Status Tick() override { return dead_letters_->Poll(); }
+  absl::Status Flush(absl::Time deadline) override { return dead_letters_->Flush(deadline); }
+
+ private:
+  simdjson::dom::parser parser_;
+  std::unique_ptr<DeadLetterOutput> dead_letters_;
+  std::string scratch_;
+};
+
+}  // namespace ec

@@ -1,0 +1,140 @@
+// The Windows event map on simdjson's on-demand API: raw tokens are copied, not re-serialised.
+#include "operators/transforms/windows_event_map.h"
+
+#include <charconv>
+
+#include "runtime/time_format.h"
+
+namespace ec {
+namespace {
+
+using simdjson::error_code;
+using simdjson::ondemand::object;
+
+void AppendInt(int64_t value, std::string& out) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
+  (void)ec;
+  out.append(buf, end);
+}
+
+// Appends a raw JSON string token (quotes included), trimming whitespace simdjson leaves after it.
+void AppendRawString(std::string_view raw, std::string& out) {
+  while (!raw.empty() && raw.back() != '"') raw.remove_suffix(1);
+  out.append(raw);
+}
+
+// Appends `text` as a JSON string; `normalise` lower-cases it and turns spaces into '_'.
+void AppendJsonString(std::string_view text, bool normalise, std::string& out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (char c : text) {
+    if (normalise) {
+      if (c == ' ') c = '_';
+      else if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (u < 0x20) {
+      out.append("\\u00");
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 15]);
+    } else {
+      out.push_back(c);
+    }
+  }
+  out.push_back('"');
+}
+
+// Copies a string field's raw token. The JSON parse step before this one validated the whole
+// document, so the token's escapes and UTF-8 are known to be well-formed.
+error_code CopyString(object& obj, const char* name, std::string& out, const char** field) {
+  *field = name;
+  std::string_view raw;
+  if (auto e = obj.find_field_unordered(name).raw_json_token().get(raw)) return e;
+  if (raw.empty() || raw.front() != '"') return simdjson::INCORRECT_TYPE;
+  AppendRawString(raw, out);
+  return simdjson::SUCCESS;
+}
+
+}  // namespace
+
+absl::Status WindowsEventMap::Open(OperatorContext& ctx) {
+  ctx_ = &ctx;
+  auto dead_letters = DeadLetterOutput::Create(ctx);
+  if (!dead_letters.ok()) return dead_letters.status();
+  dead_letters_ = *std::move(dead_letters);
+  return absl::OkStatus();
+}
+
+error_code WindowsEventMap::MapOne(simdjson::padded_string_view record, std::string& out,
+                                   const char** field) {
+  *field = "(document)";
+  simdjson::ondemand::document doc;
+  if (auto e = parser_.iterate(record).get(doc)) return e;
+  object obj;
+  if (auto e = doc.get_object().get(obj)) return e;
+
+  int64_t seq = 0;
+  *field = "seq";
+  if (auto e = obj.find_field_unordered("seq").get_int64().get(seq)) return e;
+  out.append("{\"seq\":");
+  AppendInt(seq, out);
+  out.append(",\"timestamp\":");
+  if (auto e = CopyString(obj, "timestamp", out, field)) return e;
+  out.append(",\"source\":");
+  if (auto e = CopyString(obj, "source", out, field)) return e;
+
+  *field = "level";
+  std::string_view level;
+  if (auto e = obj.find_field_unordered("level").get_string().get(level)) return e;
+  out.append(",\"level\":");
+  AppendJsonString(level, /*normalise=*/false, out);
+  out.append(",\"severity\":");
+  AppendJsonString(level, /*normalise=*/true, out);
+
+  int64_t event_id = 0;
+  *field = "event_id";
+  if (auto e = obj.find_field_unordered("event_id").get_int64().get(event_id)) return e;
+  out.append(",\"event_id\":");
+  AppendInt(event_id, out);
+
+  out.append(",\"computer\":");
+  size_t computer_start = out.size();
+  if (auto e = CopyString(obj, "computer", out, field)) return e;
+  for (size_t i = computer_start; i < out.size(); ++i) {
+    // Lower-casing a raw token is safe: escapes are lower-case letters or hex digits.
+    char& c = out[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  out.append(",\"user\":");
+  if (auto e = CopyString(obj, "user", out, field)) return e;
+  out.append(",\"message\":");
+  if (auto e = CopyString(obj, "message", out, field)) return e;
+  out.append(",\"processed_at\":");
+  out.append(processed_at_);
+  out.push_back('}');
+  return simdjson::SUCCESS;
+}
+
+absl::Status WindowsEventMap::ProcessBatch(const RecordBatch& in, RecordBatch& out) {
+  processed_at_.assign("\"");
+  AppendIsoMillis(NowUnixMillis(), processed_at_);
+  processed_at_.push_back('"');
+  for (size_t i = 0; i < in.size(); ++i) {
+    const char* field = "";
+    error_code e = MapOne(PaddedRecord(in, i, scratch_), out.buffer(), &field);
+    if (!e) {
+      out.Commit();
+      continue;
+    }
+    out.Rollback();
+    std::string reason = std::string("field '") + field + "': " + simdjson::error_message(e);
+    if (auto s = dead_letters_->Write(in[i], reason); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace ec

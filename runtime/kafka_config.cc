@@ -1,0 +1,84 @@
+// Resolution of Kafka client settings and their translation to librdkafka.
+#include "runtime/kafka_config.h"
+
+#include <cstdlib>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace ec {
+
+std::string KafkaClientConfig::Describe() const {
+  std::string out = absl::StrCat(bootstrap_servers, " (", security_protocol);
+  if (absl::StartsWith(security_protocol, "SASL")) {
+    absl::StrAppend(&out, ", ", sasl_mechanism, " user '", sasl_username, "'");
+  }
+  out += ")";
+  return out;
+}
+
+absl::Status SetRdKafkaProperty(rd_kafka_conf_t* conf, const std::string& name,
+                                const std::string& value, bool secret) {
+  char err[512];
+  if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), err, sizeof(err)) !=
+      RD_KAFKA_CONF_OK) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("kafka property ", name, secret ? "" : absl::StrCat("='", value, "'"), ": ",
+                     err));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<RdKafkaConfPtr> KafkaClientConfig::ToRdKafkaConf() const {
+  RdKafkaConfPtr conf(rd_kafka_conf_new());
+  auto set = [&](const std::string& name, const std::string& value, bool secret = false) {
+    return SetRdKafkaProperty(conf.get(), name, value, secret);
+  };
+  if (auto s = set("bootstrap.servers", bootstrap_servers); !s.ok()) return s;
+  if (auto s = set("security.protocol", security_protocol); !s.ok()) return s;
+  if (absl::StartsWith(security_protocol, "SASL")) {
+    if (auto s = set("sasl.mechanisms", sasl_mechanism); !s.ok()) return s;
+    if (!sasl_username.empty()) {
+      if (auto s = set("sasl.username", sasl_username); !s.ok()) return s;
+    }
+    if (!sasl_password.empty()) {
+      if (auto s = set("sasl.password", sasl_password, /*secret=*/true); !s.ok()) return s;
+    }
+  }
+  for (const auto& [name, value] : properties) {
+    const bool secret = absl::StrContains(name, "password") || absl::StrContains(name, "secret");
+    if (auto s = set(name, value, secret); !s.ok()) return s;
+  }
+  return conf;
+}
+
+absl::StatusOr<KafkaClientConfig> ResolveKafkaConfig(const JobSpec& job, const OperatorSpec& op) {
+  KafkaClientConfig config;
+  auto bootstrap = job.Setting(op, "kafka-bootstrap-servers");
+  if (!bootstrap || bootstrap->empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "job file: operator '", op.name,
+        "': kafka-bootstrap-servers: expected host:port[,host:port] (set it in the job's "
+        "parameters or with --kafka-bootstrap-servers)"));
+  }
+  config.bootstrap_servers = *bootstrap;
+  if (auto v = job.Setting(op, "kafka-security-protocol")) config.security_protocol = *v;
+  if (auto v = job.Setting(op, "kafka-sasl-mechanism")) config.sasl_mechanism = *v;
+  if (auto v = job.Setting(op, "kafka-sasl-username")) config.sasl_username = *v;
+  if (auto v = job.Setting(op, "kafka-sasl-password"); v && !v->empty()) {
+    config.sasl_password = *v;
+  } else if (const char* env = std::getenv("EC_KAFKA_SASL_PASSWORD")) {
+    config.sasl_password = env;
+  }
+  for (const auto& [key, value] : job.parameters) {
+    if (absl::StartsWith(key, "kafka.")) config.properties[key.substr(6)] = value;
+  }
+  for (const auto& [key, value] : op.config.items()) {
+    if (absl::StartsWith(key, "kafka.")) {
+      config.properties[key.substr(6)] = value.is_string() ? value.get<std::string>() : value.dump();
+    }
+  }
+  return config;
+}
+
+}  // namespace ec

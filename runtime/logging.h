@@ -1,0 +1,30 @@
+// Named spdlog loggers, one per module, and the process-wide log set-up.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <spdlog/spdlog.h>
+
+#include "absl/strings/string_view.h"
+
+// Debian's abseil has its own string_view (status messages are one): let log lines take it.
+template <>
+struct fmt::formatter<absl::string_view> : fmt::formatter<fmt::string_view> {
+  template <typename Context>
+  auto format(absl::string_view s, Context& ctx) const {
+    return fmt::formatter<fmt::string_view>::format(fmt::string_view(s.data(), s.size()), ctx);
+  }
+};
+
+namespace ec {
+
+// Returns the logger named `module` ("jobmanager", "task", "kafka-sink", ...), creating it on
+// first use. Thread-safe.
+std::shared_ptr<spdlog::logger> Logger(const std::string& module);
+
+// Sets the pattern and level for every logger of this process (level from EC_LOG_LEVEL, default
+// info). Call once at the start of main().
+void InitLogging(const std::string& process_name);
+
+}  // namespace ec

@@ -1,0 +1,54 @@
+// JSON rendering of status messages.
+#include "runtime/status_json.h"
+
+#include "runtime/time_format.h"
+
+namespace ec {
+namespace {
+
+std::string TaskStateText(proto::TaskState state) {
+  std::string name = proto::TaskState_Name(state);
+  return name.substr(name.find('_') + 1);
+}
+
+}  // namespace
+
+nlohmann::json JobStatusToJson(const proto::JobStatus& status) {
+  nlohmann::json out;
+  out["id"] = status.id();
+  out["name"] = status.name();
+  out["state"] = proto::JobState_Name(status.state());
+  if (!status.failure().empty()) out["failure"] = status.failure();
+  out["start_time"] = IsoMillis(status.start_time_ms());
+  if (status.end_time_ms() > 0) out["end_time"] = IsoMillis(status.end_time_ms());
+  nlohmann::json operators = nlohmann::json::array();
+  for (const auto& op : status.operators()) {
+    const auto& m = op.metrics();
+    nlohmann::json item = {{"name", m.name()},
+                           {"records_in", m.records_in()},
+                           {"records_out", m.records_out()},
+                           {"bytes_in", m.bytes_in()},
+                           {"bytes_out", m.bytes_out()},
+                           {"records_dead_letter", m.records_dead_letter()}};
+    nlohmann::json subtasks = nlohmann::json::array();
+    for (const auto& sub : op.subtasks()) {
+      subtasks.push_back({{"subtask", sub.subtask()},
+                          {"taskmanager_id", sub.taskmanager_id()},
+                          {"state", TaskStateText(sub.state())}});
+    }
+    item["subtasks"] = subtasks;
+    operators.push_back(item);
+  }
+  out["operators"] = operators;
+  return out;
+}
+
+nlohmann::json TaskManagerToJson(const proto::TaskManagerInfo& info) {
+  return {{"id", info.id()},
+          {"address", info.address()},
+          {"slots", info.slots()},
+          {"free_slots", info.free_slots()},
+          {"last_heartbeat", IsoMillis(info.last_heartbeat_ms())}};
+}
+
+}  // namespace ec

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs everything EventCluster needs on a fresh Debian 12 machine (run as root):
+# the C++ toolchain and libraries, kcat, a JDK and Maven, and the Kafka broker's jars.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+
+packages=(
+  build-essential cmake ninja-build pkg-config git
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  librdkafka-dev librocksdb-dev nlohmann-json3-dev libabsl-dev libgtest-dev
+  libgmock-dev libsimdjson-dev libcli11-dev libspdlog-dev libcpp-httplib-dev
+  kcat default-jdk-headless maven iproute2 procps python3 python3-pytest curl
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# The Kafka broker's jars from Maven Central (no tarball, no Docker).
+"$here/kafka/fetch.sh"

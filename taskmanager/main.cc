@@ -1,0 +1,78 @@
+// ec-taskmanager: runs operator chains in slots for a JobManager.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <random>
+
+#include <CLI/CLI.hpp>
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "runtime/logging.h"
+#include "runtime/net.h"
+#include "taskmanager/jobmanager_connection.h"
+#include "taskmanager/task_executor.h"
+#include "taskmanager/taskmanager_service.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"ec-taskmanager: an EventCluster worker that runs operator chains in slots"};
+  const char* env_jm = std::getenv("EC_JOBMANAGER");
+  std::string jobmanager = env_jm ? env_jm : "localhost:6123";
+  int slots = 2;
+  int data_port = 0;
+  int rpc_port = 0;
+  std::string data_dir = "/tmp/ec-taskmanager";
+  std::string advertise_host;
+  std::string id;
+  app.add_option("--jobmanager", jobmanager, "JobManager RPC address HOST:PORT (env EC_JOBMANAGER)");
+  app.add_option("--slots", slots, "task slots offered")->check(CLI::Range(1, 1024));
+  app.add_option("--data-port", data_port, "port for data exchange (0 = any free)");
+  app.add_option("--rpc-port", rpc_port, "port for the JobManager's calls (0 = any free)");
+  app.add_option("--data-dir", data_dir, "directory for local state");
+  app.add_option("--advertise-host", advertise_host,
+                 "address the JobManager and peers use to reach this TaskManager "
+                 "(default: the local address towards the JobManager)");
+  app.add_option("--id", id, "TaskManager id (default: generated)");
+  CLI11_PARSE(app, argc, argv);
+
+  ec::InitLogging("taskmanager");
+  ec::BlockTerminationSignals();
+  if (advertise_host.empty()) advertise_host = ec::LocalAddressTowards(jobmanager);
+  if (id.empty()) {
+    char host[256] = {0};
+    gethostname(host, sizeof(host) - 1);
+    std::random_device rd;
+    id = absl::StrCat("tm-", host, "-", getpid(), "-", rd() % 10000);
+  }
+
+  std::unique_ptr<ec::JobManagerConnection> connection;
+  ec::TaskExecutor executor(slots, [&connection](const ec::proto::TaskStatus& status) {
+    if (connection) connection->ReportTaskState(status);
+  });
+  ec::TaskManagerServiceImpl service(&executor);
+  grpc::ServerBuilder builder;
+  int bound_port = 0;
+  builder.AddListeningPort(absl::StrCat("0.0.0.0:", rpc_port), grpc::InsecureServerCredentials(),
+                           &bound_port);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || bound_port == 0) {
+    ec::Logger("taskmanager")->critical("cannot listen on RPC port {}", rpc_port);
+    return 1;
+  }
+  const std::string rpc_address = absl::StrCat(advertise_host, ":", bound_port);
+  ec::Logger("taskmanager")->info("TaskManager {} serving on {} with {} slots", id, rpc_address, slots);
+
+  connection = std::make_unique<ec::JobManagerConnection>(
+      ec::JobManagerConnection::Options{jobmanager, id, rpc_address,
+                                        absl::StrCat(advertise_host, ":", data_port)},
+      &executor);
+  connection->Start();
+
+  int sig = ec::WaitForTerminationSignal();
+  ec::Logger("taskmanager")->info("signal {}: cancelling tasks and shutting down", sig);
+  executor.CancelAll();
+  connection->Stop();
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  return 0;
+}

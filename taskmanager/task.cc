@@ -1,0 +1,148 @@
+// The chain runner: batches flow source → transforms → sink in one thread.
+#include "taskmanager/task.h"
+
+#include "absl/strings/str_cat.h"
+#include "operators/registry.h"
+#include "runtime/logging.h"
+#include "runtime/status.h"
+
+namespace ec {
+namespace {
+
+constexpr absl::Duration kPollWait = absl::Milliseconds(50);
+// How long a finishing or cancelled task waits for its sink's acknowledgements.
+constexpr absl::Duration kFlushTimeout = absl::Seconds(30);
+
+}  // namespace
+
+Task::Task(proto::TaskId id, JobSpec spec, StateListener on_state)
+    : id_(std::move(id)), spec_(std::move(spec)), on_state_(std::move(on_state)) {}
+
+Task::~Task() {
+  Cancel();
+  Join();
+}
+
+absl::StatusOr<std::unique_ptr<Task>> Task::Create(proto::TaskId id, JobSpec spec,
+                                                   StateListener on_state) {
+  std::unique_ptr<Task> task(new Task(std::move(id), std::move(spec), std::move(on_state)));
+  auto chain = CreateChain(task->spec_);
+  if (!chain.ok()) return chain.status();
+  task->chain_ = *std::move(chain);
+  const std::string task_name = absl::StrCat("job=", task->id_.job_id(), " task=", task->spec_.name,
+                                             "#", task->id_.subtask(), " attempt=", task->id_.attempt());
+  task->contexts_.resize(task->chain_.size());
+  for (size_t i = 0; i < task->chain_.size(); ++i) {
+    task->counters_.push_back(std::make_unique<OperatorCounters>(task->spec_.pipeline[i].name));
+    OperatorContext& ctx = task->contexts_[i];
+    ctx.job = &task->spec_;
+    ctx.spec = &task->spec_.pipeline[i];
+    ctx.job_id = task->id_.job_id();
+    ctx.task_name = task_name;
+    ctx.counters = task->counters_[i].get();
+    ctx.cancelled = &task->cancelled_;
+  }
+  return task;
+}
+
+void Task::Start() { thread_ = std::thread([this] { Run(); }); }
+
+void Task::Join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+proto::TaskStatus Task::Status() const {
+  proto::TaskStatus status;
+  *status.mutable_task() = id_;
+  {
+    absl::MutexLock lock(&mu_);
+    status.set_state(state_);
+    if (state_ == proto::TASK_FAILED) *status.mutable_failure() = failure_;
+  }
+  for (const auto& c : counters_) {
+    proto::OperatorMetrics* m = status.add_operators();
+    m->set_name(c->name());
+    m->set_records_in(c->records_in());
+    m->set_records_out(c->records_out());
+    m->set_bytes_in(c->bytes_in());
+    m->set_bytes_out(c->bytes_out());
+    m->set_records_dead_letter(c->dead_letter());
+  }
+  return status;
+}
+
+bool Task::IsTerminal() const {
+  absl::MutexLock lock(&mu_);
+  return state_ == proto::TASK_FINISHED || state_ == proto::TASK_CANCELED ||
+         state_ == proto::TASK_FAILED;
+}
+
+void Task::SetState(proto::TaskState state, const absl::Status& failure) {
+  {
+    absl::MutexLock lock(&mu_);
+    state_ = state;
+    if (!failure.ok()) failure_ = ToTaskFailure(failure);
+  }
+  if (on_state_) on_state_(Status());
+}
+
+void Task::Run() {
+  auto log = Logger("task");
+  const std::string& name = contexts_.empty() ? spec_.name : contexts_[0].task_name;
+  absl::Status status;
+  size_t opened = 0;
+  for (; opened < chain_.size() && status.ok(); ++opened) {
+    status = chain_[opened]->Open(contexts_[opened]);
+  }
+  if (status.ok()) {
+    log->info("{} running {} operators", name, chain_.size());
+    SetState(proto::TASK_RUNNING);
+    status = RunChain();
+  }
+  const bool finished = status.code() == absl::StatusCode::kOutOfRange;
+  if (finished) status = absl::OkStatus();
+  if (status.ok()) {
+    // At-least-once: nothing is reported done before every record is acknowledged.
+    const absl::Time deadline = absl::Now() + kFlushTimeout;
+    for (size_t i = 0; i < opened && status.ok(); ++i) status = chain_[i]->Flush(deadline);
+  }
+  for (size_t i = 0; i < opened; ++i) {
+    if (auto s = chain_[i]->Close(); !s.ok() && status.ok()) status = s;
+  }
+  if (!status.ok()) {
+    log->error("{} failed: {}", name, status.message());
+    SetState(proto::TASK_FAILED, status);
+  } else if (finished) {
+    log->info("{} finished", name);
+    SetState(proto::TASK_FINISHED);
+  } else {
+    log->info("{} canceled", name);
+    SetState(proto::TASK_CANCELED);
+  }
+}
+
+absl::Status Task::RunChain() {
+  auto* source = static_cast<SourceOperator*>(chain_[0].get());
+  std::vector<RecordBatch> batches(chain_.size());
+  const size_t last = chain_.size() - 1;
+  while (!cancelled_.load(std::memory_order_relaxed)) {
+    batches[0].Clear();
+    if (auto s = source->PollBatch(batches[0], kPollWait); !s.ok()) return s;
+    const RecordBatch* current = &batches[0];
+    counters_[0]->AddOut(current->size(), current->bytes());
+    for (size_t i = 1; i <= last && !current->empty(); ++i) {
+      RecordBatch& next = batches[i];
+      next.Clear();
+      counters_[i]->AddIn(current->size(), current->bytes());
+      if (auto s = chain_[i]->ProcessBatch(*current, next); !s.ok()) return s;
+      if (i < last) counters_[i]->AddOut(next.size(), next.bytes());
+      current = &next;
+    }
+    for (auto& op : chain_) {
+      if (auto s = op->Tick(); !s.ok()) return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace ec

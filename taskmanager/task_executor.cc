@@ -1,0 +1,100 @@
+// Slots and task lifecycle of a TaskManager.
+#include "taskmanager/task_executor.h"
+
+#include "absl/strings/str_cat.h"
+#include "runtime/logging.h"
+
+namespace ec {
+
+TaskExecutor::TaskExecutor(int slots, std::function<void(const proto::TaskStatus&)> on_task_state)
+    : slots_(slots), on_task_state_(std::move(on_task_state)) {}
+
+TaskExecutor::~TaskExecutor() { CancelAll(); }
+
+std::string TaskExecutor::Key(const proto::TaskId& id) {
+  return absl::StrCat(id.job_id(), "/", id.vertex(), "/", id.subtask(), "/", id.attempt());
+}
+
+void TaskExecutor::SetEpoch(int64_t epoch) {
+  absl::MutexLock lock(&mu_);
+  epoch_ = epoch;
+}
+
+int64_t TaskExecutor::epoch() const {
+  absl::MutexLock lock(&mu_);
+  return epoch_;
+}
+
+int TaskExecutor::free_slots() const {
+  absl::MutexLock lock(&mu_);
+  int used = 0;
+  for (const auto& [key, task] : tasks_) used += task->IsTerminal() ? 0 : 1;
+  return slots_ - used;
+}
+
+absl::Status TaskExecutor::Deploy(const proto::DeployTaskRequest& request) {
+  auto spec = ParseJobSpec(request.job_spec_json());
+  if (!spec.ok()) return spec.status();
+  absl::MutexLock lock(&mu_);
+  if (request.jobmanager_epoch() != epoch_) {
+    return absl::FailedPreconditionError(absl::StrCat("stale JobManager epoch ",
+                                                      request.jobmanager_epoch(), " (current ", epoch_, ")"));
+  }
+  int used = 0;
+  for (const auto& [key, task] : tasks_) used += task->IsTerminal() ? 0 : 1;
+  if (used >= slots_) {
+    return absl::ResourceExhaustedError(absl::StrCat("all ", slots_, " slots are in use"));
+  }
+  auto task = Task::Create(request.task(), *std::move(spec), on_task_state_);
+  if (!task.ok()) return task.status();
+  Logger("taskmanager")->info("job={} deploying {} (subtask {}, attempt {})",
+                              request.task().job_id(), request.job_name(), request.task().subtask(),
+                              request.task().attempt());
+  (*task)->Start();
+  tasks_[Key(request.task())] = *std::move(task);
+  return absl::OkStatus();
+}
+
+absl::Status TaskExecutor::Cancel(const proto::CancelTaskRequest& request) {
+  absl::MutexLock lock(&mu_);
+  if (request.jobmanager_epoch() != epoch_) {
+    return absl::FailedPreconditionError("stale JobManager epoch");
+  }
+  auto it = tasks_.find(Key(request.task()));
+  if (it == tasks_.end()) return absl::NotFoundError("no such task");
+  Logger("taskmanager")->info("job={} cancelling subtask {}", request.task().job_id(),
+                              request.task().subtask());
+  it->second->Cancel();
+  return absl::OkStatus();
+}
+
+void TaskExecutor::CancelAll() {
+  std::map<std::string, std::unique_ptr<Task>> tasks;
+  {
+    absl::MutexLock lock(&mu_);
+    tasks.swap(tasks_);
+  }
+  for (auto& [key, task] : tasks) task->Cancel();
+  for (auto& [key, task] : tasks) task->Join();
+}
+
+std::vector<proto::TaskStatus> TaskExecutor::CollectStatuses() {
+  std::vector<proto::TaskStatus> statuses;
+  std::vector<std::unique_ptr<Task>> done;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto it = tasks_.begin(); it != tasks_.end();) {
+      statuses.push_back(it->second->Status());
+      if (it->second->IsTerminal()) {
+        done.push_back(std::move(it->second));
+        it = tasks_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& task : done) task->Join();
+  return statuses;
+}
+
+}  // namespace ec

@@ -1,0 +1,22 @@
+// TaskManagerService: the gRPC handlers the JobManager calls; thin wrappers over TaskExecutor.
+#pragma once
+
+#include "proto/taskmanager.grpc.pb.h"
+#include "taskmanager/task_executor.h"
+
+namespace ec {
+
+class TaskManagerServiceImpl final : public proto::TaskManagerService::Service {
+ public:
+  explicit TaskManagerServiceImpl(TaskExecutor* executor) : executor_(executor) {}
+
+  grpc::Status DeployTask(grpc::ServerContext*, const proto::DeployTaskRequest* request,
+                          proto::DeployTaskResponse*) override;
+  grpc::Status CancelTask(grpc::ServerContext*, const proto::CancelTaskRequest* request,
+                          proto::CancelTaskResponse*) override;
+
+ private:
+  TaskExecutor* executor_;
+};
+
+}  // namespace ec

@@ -1,0 +1,31 @@
+"""Shared fixtures for the integration tests (run: python3 -m pytest tests/integration)."""
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from kafka_fixture import KafkaBroker  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def kafka(request):
+    """One real Kafka broker for the whole session, with topics events_processed and
+    events_processed.dlq and the ACLs for alice (see scripts/kafka/README.md). Stopped at the end;
+    its directory is deleted unless a test failed or EC_KEEP_KAFKA=1 (then its path is printed)."""
+    broker = KafkaBroker()
+    try:
+        broker.start()
+    except BaseException:
+        broker.close(keep_dir=True)
+        sys.stderr.write(f"\nKafka broker dir kept for inspection: {broker.dir}\n")
+        raise
+    try:
+        yield broker
+    finally:
+        keep = os.environ.get("EC_KEEP_KAFKA") == "1" or request.session.testsfailed > 0
+        broker.close(keep_dir=keep)
+        if keep:
+            sys.stderr.write(f"\nKafka broker dir kept for inspection: {broker.dir}\n")
