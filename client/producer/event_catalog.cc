@@ -175,7 +175,9 @@ std::vector<MessagePiece> CompileTemplate(std::string_view message) {
     const std::string_view name = message.substr(i + 1, close - i - 1);
     const auto* found = std::find_if(std::begin(kSlotNames), std::end(kSlotNames),
                                      [&](const SlotName& s) { return s.name == name; });
-    if (found == std::end(kSlotNames)) DieBadTemplate(message, absl::StrCat("unknown {", std::string(name), "}"));
+    if (found == std::end(kSlotNames)) {
+      DieBadTemplate(message, absl::StrCat("unknown {", std::string(name), "}"));
+    }
     pieces.push_back({JsonEscape(literal), found->slot});
     literal.clear();
     i = close + 1;
@@ -191,14 +193,15 @@ CatalogTables BuildTables() {
       "ivan",  "judy",  "mallory", "oscar", "peggy", "trent", "victor", "walter"};
   for (int i = 0; i < kDomainUsers; ++i) {
     const std::string_view name = kDomainNames[i];
-    t.users.push_back({JsonEscape(absl::StrCat("CORP\\", std::string(name))), std::string(name), "CORP",
-                       absl::StrCat("S-1-5-21-3623811015-3361044348-30300820-", 1104 + i)});
+    t.users.push_back({JsonEscape(absl::StrCat("CORP\\", std::string(name))), std::string(name),
+                       "CORP", absl::StrCat("S-1-5-21-3623811015-3361044348-30300820-", 1104 + i)});
   }
   static constexpr std::string_view kAdminNames[kAdminUsers] = {"Administrator", "adm_alice",
                                                                 "adm_jdoe", "svc_backup"};
   for (int i = 0; i < kAdminUsers; ++i) {
     const std::string_view name = kAdminNames[i];
-    t.users.push_back({JsonEscape(absl::StrCat("CORP\\", std::string(name))), std::string(name), "CORP",
+    t.users.push_back({JsonEscape(absl::StrCat("CORP\\", std::string(name))), std::string(name),
+                       "CORP",
                        absl::StrCat("S-1-5-21-3623811015-3361044348-30300820-",
                                     i == 0 ? 500 : 1200 + i)});
   }
@@ -334,7 +337,8 @@ EventCatalog::EventCatalog()
                    {0, kDomainUsers + kAdminUsers + kServiceUsers}} {
   static_assert(static_cast<int>(UserClass::kDomain) == 0 &&
                 static_cast<int>(UserClass::kAdmin) == 1 &&
-                static_cast<int>(UserClass::kService) == 2 && static_cast<int>(UserClass::kAny) == 3);
+                static_cast<int>(UserClass::kService) == 2 &&
+                static_cast<int>(UserClass::kAny) == 3);
   size_t max_user = MaxOf(tables_.users, [](const UserEntry& u) -> const std::string& {
     return u.user;
   });

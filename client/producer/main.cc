@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
   app.add_option("--bind", options.bind_address, "address to listen on")->capture_default_str();
   app.add_option("--rate", options.stream.rate, "events per second per client (0: as fast as "
                  "possible)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(CLI::Range(0.0, 1e9))
       ->capture_default_str();
   app.add_option("--count", options.stream.count,
                  "events per stream: a connection ends after event N-1 (0: endless)")
@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
                  "ISO 8601 time of event 0; event seq is at start + seq * time-step-ms "
                  "(default: the wall clock at generation)");
   app.add_option("--time-step-ms", time_step_ms, "milliseconds between event timestamps")
-      ->check(CLI::NonNegativeNumber)
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 40))
       ->capture_default_str();
   app.add_option("--malformed-every", options.stream.generator.malformed_every,
                  "N > 0: event seq with seq % N == N-1 is a malformed line (0: none)")

@@ -77,9 +77,13 @@ void KafkaWriter::Fail(absl::Status status) {
   if (failure_.ok()) failure_ = std::move(status);
 }
 
-void KafkaWriter::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* msg, void* opaque) {
+void KafkaWriter::OnDelivery(rd_kafka_t* rk, const rd_kafka_message_t* msg, void* opaque) {
   auto* self = static_cast<KafkaWriter*>(opaque);
-  if (msg->err) {
+  if (msg->err == RD_KAFKA_RESP_ERR__FATAL) {
+    char fatal[512];
+    rd_kafka_resp_err_t code = rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
+    self->Fail(self->Describe(code, fatal));
+  } else if (msg->err) {
     self->Fail(self->Describe(msg->err, rd_kafka_err2str(msg->err)));
   } else if (self->options_.delivered) {
     self->options_.delivered->AddOut(1, msg->len);

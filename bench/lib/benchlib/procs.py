@@ -2,8 +2,9 @@
 
 Every process is started in its own session so it can be signalled on its own. Its figures come
 from /proc/<pid>/status (VmHWM) and /proc/<pid>/stat (utime + stime), sampled while it runs and
-read once more just before it is signalled; when it ends, the rusage that wait4 returns (which
-covers the last moments too) replaces them.
+read once more just before it is signalled; when it ends by itself, the CPU time of the rusage
+that wait4 returns covers its last moments too. (Not ru_maxrss: Linux carries the parent's peak
+RSS over fork and exec, so for a small child it reports the harness's own.)
 """
 import os
 import signal
@@ -78,7 +79,6 @@ class Proc:
             self.returncode = os.waitstatus_to_exitcode(status)
             self.popen.returncode = self.returncode
             self.ended = time.monotonic()
-            self.peak_rss_kb = max(self.peak_rss_kb, ru.ru_maxrss)
             self.cpu_s = max(self.cpu_s, ru.ru_utime + ru.ru_stime)
             for f in {self._log, self._out}:
                 f.close()
@@ -150,7 +150,7 @@ class ExternalProc:
 class Sampler:
     """Samples a set of processes every `interval` seconds in a background thread."""
 
-    def __init__(self, interval=0.2):
+    def __init__(self, interval=0.1):
         self.interval = interval
         self._procs = []
         self._lock = threading.Lock()

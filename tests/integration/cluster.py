@@ -1,0 +1,152 @@
+"""Real EventCluster processes for integration tests: JobManager, TaskManagers, producer, ecctl."""
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from kafka_fixture import free_port, source_dir
+
+
+def bin_dir() -> Path:
+    return Path(os.environ.get("EC_BIN_DIR", source_dir() / "build" / "bin"))
+
+
+def wait_until(predicate, timeout: float, what: str, interval: float = 0.2):
+    """Polls `predicate` until it returns a truthy value; fails naming `what` at the deadline."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+class Process:
+    """A child process whose output goes to a log file; stopped (and killed if need be) on stop()."""
+
+    def __init__(self, name: str, args: list[str], log_dir: Path, env: dict | None = None):
+        self.name = name
+        self.log_path = log_dir / f"{name}.log"
+        self._log = open(self.log_path, "ab")
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, env=full_env,
+                                     start_new_session=True)
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def signal(self, sig) -> None:
+        if self.alive():
+            self.proc.send_signal(sig)
+
+    def stop(self, timeout: float = 20) -> None:
+        if self.alive():
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+
+    def kill(self) -> None:
+        if self.alive():
+            self.proc.kill()
+            self.proc.wait()
+
+    def log(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+
+class Producer(Process):
+    """ec-producer on a free port."""
+
+    def __init__(self, log_dir: Path, *args: str, port: int | None = None, name="producer"):
+        self.port = port or free_port()
+        super().__init__(name, [str(bin_dir() / "ec-producer"), "--port", str(self.port), *args],
+                         log_dir)
+        wait_until(lambda: "listening" in self.log(), 30, "ec-producer to listen")
+
+    def events(self, count: int, *args: str) -> list[bytes]:
+        """The first `count` lines the producer serves a plain client (read with ec-consumer)."""
+        out = subprocess.run([str(bin_dir() / "ec-consumer"), "--host", "127.0.0.1", "--port",
+                              str(self.port), "--count", str(count), *args],
+                             check=True, capture_output=True, timeout=120)
+        return out.stdout.splitlines()
+
+
+class Cluster:
+    """A JobManager and `taskmanagers` TaskManagers as real processes on loopback."""
+
+    def __init__(self, taskmanagers: int = 1, slots: int = 2, jm_args: tuple = ()):
+        self.dir = Path(tempfile.mkdtemp(prefix="ec-cluster-"))
+        self.rpc_port = free_port()
+        self.rest_port = free_port()
+        self.address = f"127.0.0.1:{self.rpc_port}"
+        self.processes: list[Process] = []
+        self.jobmanager = self._spawn("jobmanager", [
+            str(bin_dir() / "ec-jobmanager"), "--rpc-port", str(self.rpc_port), "--rest-port",
+            str(self.rest_port), "--data-dir", str(self.dir / "jm"), *jm_args])
+        self.taskmanagers = [self.add_taskmanager(slots) for _ in range(taskmanagers)]
+        wait_until(lambda: len(self.taskmanager_list()) == taskmanagers, 60,
+                   f"{taskmanagers} TaskManagers to register")
+
+    def _spawn(self, name, args, env=None) -> Process:
+        p = Process(name, args, self.dir, env)
+        self.processes.append(p)
+        return p
+
+    def add_taskmanager(self, slots: int = 2, env: dict | None = None) -> Process:
+        n = sum(1 for p in self.processes if p.name.startswith("taskmanager"))
+        return self._spawn(f"taskmanager{n}", [
+            str(bin_dir() / "ec-taskmanager"), "--jobmanager", self.address, "--slots", str(slots),
+            "--data-dir", str(self.dir / f"tm{n}")], env)
+
+    def ecctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run([str(bin_dir() / "ecctl"), "--jobmanager", self.address, *args],
+                                capture_output=True, text=True, timeout=60)
+        if check and result.returncode != 0:
+            raise AssertionError(f"ecctl {' '.join(args)} failed: {result.stderr.strip()}")
+        return result
+
+    def submit(self, job_file: str, **parameters) -> str:
+        args = ["submit", job_file]
+        for key, value in parameters.items():
+            args += [f"--{key.replace('_', '-')}", str(value)]
+        job_id = self.ecctl(*args).stdout.strip()
+        assert len(job_id) == 32, f"unexpected job id {job_id!r}"
+        return job_id
+
+    def status(self, job_id: str) -> dict:
+        return json.loads(self.ecctl("status", job_id, "--output", "json").stdout)
+
+    def state(self, job_id: str) -> str:
+        return self.status(job_id)["state"]
+
+    def wait_for_state(self, job_id: str, state: str, timeout: float = 60) -> dict:
+        return wait_until(lambda: (s := self.status(job_id))["state"] == state and s, timeout,
+                          f"job {job_id} to be {state}")
+
+    def operator(self, job_id: str, name: str) -> dict:
+        for op in self.status(job_id)["operators"]:
+            if op["name"] == name:
+                return op
+        raise AssertionError(f"no operator {name}")
+
+    def taskmanager_list(self) -> list:
+        result = self.ecctl("taskmanagers", "--output", "json", check=False)
+        return json.loads(result.stdout) if result.returncode == 0 else []
+
+    def logs(self) -> str:
+        return "\n".join(p.log() for p in self.processes)
+
+    def close(self) -> None:
+        for p in reversed(self.processes):
+            p.stop()
