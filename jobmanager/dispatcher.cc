@@ -94,6 +94,7 @@ void Dispatcher::TimerLoop() {
         Transition(job, proto::CANCELED);
       }
     }
+    RestartDueJobs();
     ScheduleJobs();
   }
 }
@@ -163,7 +164,7 @@ void Dispatcher::ScheduleJobs() {
     if (now - job.submitted > job.spec.slot_timeout) {
       int free = 0;
       for (const auto& [tm_id, tm] : taskmanagers_) free += tm.info.slots() - tm.used_slots;
-      FailJob(job, absl::StrCat("no free slot within slot-timeout ",
+      FailJob(job, /*retryable=*/false, absl::StrCat("no free slot within slot-timeout ",
                                 absl::ToInt64Seconds(job.spec.slot_timeout), "s (",
                                 taskmanagers_.size(), " TaskManagers registered, ", free,
                                 " slots free)"));
@@ -218,7 +219,7 @@ void Dispatcher::OnDeployFailed(const proto::TaskId& task, const std::string& ta
   if (job.state == proto::CANCELLING) {
     MaybeCompleteJob(job);
   } else if (!IsTerminal(job.state)) {
-    FailJob(job, absl::StrCat("deploying to TaskManager ", taskmanager_id, " failed: ",
+    FailJob(job, /*retryable=*/true, absl::StrCat("deploying to TaskManager ", taskmanager_id, " failed: ",
                               status.message()));
   }
 }
@@ -243,17 +244,45 @@ void Dispatcher::Transition(Job& job, proto::JobState to, const std::string& rea
   if (IsTerminal(to)) job.ended = absl::Now();
 }
 
-void Dispatcher::FailJob(Job& job, const std::string& reason) {
+void Dispatcher::FailJob(Job& job, bool retryable, const std::string& reason) {
   if (IsTerminal(job.state)) return;
-  if (job.failure.empty()) job.failure = reason;
   CancelExecutions(job);
   for (auto& e : job.executions) {
     if (taskmanagers_.count(e.taskmanager_id) == 0) ReleaseSlot(e);
   }
   if (job.state == proto::CANCELLING) {
     Transition(job, proto::CANCELED);
-  } else {
-    Transition(job, proto::FAILED, reason);
+    return;
+  }
+  if (job.state == proto::RESTARTING) return;  // already restarting: one restart per failure
+  const RestartSpec& restart = job.spec.restart;
+  if (retryable && restart.strategy != "none" && job.restarts < restart.attempts) {
+    absl::Duration delay = restart.delay;
+    if (restart.strategy == "exponential-delay") delay = delay * (int64_t{1} << std::min(job.restarts, 20));
+    ++job.restarts;
+    job.restart_at = absl::Now() + delay;
+    job.last_failure = reason;
+    Transition(job, proto::RESTARTING,
+               absl::StrCat(reason, " (restart ", job.restarts, " of ", restart.attempts, " in ",
+                            absl::ToInt64Milliseconds(delay), "ms)"));
+    return;
+  }
+  job.failure = retryable && restart.strategy != "none"
+                    ? absl::StrCat(reason, " (no restart left after ", job.restarts, ")")
+                    : reason;
+  Transition(job, proto::FAILED, reason);
+}
+
+void Dispatcher::RestartDueJobs() {
+  const absl::Time now = absl::Now();
+  for (auto& [id, job] : jobs_) {
+    if (job.state != proto::RESTARTING || now < job.restart_at) continue;
+    bool settled = true;
+    for (const auto& e : job.executions) settled &= IsTerminalTask(e.state);
+    if (!settled) continue;  // wait until the old attempt's tasks have stopped
+    job.executions.clear();
+    job.submitted = now;  // the slot timeout counts from the restart
+    Transition(job, proto::CREATED);
   }
 }
 
@@ -309,7 +338,7 @@ void Dispatcher::ApplyTaskStatus(const std::string& taskmanager_id, const proto:
   }
   ReleaseSlot(*execution);
   if (status.state() == proto::TASK_FAILED && job.state != proto::CANCELLING) {
-    FailJob(job, absl::StrCat("task ", job.spec.name, "#", status.task().subtask(),
+    FailJob(job, status.failure().retryable(), absl::StrCat("task ", job.spec.name, "#", status.task().subtask(),
                               " failed: ", DescribeFailure(status.failure())));
     return;
   }
@@ -382,7 +411,7 @@ void Dispatcher::LoseTaskManager(const std::string& id, const std::string& reaso
     if (job.state == proto::CANCELLING) {
       MaybeCompleteJob(job);
     } else {
-      FailJob(job, absl::StrCat("TaskManager ", id, " (", address, ") lost: ", reason));
+      FailJob(job, /*retryable=*/true, absl::StrCat("TaskManager ", id, " (", address, ") lost: ", reason));
     }
   }
   taskmanagers_.erase(it);
@@ -393,7 +422,8 @@ proto::JobStatus Dispatcher::ToStatus(const Job& job) const {
   status.set_id(job.id);
   status.set_name(job.spec.name);
   status.set_state(job.state);
-  status.set_failure(job.failure);
+  status.set_failure(job.failure.empty() ? job.last_failure : job.failure);
+  status.set_restarts(job.restarts);
   status.set_start_time_ms(absl::ToUnixMillis(job.submitted));
   if (job.ended != absl::InfinitePast()) status.set_end_time_ms(absl::ToUnixMillis(job.ended));
   for (size_t i = 0; i < job.spec.pipeline.size(); ++i) {

@@ -88,6 +88,9 @@ class Dispatcher {
     absl::Time ended = absl::InfinitePast();
     absl::Time cancel_started = absl::InfinitePast();
     int64_t attempt = 0;
+    int restarts = 0;
+    absl::Time restart_at = absl::InfinitePast();
+    std::string last_failure;  // what caused the latest restart
     std::vector<Execution> executions;
   };
 
@@ -101,7 +104,11 @@ class Dispatcher {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Transition(Job& job, proto::JobState to, const std::string& reason = "")
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void FailJob(Job& job, const std::string& reason) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A failure: restarts the job when `retryable` and its restart strategy has attempts left
+  // (RESTARTING, redeployed after the delay), else the job ends FAILED with `reason`.
+  void FailJob(Job& job, bool retryable, const std::string& reason)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RestartDueJobs() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void CancelExecutions(Job& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReleaseSlot(Execution& execution) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void LoseTaskManager(const std::string& id, const std::string& reason)

@@ -19,6 +19,7 @@ nlohmann::json JobStatusToJson(const proto::JobStatus& status) {
   out["name"] = status.name();
   out["state"] = proto::JobState_Name(status.state());
   if (!status.failure().empty()) out["failure"] = status.failure();
+  out["restarts"] = status.restarts();
   out["start_time"] = IsoMillis(status.start_time_ms());
   if (status.end_time_ms() > 0) out["end_time"] = IsoMillis(status.end_time_ms());
   nlohmann::json operators = nlohmann::json::array();

@@ -40,6 +40,7 @@ std::unique_ptr<grpc::ClientContext> Context() {
 void PrintStatus(const ec::proto::JobStatus& s) {
   std::printf("id:     %s\nname:   %s\nstate:  %s\n", s.id().c_str(), s.name().c_str(),
               ec::proto::JobState_Name(s.state()).c_str());
+  if (s.restarts() > 0) std::printf("restarts: %d\n", s.restarts());
   if (!s.failure().empty()) std::printf("failure: %s\n", s.failure().c_str());
   std::printf("\n%-24s %12s %12s %14s %14s %12s\n", "OPERATOR", "RECORDS IN", "RECORDS OUT",
               "BYTES IN", "BYTES OUT", "DEAD LETTERS");

@@ -133,6 +133,7 @@ def draw_chart(results, path):
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        import matplotlib.ticker
     except ImportError:
         return "matplotlib not installed"
     colors = {"eventcluster": "#2a9d8f", "flink": "#e76f51", "kcat": "#8d99ae", "producer": "#adb5bd"}
@@ -147,6 +148,8 @@ def draw_chart(results, path):
             ax.annotate(_fmt(float(value)), (x, value), ha="center", va="bottom", fontsize=8)
         ax.set_title(title)
         ax.set_ylabel(ylabel)
+        ax.ticklabel_format(axis="y", style="plain")
+        ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
 
     tp = results.get("throughput", {})
     prod = results.get("producer") or {}
@@ -185,6 +188,7 @@ def draw_chart(results, path):
          "parse → map → discard, one thread", "events/s")
 
     ax = axes[1][1]
+    ax2 = ax.twinx()
     x = 0
     for k, name in SYSTEMS + [("kcat", "kcat -P")]:
         run = tp.get(k) or {}
@@ -193,7 +197,6 @@ def draw_chart(results, path):
             continue
         ax.bar(x - 0.2, rss, 0.4, color=colors[k])
         ax.annotate(_fmt(float(rss)), (x - 0.2, rss), ha="center", va="bottom", fontsize=8)
-        ax2 = ax.twinx() if x == 0 else ax2
         ax2.bar(x + 0.2, cpu, 0.4, color=colors[k], alpha=0.5, hatch="//")
         ax2.annotate(_fmt(float(cpu)), (x + 0.2, cpu), ha="center", va="bottom", fontsize=8)
         ax.annotate(name, (x, 0), xytext=(0, -14), textcoords="offset points", ha="center")
@@ -201,8 +204,7 @@ def draw_chart(results, path):
     ax.set_xticks([])
     ax.set_title("Throughput run: peak RSS (solid, MB) and CPU s (hatched)")
     ax.set_ylabel("MB")
-    if x:
-        ax2.set_ylabel("CPU s")
+    ax2.set_ylabel("CPU s")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

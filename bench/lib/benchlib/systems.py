@@ -46,12 +46,13 @@ class FlinkPeer:
     name = "Flink"
     key = "flink"
 
-    def __init__(self, repo, run_dir, heap="1g"):
+    def __init__(self, repo, run_dir, heap="1g", extra_args=()):
         self.repo = repo
         self.run_dir = run_dir
         self.dir = os.path.join(repo, "bench/peers/flink")
         self.jar = os.path.join(self.dir, "target/flink-peer.jar")
         self.heap = heap
+        self.extra_args = list(extra_args)
 
     def missing(self):
         return None  # built on demand by ensure_built()
@@ -84,7 +85,7 @@ class FlinkPeer:
         argv = self._java(tag) + [
             "--hostname", "127.0.0.1", "--port", producer_port,
             "--kafka-bootstrap-servers", bootstrap, "--kafka-topic", topic,
-            "--kafka-security-protocol", "PLAINTEXT"]
+            "--kafka-security-protocol", "PLAINTEXT", *self.extra_args]
         return [procs.Proc("flink (MiniCluster JVM)", argv, os.path.join(self.run_dir, f"{tag}.log"))]
 
     def stop(self, processes, log):

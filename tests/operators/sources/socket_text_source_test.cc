@@ -1,0 +1,221 @@
+// SocketTextSource against a real loopback server: line framing across partial writes and \r\n,
+// batch limits, counters, reconnecting with "RESUME <n>", and backoff while nothing listens.
+#include "operators/sources/socket_text_source.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/operators/operator_harness.h"
+#include "tests/operators/sources/line_server.h"
+
+namespace ec {
+namespace {
+
+using test_support::LineServer;
+using test_support::OperatorHarness;
+
+constexpr char kJob[] = R"({"name": "t", "pipeline": [
+  {"name": "source", "type": "socket-source", "hostname": "127.0.0.1", "port": 1},
+  {"type": "discard-sink"}]})";
+
+class SocketTextSourceTest : public ::testing::Test {
+ protected:
+  void Open(int port, absl::Duration initial_backoff = absl::Milliseconds(10),
+            absl::Duration max_backoff = absl::Milliseconds(40), bool send_resume = true,
+            size_t max_batch_records = 4096) {
+    SocketTextSource::Options options;
+    options.host = "127.0.0.1";
+    options.port = port;
+    options.initial_backoff = initial_backoff;
+    options.max_backoff = max_backoff;
+    options.send_resume = send_resume;
+    options.max_batch_records = max_batch_records;
+    source_ = std::make_unique<SocketTextSource>(options);
+    ASSERT_TRUE(source_->Open(harness_.context()).ok());
+  }
+
+  // Polls until `count` records arrived or 10 s passed; returns them all.
+  std::vector<std::string> Collect(size_t count) {
+    std::vector<std::string> records;
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    RecordBatch batch;
+    while (records.size() < count && absl::Now() < deadline) {
+      batch.Clear();
+      absl::Status s = source_->PollBatch(batch, absl::Milliseconds(50));
+      EXPECT_TRUE(s.ok()) << s;
+      for (size_t i = 0; i < batch.size(); ++i) records.emplace_back(batch[i]);
+    }
+    return records;
+  }
+
+  void TearDown() override {
+    if (source_) EXPECT_TRUE(source_->Close().ok());
+  }
+
+  OperatorHarness harness_{kJob, 0};
+  std::unique_ptr<SocketTextSource> source_;
+};
+
+TEST_F(SocketTextSourceTest, EmitsOneRecordPerLine) {
+  LineServer server({{.writes = {"alpha\nbeta\ngamma\n"}, .hold_open = true}});
+  ASSERT_TRUE(server.ok());
+  Open(server.port());
+  EXPECT_EQ(Collect(3), (std::vector<std::string>{"alpha", "beta", "gamma"}));
+}
+
+TEST_F(SocketTextSourceTest, JoinsLinesSplitAcrossWrites) {
+  LineServer server({{.writes = {"{\"se", "q\":0}\n{\"seq\"", ":1}", "\n", "{\"seq\":2}\n"},
+                      .hold_open = true}});
+  ASSERT_TRUE(server.ok());
+  Open(server.port());
+  EXPECT_EQ(Collect(3),
+            (std::vector<std::string>{"{\"seq\":0}", "{\"seq\":1}", "{\"seq\":2}"}));
+}
+
+TEST_F(SocketTextSourceTest, StripsCarriageReturnBeforeNewline) {
+  LineServer server({{.writes = {"one\r\ntwo\r", "\nthree\n"}, .hold_open = true}});
+  ASSERT_TRUE(server.ok());
+  Open(server.port());
+  EXPECT_EQ(Collect(3), (std::vector<std::string>{"one", "two", "three"}));
+}
+
+TEST_F(SocketTextSourceTest, CountsRecordsAndBytesIn) {
+  LineServer server({{.writes = {"ab\r\ncde\n", "f\n"}, .hold_open = true}});
+  ASSERT_TRUE(server.ok());
+  Open(server.port());
+  ASSERT_EQ(Collect(3).size(), 3u);
+  EXPECT_EQ(harness_.counters().records_in(), 3u);
+  EXPECT_EQ(harness_.counters().bytes_in(), 10u);  // newlines and \r included
+  EXPECT_EQ(source_->next_seq(), 3u);
+}
+
+TEST_F(SocketTextSourceTest, BatchHoldsAtMostMaxBatchRecords) {
+  LineServer server({{.writes = {"1\n2\n3\n4\n5\n"}, .hold_open = true}});
+  ASSERT_TRUE(server.ok());
+  Open(server.port(), absl::Milliseconds(10), absl::Milliseconds(40), true,
+       /*max_batch_records=*/2);
+  std::vector<std::string> all;
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  RecordBatch batch;
+  while (all.size() < 5 && absl::Now() < deadline) {
+    batch.Clear();
+    ASSERT_TRUE(source_->PollBatch(batch, absl::Milliseconds(50)).ok());
+    EXPECT_LE(batch.size(), 2u);
+    for (size_t i = 0; i < batch.size(); ++i) all.emplace_back(batch[i]);
+  }
+  EXPECT_EQ(all, (std::vector<std::string>{"1", "2", "3", "4", "5"}));
+}
+
+TEST_F(SocketTextSourceTest, ReconnectsAndSendsResumeWithTheLinesReceived) {
+  LineServer server({{.writes = {"l0\nl1\nl2\n"}},
+                     {.read_first_line = true, .writes = {"l3\nl4\n"}, .hold_open = true}});
+  ASSERT_TRUE(server.ok());
+  Open(server.port());
+  EXPECT_EQ(Collect(5), (std::vector<std::string>{"l0", "l1", "l2", "l3", "l4"}));
+  EXPECT_EQ(server.first_lines(), std::vector<std::string>{"RESUME 3"});
+  EXPECT_EQ(server.accepted(), 2);
+  EXPECT_EQ(source_->next_seq(), 5u);
+}
+
+TEST_F(SocketTextSourceTest, PartialLineAtDisconnectIsDroppedAndAskedForAgain) {
+  LineServer server({{.writes = {"l0\nl1\nl2-part"}},
+                     {.read_first_line = true, .writes = {"l2\nl3\n"}, .hold_open = true}});
+  ASSERT_TRUE(server.ok());
+  Open(server.port());
+  EXPECT_EQ(Collect(4), (std::vector<std::string>{"l0", "l1", "l2", "l3"}));
+  EXPECT_EQ(server.first_lines(), std::vector<std::string>{"RESUME 2"});
+}
+
+TEST_F(SocketTextSourceTest, ResumeCountsLinesOverSeveralReconnects) {
+  LineServer server({{.writes = {"a\n"}},
+                     {.read_first_line = true, .writes = {"b\nc\n"}},
+                     {.read_first_line = true, .writes = {"d\n"}, .hold_open = true}});
+  ASSERT_TRUE(server.ok());
+  Open(server.port());
+  EXPECT_EQ(Collect(4), (std::vector<std::string>{"a", "b", "c", "d"}));
+  EXPECT_EQ(server.first_lines(), (std::vector<std::string>{"RESUME 1", "RESUME 3"}));
+}
+
+TEST_F(SocketTextSourceTest, FirstConnectionSendsNoResume) {
+  LineServer server({{.writes = {"x\n"}},
+                     {.read_first_line = true, .writes = {"y\n"}, .hold_open = true}});
+  ASSERT_TRUE(server.ok());
+  Open(server.port());
+  ASSERT_EQ(Collect(2), (std::vector<std::string>{"x", "y"}));
+  EXPECT_EQ(server.unexpected_bytes(), "");  // the first connection received nothing
+  EXPECT_EQ(server.first_lines(), std::vector<std::string>{"RESUME 1"});
+}
+
+TEST_F(SocketTextSourceTest, ResumeDisabledSendsNothingOnReconnect) {
+  LineServer server({{.writes = {"x\n"}}, {.writes = {"y\n", "z\n"}}, {.hold_open = true}});
+  ASSERT_TRUE(server.ok());
+  Open(server.port(), absl::Milliseconds(10), absl::Milliseconds(40), /*send_resume=*/false);
+  EXPECT_EQ(Collect(3), (std::vector<std::string>{"x", "y", "z"}));
+  // Once the third connection is accepted the second one has been checked and closed.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  RecordBatch batch;
+  while (server.accepted() < 3 && absl::Now() < deadline) {
+    batch.Clear();
+    ASSERT_TRUE(source_->PollBatch(batch, absl::Milliseconds(20)).ok());
+  }
+  ASSERT_EQ(server.accepted(), 3);
+  EXPECT_EQ(server.unexpected_bytes(), "");
+}
+
+TEST_F(SocketTextSourceTest, NothingListeningGivesEmptyBatchesWithoutBusyLooping) {
+  LineServer closed({}, /*listen_now=*/false);  // bound, not listening: connections refused
+  ASSERT_TRUE(closed.ok());
+  Open(closed.port(), absl::Milliseconds(20), absl::Milliseconds(80));
+  const absl::Time start = absl::Now();
+  RecordBatch batch;
+  int polls = 0;
+  while (absl::Now() - start < absl::Milliseconds(400)) {
+    batch.Clear();
+    ASSERT_TRUE(source_->PollBatch(batch, absl::Milliseconds(50)).ok());
+    EXPECT_TRUE(batch.empty());
+    ++polls;
+  }
+  // Each poll waits for its backoff or its max_wait instead of spinning.
+  EXPECT_LT(polls, 100);
+  EXPECT_EQ(source_->next_seq(), 0u);
+}
+
+TEST_F(SocketTextSourceTest, PollWaitsNoLongerThanMaxWaitWhileBackingOff) {
+  LineServer closed({}, /*listen_now=*/false);
+  ASSERT_TRUE(closed.ok());
+  Open(closed.port(), absl::Seconds(30), absl::Seconds(30));
+  RecordBatch batch;
+  ASSERT_TRUE(source_->PollBatch(batch, absl::Milliseconds(20)).ok());  // refused: backoff 30 s
+  const absl::Time start = absl::Now();
+  ASSERT_TRUE(source_->PollBatch(batch, absl::Milliseconds(50)).ok());
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  EXPECT_TRUE(batch.empty());
+}
+
+TEST_F(SocketTextSourceTest, ConnectsOnceTheServerStartsListening) {
+  LineServer server({{.writes = {"late\n"}, .hold_open = true}}, /*listen_now=*/false);
+  ASSERT_TRUE(server.ok());
+  Open(server.port(), absl::Milliseconds(10), absl::Milliseconds(50));
+  RecordBatch batch;
+  for (int i = 0; i < 5; ++i) {  // a few refused attempts, backing off
+    batch.Clear();
+    ASSERT_TRUE(source_->PollBatch(batch, absl::Milliseconds(30)).ok());
+    EXPECT_TRUE(batch.empty());
+  }
+  server.Listen();
+  EXPECT_EQ(Collect(1), std::vector<std::string>{"late"});
+}
+
+TEST_F(SocketTextSourceTest, EmptyBatchWhenConnectedButIdle) {
+  LineServer server({{.hold_open = true}});
+  ASSERT_TRUE(server.ok());
+  Open(server.port());
+  RecordBatch batch;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(source_->PollBatch(batch, absl::Milliseconds(20)).ok());
+    EXPECT_TRUE(batch.empty());
+  }
+  EXPECT_EQ(harness_.counters().records_in(), 0u);
+}
+
+}  // namespace
+}  // namespace ec

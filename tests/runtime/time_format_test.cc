@@ -1,0 +1,83 @@
+// ISO 8601 formatting against known instants (leap days, century rules, before 1970) and
+// against the C library over a sweep of instants.
+#include "runtime/time_format.h"
+
+#include <ctime>
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_format.h"
+
+namespace ec {
+namespace {
+
+// The C library's answer, for comparison.
+std::string ViaGmtime(int64_t unix_ms) {
+  int64_t seconds = unix_ms >= 0 ? unix_ms / 1000 : (unix_ms - 999) / 1000;
+  int ms = static_cast<int>(unix_ms - seconds * 1000);
+  time_t t = static_cast<time_t>(seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  return absl::StrFormat("%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+}
+
+TEST(TimeFormatTest, FormatsTheEpoch) { EXPECT_EQ(IsoMillis(0), "1970-01-01T00:00:00.000Z"); }
+
+TEST(TimeFormatTest, FormatsMilliseconds) {
+  EXPECT_EQ(IsoMillis(1767225600000), "2026-01-01T00:00:00.000Z");
+  EXPECT_EQ(IsoMillis(1767225600000 + 45296789), "2026-01-01T12:34:56.789Z");
+}
+
+TEST(TimeFormatTest, FormatsLeapDays) {
+  EXPECT_EQ(IsoMillis(1709164800123), "2024-02-29T00:00:00.123Z");
+  EXPECT_EQ(IsoMillis(951782400000), "2000-02-29T00:00:00.000Z");  // 2000: divisible by 400
+  EXPECT_EQ(IsoMillis(951868800000), "2000-03-01T00:00:00.000Z");
+}
+
+TEST(TimeFormatTest, CenturyThatIsNotALeapYearHasNoFebruary29) {
+  EXPECT_EQ(IsoMillis(4107456000000), "2100-02-28T00:00:00.000Z");
+  EXPECT_EQ(IsoMillis(4107456000000 + 86400000), "2100-03-01T00:00:00.000Z");
+}
+
+TEST(TimeFormatTest, FormatsInstantsBefore1970) {
+  EXPECT_EQ(IsoMillis(-1), "1969-12-31T23:59:59.999Z");
+  EXPECT_EQ(IsoMillis(-86400000), "1969-12-31T00:00:00.000Z");
+  EXPECT_EQ(IsoMillis(-86400001), "1969-12-30T23:59:59.999Z");
+  EXPECT_EQ(IsoMillis(-2208988800000), "1900-01-01T00:00:00.000Z");
+}
+
+TEST(TimeFormatTest, FormatsTheLastMillisecondOfYear9999) {
+  EXPECT_EQ(IsoMillis(253402300799999), "9999-12-31T23:59:59.999Z");
+}
+
+TEST(TimeFormatTest, AgreesWithGmtimeOverASweep) {
+  std::mt19937_64 rng(7);
+  std::uniform_int_distribution<int64_t> any(-2208988800000, 253402300799999);
+  for (int i = 0; i < 20000; ++i) {
+    const int64_t ms = any(rng);
+    ASSERT_EQ(IsoMillis(ms), ViaGmtime(ms)) << ms;
+  }
+  for (int64_t ms = -3 * 86400000LL; ms <= 3 * 86400000LL; ms += 3599999) {
+    ASSERT_EQ(IsoMillis(ms), ViaGmtime(ms)) << ms;
+  }
+}
+
+TEST(TimeFormatTest, AppendIsoMillisAppendsTwentyFourCharacters) {
+  std::string out = "at ";
+  AppendIsoMillis(0, out);
+  EXPECT_EQ(out, "at 1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(IsoMillis(NowUnixMillis()).size(), 24u);
+}
+
+TEST(TimeFormatTest, NowIsTheWallClock) {
+  const int64_t before = static_cast<int64_t>(std::time(nullptr)) * 1000;
+  const int64_t now = NowUnixMillis();
+  const int64_t after = (static_cast<int64_t>(std::time(nullptr)) + 1) * 1000;
+  EXPECT_GE(now, before);
+  EXPECT_LE(now, after);
+}
+
+}  // namespace
+}  // namespace ec
