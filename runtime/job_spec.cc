@@ -111,7 +111,12 @@ absl::Status ParseJobSettings(const json& root, JobSpec& spec) {
   return absl::OkStatus();
 }
 
+// ToJson() marks its output as resolved: its strings were substituted already, and a value may
+// itself contain "${" (a password, say), so substituting again would break or change it.
+constexpr char kResolvedField[] = "resolved";
+
 absl::Status ParsePipeline(const json& root, JobSpec& spec) {
+  const bool resolved = root.contains(kResolvedField) && root[kResolvedField] == true;
   if (!root.contains("pipeline")) return FieldError("pipeline", "missing (expected an array of operators)");
   const json& pipeline = root["pipeline"];
   if (!pipeline.is_array() || pipeline.empty()) {
@@ -155,7 +160,9 @@ absl::Status ParsePipeline(const json& root, JobSpec& spec) {
     item.erase("type");
     item.erase("name");
     item.erase("inputs");
-    if (auto s = SubstituteInPlace(item, spec.parameters, path); !s.ok()) return s;
+    if (!resolved) {
+      if (auto s = SubstituteInPlace(item, spec.parameters, path); !s.ok()) return s;
+    }
     op.config = std::move(item);
     index_by_name[op.name] = static_cast<int>(i);
     spec.pipeline.push_back(std::move(op));
@@ -174,6 +181,7 @@ std::optional<std::string> JobSpec::Setting(const OperatorSpec& op, const std::s
 nlohmann::json JobSpec::ToJson() const {
   json root;
   root["name"] = name;
+  root[kResolvedField] = true;
   root["parameters"] = parameters;
   root["parallelism"] = parallelism;
   if (checkpoint_interval) {

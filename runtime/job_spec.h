@@ -44,7 +44,8 @@ struct JobSpec {
   std::optional<std::string> Setting(const OperatorSpec& op, const std::string& key) const;
 
   // The resolved spec as JSON (what the JobManager sends to TaskManagers); ParseJobSpec of it
-  // with no overrides gives back an equal spec.
+  // with no overrides gives back an equal spec. It carries "resolved": true, which tells
+  // ParseJobSpec not to substitute ${parameters} again.
   nlohmann::json ToJson() const;
 };
 

@@ -5,12 +5,14 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 
 namespace ec {
 
 std::string KafkaClientConfig::Describe() const {
   std::string out = absl::StrCat(bootstrap_servers, " (", security_protocol);
-  if (absl::StartsWith(security_protocol, "SASL")) {
+  // librdkafka reads the protocol case-insensitively ("sasl_plaintext" works), so must we.
+  if (absl::StartsWithIgnoreCase(security_protocol, "SASL")) {
     absl::StrAppend(&out, ", ", sasl_mechanism, " user '", sasl_username, "'");
   }
   out += ")";
@@ -22,9 +24,12 @@ absl::Status SetRdKafkaProperty(rd_kafka_conf_t* conf, const std::string& name,
   char err[512];
   if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), err, sizeof(err)) !=
       RD_KAFKA_CONF_OK) {
+    // librdkafka's own message may quote the value ("Invalid value \"...\" for ...").
+    std::string reason = err;
+    if (secret && !value.empty()) reason = absl::StrReplaceAll(reason, {{value, "***"}});
     return absl::InvalidArgumentError(
         absl::StrCat("kafka property ", name, secret ? "" : absl::StrCat("='", value, "'"), ": ",
-                     err));
+                     reason));
   }
   return absl::OkStatus();
 }
@@ -36,7 +41,7 @@ absl::StatusOr<RdKafkaConfPtr> KafkaClientConfig::ToRdKafkaConf() const {
   };
   if (auto s = set("bootstrap.servers", bootstrap_servers); !s.ok()) return s;
   if (auto s = set("security.protocol", security_protocol); !s.ok()) return s;
-  if (absl::StartsWith(security_protocol, "SASL")) {
+  if (absl::StartsWithIgnoreCase(security_protocol, "SASL")) {
     if (auto s = set("sasl.mechanisms", sasl_mechanism); !s.ok()) return s;
     if (!sasl_username.empty()) {
       if (auto s = set("sasl.username", sasl_username); !s.ok()) return s;

@@ -215,7 +215,7 @@ TEST_F(KafkaConfigTest, SetRdKafkaPropertyHidesSecretValues) {
       SetRdKafkaProperty(conf.get(), "security.protocol", "bogus-proto", /*secret=*/true);
   ASSERT_FALSE(hidden.ok());
   EXPECT_THAT(std::string(hidden.message()), HasSubstr("kafka property security.protocol"));
-  EXPECT_THAT(std::string(hidden.message()), Not(HasSubstr("='bogus-proto'")));
+  EXPECT_THAT(std::string(hidden.message()), Not(HasSubstr("bogus-proto")));
 }
 
 }  // namespace

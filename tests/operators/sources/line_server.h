@@ -24,7 +24,25 @@ class LineServer {
     bool read_first_line = false;     // wait (up to 5 s) for a line from the client first
     std::vector<std::string> writes;  // each chunk sent on its own, a short pause between
     bool hold_open = false;           // keep the connection until Stop() instead of closing
+
+    Connection ReadFirstLine() const {
+      Connection c = *this;
+      c.read_first_line = true;
+      return c;
+    }
+    Connection HoldOpen() const {
+      Connection c = *this;
+      c.hold_open = true;
+      return c;
+    }
   };
+
+  // A connection that gets `writes` and is then closed (see ReadFirstLine(), HoldOpen()).
+  static Connection Send(std::vector<std::string> writes) {
+    Connection c;
+    c.writes = std::move(writes);
+    return c;
+  }
 
   // Binds 127.0.0.1 on a free port. With `listen_now` false the socket is bound but does not
   // listen, so connections are refused until Listen().

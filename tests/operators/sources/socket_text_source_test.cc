@@ -12,6 +12,7 @@ namespace {
 
 using test_support::LineServer;
 using test_support::OperatorHarness;
+constexpr auto Send = LineServer::Send;
 
 constexpr char kJob[] = R"({"name": "t", "pipeline": [
   {"name": "source", "type": "socket-source", "hostname": "127.0.0.1", "port": 1},
@@ -48,7 +49,9 @@ class SocketTextSourceTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (source_) EXPECT_TRUE(source_->Close().ok());
+    if (source_) {
+      EXPECT_TRUE(source_->Close().ok());
+    }
   }
 
   OperatorHarness harness_{kJob, 0};
@@ -56,15 +59,15 @@ class SocketTextSourceTest : public ::testing::Test {
 };
 
 TEST_F(SocketTextSourceTest, EmitsOneRecordPerLine) {
-  LineServer server({{.writes = {"alpha\nbeta\ngamma\n"}, .hold_open = true}});
+  LineServer server({Send({"alpha\nbeta\ngamma\n"}).HoldOpen()});
   ASSERT_TRUE(server.ok());
   Open(server.port());
   EXPECT_EQ(Collect(3), (std::vector<std::string>{"alpha", "beta", "gamma"}));
 }
 
 TEST_F(SocketTextSourceTest, JoinsLinesSplitAcrossWrites) {
-  LineServer server({{.writes = {"{\"se", "q\":0}\n{\"seq\"", ":1}", "\n", "{\"seq\":2}\n"},
-                      .hold_open = true}});
+  LineServer server(
+      {Send({"{\"se", "q\":0}\n{\"seq\"", ":1}", "\n", "{\"seq\":2}\n"}).HoldOpen()});
   ASSERT_TRUE(server.ok());
   Open(server.port());
   EXPECT_EQ(Collect(3),
@@ -72,14 +75,14 @@ TEST_F(SocketTextSourceTest, JoinsLinesSplitAcrossWrites) {
 }
 
 TEST_F(SocketTextSourceTest, StripsCarriageReturnBeforeNewline) {
-  LineServer server({{.writes = {"one\r\ntwo\r", "\nthree\n"}, .hold_open = true}});
+  LineServer server({Send({"one\r\ntwo\r", "\nthree\n"}).HoldOpen()});
   ASSERT_TRUE(server.ok());
   Open(server.port());
   EXPECT_EQ(Collect(3), (std::vector<std::string>{"one", "two", "three"}));
 }
 
 TEST_F(SocketTextSourceTest, CountsRecordsAndBytesIn) {
-  LineServer server({{.writes = {"ab\r\ncde\n", "f\n"}, .hold_open = true}});
+  LineServer server({Send({"ab\r\ncde\n", "f\n"}).HoldOpen()});
   ASSERT_TRUE(server.ok());
   Open(server.port());
   ASSERT_EQ(Collect(3).size(), 3u);
@@ -89,7 +92,7 @@ TEST_F(SocketTextSourceTest, CountsRecordsAndBytesIn) {
 }
 
 TEST_F(SocketTextSourceTest, BatchHoldsAtMostMaxBatchRecords) {
-  LineServer server({{.writes = {"1\n2\n3\n4\n5\n"}, .hold_open = true}});
+  LineServer server({Send({"1\n2\n3\n4\n5\n"}).HoldOpen()});
   ASSERT_TRUE(server.ok());
   Open(server.port(), absl::Milliseconds(10), absl::Milliseconds(40), true,
        /*max_batch_records=*/2);
@@ -106,8 +109,8 @@ TEST_F(SocketTextSourceTest, BatchHoldsAtMostMaxBatchRecords) {
 }
 
 TEST_F(SocketTextSourceTest, ReconnectsAndSendsResumeWithTheLinesReceived) {
-  LineServer server({{.writes = {"l0\nl1\nl2\n"}},
-                     {.read_first_line = true, .writes = {"l3\nl4\n"}, .hold_open = true}});
+  LineServer server({Send({"l0\nl1\nl2\n"}),
+                     Send({"l3\nl4\n"}).ReadFirstLine().HoldOpen()});
   ASSERT_TRUE(server.ok());
   Open(server.port());
   EXPECT_EQ(Collect(5), (std::vector<std::string>{"l0", "l1", "l2", "l3", "l4"}));
@@ -117,8 +120,8 @@ TEST_F(SocketTextSourceTest, ReconnectsAndSendsResumeWithTheLinesReceived) {
 }
 
 TEST_F(SocketTextSourceTest, PartialLineAtDisconnectIsDroppedAndAskedForAgain) {
-  LineServer server({{.writes = {"l0\nl1\nl2-part"}},
-                     {.read_first_line = true, .writes = {"l2\nl3\n"}, .hold_open = true}});
+  LineServer server({Send({"l0\nl1\nl2-part"}),
+                     Send({"l2\nl3\n"}).ReadFirstLine().HoldOpen()});
   ASSERT_TRUE(server.ok());
   Open(server.port());
   EXPECT_EQ(Collect(4), (std::vector<std::string>{"l0", "l1", "l2", "l3"}));
@@ -126,9 +129,9 @@ TEST_F(SocketTextSourceTest, PartialLineAtDisconnectIsDroppedAndAskedForAgain) {
 }
 
 TEST_F(SocketTextSourceTest, ResumeCountsLinesOverSeveralReconnects) {
-  LineServer server({{.writes = {"a\n"}},
-                     {.read_first_line = true, .writes = {"b\nc\n"}},
-                     {.read_first_line = true, .writes = {"d\n"}, .hold_open = true}});
+  LineServer server({Send({"a\n"}),
+                     Send({"b\nc\n"}).ReadFirstLine(),
+                     Send({"d\n"}).ReadFirstLine().HoldOpen()});
   ASSERT_TRUE(server.ok());
   Open(server.port());
   EXPECT_EQ(Collect(4), (std::vector<std::string>{"a", "b", "c", "d"}));
@@ -136,8 +139,8 @@ TEST_F(SocketTextSourceTest, ResumeCountsLinesOverSeveralReconnects) {
 }
 
 TEST_F(SocketTextSourceTest, FirstConnectionSendsNoResume) {
-  LineServer server({{.writes = {"x\n"}},
-                     {.read_first_line = true, .writes = {"y\n"}, .hold_open = true}});
+  LineServer server({Send({"x\n"}),
+                     Send({"y\n"}).ReadFirstLine().HoldOpen()});
   ASSERT_TRUE(server.ok());
   Open(server.port());
   ASSERT_EQ(Collect(2), (std::vector<std::string>{"x", "y"}));
@@ -146,7 +149,7 @@ TEST_F(SocketTextSourceTest, FirstConnectionSendsNoResume) {
 }
 
 TEST_F(SocketTextSourceTest, ResumeDisabledSendsNothingOnReconnect) {
-  LineServer server({{.writes = {"x\n"}}, {.writes = {"y\n", "z\n"}}, {.hold_open = true}});
+  LineServer server({Send({"x\n"}), Send({"y\n", "z\n"}), Send({}).HoldOpen()});
   ASSERT_TRUE(server.ok());
   Open(server.port(), absl::Milliseconds(10), absl::Milliseconds(40), /*send_resume=*/false);
   EXPECT_EQ(Collect(3), (std::vector<std::string>{"x", "y", "z"}));
@@ -192,7 +195,7 @@ TEST_F(SocketTextSourceTest, PollWaitsNoLongerThanMaxWaitWhileBackingOff) {
 }
 
 TEST_F(SocketTextSourceTest, ConnectsOnceTheServerStartsListening) {
-  LineServer server({{.writes = {"late\n"}, .hold_open = true}}, /*listen_now=*/false);
+  LineServer server({Send({"late\n"}).HoldOpen()}, /*listen_now=*/false);
   ASSERT_TRUE(server.ok());
   Open(server.port(), absl::Milliseconds(10), absl::Milliseconds(50));
   RecordBatch batch;
@@ -206,7 +209,7 @@ TEST_F(SocketTextSourceTest, ConnectsOnceTheServerStartsListening) {
 }
 
 TEST_F(SocketTextSourceTest, EmptyBatchWhenConnectedButIdle) {
-  LineServer server({{.hold_open = true}});
+  LineServer server({Send({}).HoldOpen()});
   ASSERT_TRUE(server.ok());
   Open(server.port());
   RecordBatch batch;

@@ -74,7 +74,8 @@ TEST_F(WindowsEventMapTest, MapsAnEventToTheDocumentedFieldsInOrder) {
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(WithoutProcessedAt(out[0]), kMapped);
   std::vector<std::string> keys;
-  for (auto& [key, value] : nlohmann::ordered_json::parse(out[0]).items()) keys.push_back(key);
+  const nlohmann::ordered_json mapped = nlohmann::ordered_json::parse(out[0]);
+  for (const auto& [key, value] : mapped.items()) keys.push_back(key);
   EXPECT_EQ(keys, (std::vector<std::string>{"seq", "timestamp", "source", "level", "severity",
                                             "event_id", "computer", "user", "message",
                                             "processed_at"}));
