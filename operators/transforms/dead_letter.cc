@@ -46,6 +46,14 @@ absl::StatusOr<std::unique_ptr<DeadLetterOutput>> DeadLetterOutput::Create(
   return out;
 }
 
+absl::Status DeadLetterTransform::Open(OperatorContext& ctx) {
+  ctx_ = &ctx;
+  auto dead_letters = DeadLetterOutput::Create(ctx);
+  if (!dead_letters.ok()) return dead_letters.status();
+  dead_letters_ = *std::move(dead_letters);
+  return absl::OkStatus();
+}
+
 absl::Status DeadLetterOutput::Write(std::string_view record, std::string_view reason) {
   if (ctx_->counters) ctx_->counters->AddDeadLetter(1);
   if (logged_ < kLoggedRecords) {

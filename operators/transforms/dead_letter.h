@@ -30,6 +30,17 @@ class DeadLetterOutput {
   uint64_t logged_ = 0;
 };
 
+// A transform with a dead-letter output: opens it, serves it each tick and flushes it.
+class DeadLetterTransform : public Operator {
+ public:
+  absl::Status Open(OperatorContext& ctx) override;
+  absl::Status Tick() override { return dead_letters_->Poll(); }
+  absl::Status Flush(absl::Time deadline) override { return dead_letters_->Flush(deadline); }
+
+ protected:
+  std::unique_ptr<DeadLetterOutput> dead_letters_;
+};
+
 // Validates the dead-letter settings of a transform (used by the registry).
 absl::Status ValidateDeadLetter(const JobSpec& job, const OperatorSpec& op, const std::string& path);
 

@@ -3,14 +3,6 @@
 
 namespace ec {
 
-absl::Status JsonParse::Open(OperatorContext& ctx) {
-  ctx_ = &ctx;
-  auto dead_letters = DeadLetterOutput::Create(ctx);
-  if (!dead_letters.ok()) return dead_letters.status();
-  dead_letters_ = *std::move(dead_letters);
-  return absl::OkStatus();
-}
-
 absl::Status JsonParse::ProcessBatch(const RecordBatch& in, RecordBatch& out) {
   for (size_t i = 0; i < in.size(); ++i) {
     simdjson::padded_string_view view = PaddedRecord(in, i, scratch_);

@@ -13,16 +13,12 @@ namespace ec {
 // The original job's JsonParserFunction. Validates each record fully with simdjson (syntax,
 // UTF-8, an object at the top) and emits it unchanged; a malformed record is written to the
 // dead-letter output and counted, and never stalls or fails the job.
-class JsonParse : public Operator {
+class JsonParse : public DeadLetterTransform {
  public:
-  absl::Status Open(OperatorContext& ctx) override;
   absl::Status ProcessBatch(const RecordBatch& in, RecordBatch& out) override;
-  absl::Status Tick() override { return dead_letters_->Poll(); }
-  absl::Status Flush(absl::Time deadline) override { return dead_letters_->Flush(deadline); }
 
  private:
   simdjson::dom::parser parser_;
-  std::unique_ptr<DeadLetterOutput> dead_letters_;
   std::string scratch_;
 };
 

@@ -61,14 +61,6 @@ error_code CopyString(object& obj, const char* name, std::string& out, const cha
 
 }  // namespace
 
-absl::Status WindowsEventMap::Open(OperatorContext& ctx) {
-  ctx_ = &ctx;
-  auto dead_letters = DeadLetterOutput::Create(ctx);
-  if (!dead_letters.ok()) return dead_letters.status();
-  dead_letters_ = *std::move(dead_letters);
-  return absl::OkStatus();
-}
-
 error_code WindowsEventMap::MapOne(simdjson::padded_string_view record, std::string& out,
                                    const char** field) {
   *field = "(document)";

@@ -19,12 +19,9 @@ namespace ec {
 // lower-cased, `processed_at` is the wall clock (ISO 8601 UTC, ms) when the batch was mapped;
 // other fields are copied verbatim and other input fields dropped. A record missing a field or
 // with a field of the wrong type goes to the dead-letter output with the reason.
-class WindowsEventMap : public Operator {
+class WindowsEventMap : public DeadLetterTransform {
  public:
-  absl::Status Open(OperatorContext& ctx) override;
   absl::Status ProcessBatch(const RecordBatch& in, RecordBatch& out) override;
-  absl::Status Tick() override { return dead_letters_->Poll(); }
-  absl::Status Flush(absl::Time deadline) override { return dead_letters_->Flush(deadline); }
 
  private:
   // Appends the mapped event to `out`; on error, returns the field at fault.
@@ -32,7 +29,6 @@ class WindowsEventMap : public Operator {
                               const char** field);
 
   simdjson::ondemand::parser parser_;
-  std::unique_ptr<DeadLetterOutput> dead_letters_;
   std::string processed_at_;  // quoted, formatted once per batch
   std::string scratch_;
 };
