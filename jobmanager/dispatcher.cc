@@ -165,7 +165,7 @@ void Dispatcher::ScheduleJobs() {
       int free = 0;
       for (const auto& [tm_id, tm] : taskmanagers_) free += tm.info.slots() - tm.used_slots;
       FailJob(job, /*retryable=*/false, absl::StrCat("no free slot within slot-timeout ",
-                                absl::ToInt64Seconds(job.spec.slot_timeout), "s (",
+                                absl::FormatDuration(job.spec.slot_timeout), " (",
                                 taskmanagers_.size(), " TaskManagers registered, ", free,
                                 " slots free)"));
     }

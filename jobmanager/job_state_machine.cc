@@ -6,8 +6,8 @@ namespace ec {
 bool CanTransition(proto::JobState from, proto::JobState to) {
   using namespace proto;
   switch (from) {
-    case CREATED:
-      return to == RUNNING || to == FAILED || to == CANCELLING;
+    case CREATED:  // RESTARTING: a deploy or a task failed before the job was RUNNING
+      return to == RUNNING || to == FAILED || to == CANCELLING || to == RESTARTING;
     case RUNNING:
       return to == FINISHED || to == FAILED || to == CANCELLING || to == RESTARTING;
     case RESTARTING:

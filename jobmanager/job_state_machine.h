@@ -10,7 +10,8 @@ namespace ec {
 //   CREATED ──► RUNNING ──► FINISHED
 //      │  │        │  ▲
 //      │  │        │  └──── RESTARTING ◄─┐ (a task failed and the restart strategy allows it)
-//      │  │        ├───────────────────────┘
+//      │  │        ├───────────────────────┘   (also from CREATED: failed while deploying;
+//      │  │        │                             RESTARTING goes back to CREATED to redeploy)
 //      │  │        ├──► FAILED  (a task failed, a TaskManager was lost, no restart left)
 //      │  └──► FAILED (no slots within slot-timeout, deployment refused)
 //      └──► CANCELLING ──► CANCELED   (also from RUNNING and RESTARTING)

@@ -55,7 +55,7 @@ mkdir -p "$run/taskmanagers"
 run="$(cd "$run" && pwd)"
 timeout="${EC_CLUSTER_TIMEOUT:-60}"
 
-# One command at a time per run directory.
+# One command at a time per run directory (the processes it starts do not inherit the lock).
 exec 9>"$run/.lock"
 flock 9
 
@@ -88,7 +88,7 @@ spawn() {  # spawn PIDFILE LOGFILE COMMAND...: starts COMMAND in its own session
   rm -f "$pidfile"
   { echo; echo "===== start $(date -Is): $*"; } >>"$logfile"
   # shellcheck disable=SC2016  # $$ and $@ belong to the inner shell
-  setsid bash -c 'echo $$ >"$1.tmp"; shift; exec "$@"' _ "$pidfile" "$@" </dev/null >>"$logfile" 2>&1 &
+  setsid bash -c 'echo $$ >"$1.tmp"; shift; exec "$@"' _ "$pidfile" "$@" </dev/null >>"$logfile" 2>&1 9>&- &
   local i pid
   for ((i = 0; i < 100; i++)); do
     [[ -s "$pidfile.tmp" ]] && break
@@ -162,7 +162,7 @@ ecctl() { timeout 30 "$bin/ecctl" --jobmanager "$jobmanager" "$@"; }
 # ---------------------------------------------------------------- components
 start_kafka() {
   [[ "$with_kafka" == 1 ]] || return 0
-  "$repo/scripts/kafka/start.sh" --dir "$run/kafka" >&2
+  "$repo/scripts/kafka/start.sh" --dir "$run/kafka" >&2 9>&-  # the broker must not hold the lock
 }
 
 jobmanager_ready() { ecctl list >/dev/null 2>&1; }
@@ -312,7 +312,7 @@ stop_all() {
   terminate "$run/producer.pid"
   terminate "$run/jobmanager.pid"
   if [[ "$with_kafka" == 1 && -d "$run/kafka" ]]; then
-    "$repo/scripts/kafka/stop.sh" --dir "$run/kafka" >&2
+    "$repo/scripts/kafka/stop.sh" --dir "$run/kafka" >&2 9>&-
   fi
   rm -f "$run/cluster.env"
 }

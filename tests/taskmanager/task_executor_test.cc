@@ -1,0 +1,218 @@
+// TaskExecutor: epoch fencing, slots, bad specs, and a real socket-source → json-parse →
+// discard-sink task against a loopback server, reporting RUNNING, its counters, then CANCELED.
+#include "taskmanager/task_executor.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "runtime/job_spec.h"
+#include "tests/operators/sources/line_server.h"
+
+namespace ec {
+namespace {
+
+using test_support::LineServer;
+
+constexpr int64_t kEpoch = 7;
+
+// Polls `condition` every 5 ms for up to 10 s (tasks run on their own threads).
+template <typename F>
+bool Eventually(F condition) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < deadline) {
+    if (condition()) return true;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return condition();
+}
+
+// The job spec a JobManager would send for a chain reading 127.0.0.1:`port`.
+std::string SpecJson(int port) {
+  auto spec = ParseJobSpec(absl::StrCat(R"({"name": "tm-test", "pipeline": [
+      {"type": "socket-source", "hostname": "127.0.0.1", "port": )",
+                                        port, R"(, "initial-backoff": "10ms", "max-backoff": "50ms"},
+      {"type": "json-parse", "dead-letter-topic": "none"},
+      {"type": "discard-sink"}]})"));
+  EXPECT_TRUE(spec.ok()) << spec.status();
+  return spec->ToJson().dump();
+}
+
+proto::DeployTaskRequest Deployment(const std::string& job_id, int port, int64_t epoch = kEpoch) {
+  proto::DeployTaskRequest request;
+  request.set_jobmanager_epoch(epoch);
+  request.mutable_task()->set_job_id(job_id);
+  request.mutable_task()->set_attempt(1);
+  request.set_job_name("tm-test");
+  request.set_job_spec_json(SpecJson(port));
+  for (int i = 0; i < 3; ++i) request.add_chain(i);
+  return request;
+}
+
+proto::CancelTaskRequest Cancellation(const proto::TaskId& task, int64_t epoch = kEpoch) {
+  proto::CancelTaskRequest request;
+  request.set_jobmanager_epoch(epoch);
+  *request.mutable_task() = task;
+  return request;
+}
+
+class TaskExecutorTest : public ::testing::Test {
+ protected:
+  void SetUp() override { executor_->SetEpoch(kEpoch); }
+
+  // Creates the executor with `slots` (SetUp made one with a single slot).
+  void Recreate(int slots) {
+    executor_.reset();
+    executor_ = NewExecutor(slots);
+    executor_->SetEpoch(kEpoch);
+  }
+
+  std::unique_ptr<TaskExecutor> NewExecutor(int slots) {
+    return std::make_unique<TaskExecutor>(slots, [this](const proto::TaskStatus& status) {
+      absl::MutexLock lock(&mu_);
+      reported_.push_back(status);
+    });
+  }
+
+  // The states the task of `job_id` reported through the listener, in order.
+  std::vector<proto::TaskState> Reported(const std::string& job_id) {
+    absl::MutexLock lock(&mu_);
+    std::vector<proto::TaskState> states;
+    for (const auto& s : reported_) {
+      if (s.task().job_id() == job_id) states.push_back(s.state());
+    }
+    return states;
+  }
+
+  bool HasReported(const std::string& job_id, proto::TaskState state) {
+    auto states = Reported(job_id);
+    return std::find(states.begin(), states.end(), state) != states.end();
+  }
+
+  // A port on which connections are refused (bound, never listening) for tasks that only need
+  // to keep running: the source retries with backoff.
+  LineServer refusing_{{}, /*listen_now=*/false};
+
+  absl::Mutex mu_;
+  std::vector<proto::TaskStatus> reported_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<TaskExecutor> executor_ = NewExecutor(1);  // last: stopped before the rest
+};
+
+TEST_F(TaskExecutorTest, DeployWithAStaleEpochIsFailedPrecondition) {
+  absl::Status s = executor_->Deploy(Deployment("job-1", refusing_.port(), kEpoch + 1));
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("stale JobManager epoch"));
+  EXPECT_EQ(executor_->free_slots(), 1);
+  EXPECT_TRUE(executor_->CollectStatuses().empty());
+}
+
+TEST_F(TaskExecutorTest, SetEpochMovesTheFence) {
+  executor_->SetEpoch(kEpoch + 1);
+  EXPECT_EQ(executor_->epoch(), kEpoch + 1);
+  EXPECT_EQ(executor_->Deploy(Deployment("job-1", refusing_.port())).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(executor_->Deploy(Deployment("job-1", refusing_.port(), kEpoch + 1)).ok());
+}
+
+TEST_F(TaskExecutorTest, DeployWhenAllSlotsAreUsedIsResourceExhausted) {
+  ASSERT_TRUE(executor_->Deploy(Deployment("job-1", refusing_.port())).ok());
+  EXPECT_EQ(executor_->free_slots(), 0);
+  absl::Status s = executor_->Deploy(Deployment("job-2", refusing_.port()));
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("all 1 slots are in use"));
+}
+
+TEST_F(TaskExecutorTest, UnparsableSpecIsInvalidArgument) {
+  proto::DeployTaskRequest request = Deployment("job-1", refusing_.port());
+  request.set_job_spec_json("{");
+  EXPECT_EQ(executor_->Deploy(request).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(executor_->free_slots(), 1);
+}
+
+TEST_F(TaskExecutorTest, SpecThatFailsValidationIsRefused) {
+  proto::DeployTaskRequest request = Deployment("job-1", refusing_.port());
+  request.set_job_spec_json(R"({"name": "x", "pipeline": [{"type": "json-parse"}]})");
+  EXPECT_EQ(executor_->Deploy(request).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(executor_->free_slots(), 1);
+}
+
+TEST_F(TaskExecutorTest, RunsAChainReportsRunningThenCanceledAfterCancel) {
+  LineServer server({LineServer::Send({"{\"seq\":0}\n{\"seq\":1}\nnot json\n{\"seq\":2}\n"})
+                         .HoldOpen()});
+  ASSERT_TRUE(server.ok());
+  proto::DeployTaskRequest request = Deployment("job-1", server.port());
+  ASSERT_TRUE(executor_->Deploy(request).ok());
+  ASSERT_TRUE(Eventually([&] { return HasReported("job-1", proto::TASK_RUNNING); }));
+
+  // Counters flow to the statuses the heartbeat sends.
+  proto::TaskStatus status;
+  ASSERT_TRUE(Eventually([&] {
+    auto statuses = executor_->CollectStatuses();
+    if (statuses.size() != 1) return false;
+    status = statuses[0];
+    return status.operators_size() == 3 && status.operators(2).records_out() == 3;
+  })) << status.DebugString();
+  EXPECT_EQ(status.state(), proto::TASK_RUNNING);
+  EXPECT_EQ(status.operators(0).name(), "socket-source");
+  EXPECT_EQ(status.operators(0).records_in(), 4u);
+  EXPECT_EQ(status.operators(0).records_out(), 4u);
+  EXPECT_EQ(status.operators(1).records_in(), 4u);
+  EXPECT_EQ(status.operators(1).records_out(), 3u);
+  EXPECT_EQ(status.operators(1).records_dead_letter(), 1u);
+  EXPECT_EQ(status.operators(2).records_in(), 3u);
+
+  ASSERT_TRUE(executor_->Cancel(Cancellation(request.task())).ok());
+  ASSERT_TRUE(Eventually([&] { return HasReported("job-1", proto::TASK_CANCELED); }));
+  EXPECT_EQ(Reported("job-1"),
+            (std::vector<proto::TaskState>{proto::TASK_RUNNING, proto::TASK_CANCELED}));
+  EXPECT_EQ(executor_->free_slots(), 1);
+}
+
+TEST_F(TaskExecutorTest, EndedTaskIsReportedOnceThenDropped) {
+  proto::DeployTaskRequest request = Deployment("job-1", refusing_.port());
+  ASSERT_TRUE(executor_->Deploy(request).ok());
+  ASSERT_TRUE(Eventually([&] { return HasReported("job-1", proto::TASK_RUNNING); }));
+  ASSERT_TRUE(executor_->Cancel(Cancellation(request.task())).ok());
+  ASSERT_TRUE(Eventually([&] { return HasReported("job-1", proto::TASK_CANCELED); }));
+  auto statuses = executor_->CollectStatuses();
+  ASSERT_EQ(statuses.size(), 1u);
+  EXPECT_EQ(statuses[0].state(), proto::TASK_CANCELED);
+  EXPECT_TRUE(executor_->CollectStatuses().empty());
+}
+
+TEST_F(TaskExecutorTest, SlotIsReusableAfterTheTaskEnds) {
+  proto::DeployTaskRequest request = Deployment("job-1", refusing_.port());
+  ASSERT_TRUE(executor_->Deploy(request).ok());
+  ASSERT_TRUE(executor_->Cancel(Cancellation(request.task())).ok());
+  ASSERT_TRUE(Eventually([&] { return executor_->free_slots() == 1; }));
+  EXPECT_TRUE(executor_->Deploy(Deployment("job-2", refusing_.port())).ok());
+}
+
+TEST_F(TaskExecutorTest, CancelWithAStaleEpochIsFailedPrecondition) {
+  proto::DeployTaskRequest request = Deployment("job-1", refusing_.port());
+  ASSERT_TRUE(executor_->Deploy(request).ok());
+  EXPECT_EQ(executor_->Cancel(Cancellation(request.task(), kEpoch - 1)).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(executor_->free_slots(), 0);
+}
+
+TEST_F(TaskExecutorTest, CancelOfAnUnknownTaskIsNotFound) {
+  proto::TaskId task;
+  task.set_job_id("nope");
+  EXPECT_EQ(executor_->Cancel(Cancellation(task)).code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(TaskExecutorTest, CancelAllStopsEveryTask) {
+  Recreate(2);
+  ASSERT_TRUE(executor_->Deploy(Deployment("job-1", refusing_.port())).ok());
+  ASSERT_TRUE(executor_->Deploy(Deployment("job-2", refusing_.port())).ok());
+  EXPECT_EQ(executor_->free_slots(), 0);
+  executor_->CancelAll();  // returns once both have stopped
+  EXPECT_TRUE(HasReported("job-1", proto::TASK_CANCELED));
+  EXPECT_TRUE(HasReported("job-2", proto::TASK_CANCELED));
+  EXPECT_EQ(executor_->free_slots(), 2);
+}
+
+}  // namespace
+}  // namespace ec
