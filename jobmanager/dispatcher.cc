@@ -337,6 +337,14 @@ void Dispatcher::ApplyTaskStatus(const std::string& taskmanager_id, const proto:
     return;
   }
   ReleaseSlot(*execution);
+  if (status.state() == proto::TASK_CANCELED &&
+      (job.state == proto::RUNNING || job.state == proto::CREATED)) {
+    // Nobody asked for this: its TaskManager is shutting down (SIGTERM). Run it elsewhere.
+    FailJob(job, /*retryable=*/true,
+            absl::StrCat("task ", job.spec.name, "#", status.task().subtask(),
+                         " was canceled by TaskManager ", taskmanager_id, " (shutting down)"));
+    return;
+  }
   if (status.state() == proto::TASK_FAILED && job.state != proto::CANCELLING) {
     FailJob(job, status.failure().retryable(), absl::StrCat("task ", job.spec.name, "#", status.task().subtask(),
                               " failed: ", DescribeFailure(status.failure())));

@@ -50,6 +50,8 @@ int main(int argc, char** argv) {
   int bound_port = 0;
   builder.AddListeningPort(absl::StrCat("0.0.0.0:", rpc_port), grpc::InsecureServerCredentials(),
                            &bound_port);
+  // A second process must not silently share a port already taken.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(&jobmanager_service);
   builder.RegisterService(&client_service);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 1000);

@@ -99,9 +99,12 @@ spawn() {  # spawn PIDFILE LOGFILE COMMAND...: starts COMMAND in its own session
   echo "$pid $(start_time_of "$pid" || echo 0)" >"$pidfile"
 }
 
-wait_for() {  # wait_for COMMAND...: polls COMMAND until it succeeds or the timeout passes
-  local deadline=$((SECONDS + timeout))
-  until "$@"; do
+wait_for() {  # wait_for COMMAND...: polls COMMAND until it succeeds (0), the timeout passes (1)
+  local deadline=$((SECONDS + timeout)) rc  # or COMMAND says its process died (2)
+  while :; do
+    rc=0
+    "$@" || rc=$?
+    ((rc == 0 || rc == 2)) && return "$rc"
     ((SECONDS < deadline)) || return 1
     sleep 0.2
   done
@@ -165,22 +168,34 @@ start_kafka() {
   "$repo/scripts/kafka/start.sh" --dir "$run/kafka" >&2 9>&-  # the broker must not hold the lock
 }
 
-jobmanager_ready() { ecctl list >/dev/null 2>&1; }
+# Ready checks: 0 ready, 1 not yet, 2 the process died (a port in use, a bad flag...).
+jobmanager_ready() {
+  pid_of "$run/jobmanager.pid" >/dev/null || return 2
+  ecctl list >/dev/null 2>&1
+}
 
 start_jobmanager() {
   if pid_of "$run/jobmanager.pid" >/dev/null; then return 0; fi
   local args=(--rpc-port "$jm_rpc_port" --rest-port "$jm_rest_port" --data-dir "$run/jobmanager"
               --checkpoint-dir "$run/checkpoints")
   [[ -n "${EC_HEARTBEAT_TIMEOUT:-}" ]] && args+=(--heartbeat-timeout "$EC_HEARTBEAT_TIMEOUT")
+  # gRPC binds with SO_REUSEPORT: a second JobManager on a taken port would start and share it.
+  if ecctl list >/dev/null 2>&1; then
+    die "a JobManager already answers on $jobmanager (another cluster? set EC_JOBMANAGER_RPC_PORT)"
+  fi
   log "JobManager on $jobmanager (web http://$jm_host:$jm_rest_port)"
   spawn "$run/jobmanager.pid" "$run/jobmanager.log" "$bin/ec-jobmanager" "${args[@]}"
   if ! wait_for jobmanager_ready; then
     tail -n 20 "$run/jobmanager.log" >&2
+    pid_of "$run/jobmanager.pid" >/dev/null || die "the JobManager exited (log: $run/jobmanager.log)"
     die "the JobManager did not answer on $jobmanager within ${timeout}s (log: $run/jobmanager.log)"
   fi
 }
 
-producer_ready() { grep -q "listening" "$run/producer.log" 2>/dev/null; }
+producer_ready() {
+  pid_of "$run/producer.pid" >/dev/null || return 2
+  grep -q "listening" "$run/producer.log" 2>/dev/null
+}
 
 start_producer() {
   [[ "$with_producer" == 1 ]] || return 0
@@ -191,6 +206,7 @@ start_producer() {
     --rate "${EC_PRODUCER_RATE:-10}" --bind "${EC_PRODUCER_BIND:-0.0.0.0}"
   if ! wait_for producer_ready; then
     tail -n 20 "$run/producer.log" >&2
+    pid_of "$run/producer.pid" >/dev/null || die "the producer exited (log: $run/producer.log)"
     die "the producer did not listen on $producer_port within ${timeout}s (log: $run/producer.log)"
   fi
 }
@@ -207,10 +223,11 @@ live_taskmanagers() {  # the indexes K of running TaskManagers, ascending; remov
 registered_ids() { ecctl taskmanagers 2>/dev/null | awk 'NR > 1 && NF >= 4 {print $1}'; }
 idle_ids() { ecctl taskmanagers 2>/dev/null | awk 'NR > 1 && NF >= 4 && $3 == $4 {print $1}'; }
 
-all_registered() {  # all_registered ID...
-  local ids id
+all_registered() {  # all_registered K...: TaskManagers K run and are registered
+  local ids k
+  for k in "$@"; do pid_of "$run/taskmanagers/$k.pid" >/dev/null || return 2; done
   ids="$(registered_ids)" || return 1
-  for id in "$@"; do grep -qxF -- "$id" <<<"$ids" || return 1; done
+  for k in "$@"; do grep -qxF -- "$(cat "$run/taskmanagers/$k.id")" <<<"$ids" || return 1; done
 }
 
 none_registered() {  # none_registered ID...
@@ -220,7 +237,7 @@ none_registered() {  # none_registered ID...
   return 0
 }
 
-start_taskmanager() {  # prints the new TaskManager's id
+start_taskmanager() {  # prints the new TaskManager's index K
   local k id args
   k="$(cat "$run/taskmanagers/next" 2>/dev/null || echo 1)"
   echo $((k + 1)) >"$run/taskmanagers/next"
@@ -229,18 +246,23 @@ start_taskmanager() {  # prints the new TaskManager's id
   args=(--jobmanager "$jobmanager" --slots "$slots" --data-dir "$run/taskmanagers/$k" --id "$id")
   [[ -n "${EC_ADVERTISE_HOST:-}" ]] && args+=(--advertise-host "$EC_ADVERTISE_HOST")
   spawn "$run/taskmanagers/$k.pid" "$run/taskmanagers/$k.log" "$bin/ec-taskmanager" "${args[@]}"
-  echo "$id"
+  echo "$k"
 }
 
 scale_to() {
-  local want="$1" live k ids=() victims=() victim_ids=() idle
+  local want="$1" live k new=() victims=() victim_ids=() idle
   [[ "$want" =~ ^[0-9]+$ ]] || die "scale: expected a number of TaskManagers, got '$want'"
   mapfile -t live < <(live_taskmanagers)
   if ((${#live[@]} < want)); then
     log "TaskManagers: ${#live[@]} -> $want"
-    for ((k = ${#live[@]}; k < want; k++)); do ids+=("$(start_taskmanager)"); done
-    if ! wait_for all_registered "${ids[@]}"; then
-      die "TaskManagers ${ids[*]} not registered within ${timeout}s (logs: $run/taskmanagers/*.log)"
+    for ((k = ${#live[@]}; k < want; k++)); do new+=("$(start_taskmanager)"); done
+    if ! wait_for all_registered "${new[@]}"; then
+      for k in "${new[@]}"; do
+        pid_of "$run/taskmanagers/$k.pid" >/dev/null && continue
+        tail -n 20 "$run/taskmanagers/$k.log" >&2
+        die "TaskManager $(cat "$run/taskmanagers/$k.id") exited (log: $run/taskmanagers/$k.log)"
+      done
+      die "TaskManagers not registered within ${timeout}s (logs: $run/taskmanagers/*.log)"
     fi
   elif ((${#live[@]} > want)); then
     log "TaskManagers: ${#live[@]} -> $want"
@@ -284,7 +306,7 @@ status() {
   for k in $(live_taskmanagers); do
     echo "taskmanager  running  pid $(pid_of "$run/taskmanagers/$k.pid")  id $(cat "$run/taskmanagers/$k.id")"
   done
-  if [[ "$with_kafka" == 1 ]]; then
+  if [[ "$with_kafka" == 1 && -d "$run/kafka" ]]; then
     if [[ -f "$run/kafka/ports.env" ]] && kafka_pid="$(cat "$run/kafka/kafka.pid" 2>/dev/null)" \
         && kill -0 "$kafka_pid" 2>/dev/null; then
       # shellcheck source=/dev/null

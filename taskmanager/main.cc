@@ -54,6 +54,8 @@ int main(int argc, char** argv) {
   int bound_port = 0;
   builder.AddListeningPort(absl::StrCat("0.0.0.0:", rpc_port), grpc::InsecureServerCredentials(),
                            &bound_port);
+  // A second process must not silently share a port already taken.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || bound_port == 0) {

@@ -324,6 +324,20 @@ TEST_F(DispatcherTest, RetryableFailureRestartsTheJobAsANewAttempt) {
   EXPECT_TRUE(ReachesState(id, proto::RUNNING));
 }
 
+// Regression: a TaskManager shutting down (SIGTERM) cancels its tasks on its own; the job used to
+// stay RUNNING with its subtask CANCELED on no TaskManager.
+TEST_F(DispatcherTest, TaskCanceledByItsTaskManagerRestartsTheJob) {
+  const std::string id = Submit({{"restart-strategy", "fixed-delay"},
+                                 {"restart-attempts", "2"},
+                                 {"restart-delay", "50ms"}});
+  Register("tm-1");
+  proto::TaskId task = RunningJob(id);
+  Report("tm-1", task, proto::TASK_CANCELED);
+  FakeTaskManagers::Call second = WaitForDeploy(2);
+  EXPECT_EQ(second.deploy.task().attempt(), 2);
+  EXPECT_THAT(dispatcher_->GetJobStatus(id)->failure(), HasSubstr("shutting down"));
+}
+
 TEST_F(DispatcherTest, JobFailsWhenRestartsAreUsedUp) {
   const std::string id = Submit({{"restart-strategy", "fixed-delay"},
                                  {"restart-attempts", "1"},
