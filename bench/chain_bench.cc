@@ -29,6 +29,8 @@ int main(int argc, char** argv) {
   app.add_option("--input", input, "NDJSON file (e.g. from ec-consumer)")->required();
   app.add_option("--repeat", repeat, "passes over the input");
   app.add_option("--batch", batch_size, "records per batch");
+  std::string stages = "parse,map";
+  app.add_option("--stages", stages, "which steps run: parse,map | parse | map (for profiling)");
   CLI11_PARSE(app, argc, argv);
 
   std::ifstream in(input);
@@ -61,6 +63,8 @@ int main(int argc, char** argv) {
     contexts[i] = {&*spec, &spec->pipeline[i], "bench", "bench", counters[i].get(), nullptr};
     if (auto s = (*chain)[i]->Open(contexts[i]); !s.ok()) return 1;
   }
+  const bool run_parse = stages.find("parse") != std::string::npos;
+  const bool run_map = stages.find("map") != std::string::npos;
   ec::RecordBatch parsed, mapped, none;
   uint64_t events = 0;
   const double cpu0 = CpuSeconds();
@@ -69,9 +73,16 @@ int main(int argc, char** argv) {
     for (const auto& batch : batches) {
       parsed.Clear();
       mapped.Clear();
-      (void)(*chain)[1]->ProcessBatch(batch, parsed);
-      (void)(*chain)[2]->ProcessBatch(parsed, mapped);
-      (void)(*chain)[3]->ProcessBatch(mapped, none);
+      const ec::RecordBatch* current = &batch;
+      if (run_parse) {
+        (void)(*chain)[1]->ProcessBatch(*current, parsed);
+        current = &parsed;
+      }
+      if (run_map) {
+        (void)(*chain)[2]->ProcessBatch(*current, mapped);
+        current = &mapped;
+      }
+      (void)(*chain)[3]->ProcessBatch(*current, none);
       events += batch.size();
     }
   }

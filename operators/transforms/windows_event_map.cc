@@ -24,28 +24,17 @@ void AppendRawString(std::string_view raw, std::string& out) {
   out.append(raw);
 }
 
-// Appends `text` as a JSON string; `normalise` lower-cases it and turns spaces into '_'.
-void AppendJsonString(std::string_view text, bool normalise, std::string& out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  for (char c : text) {
-    if (normalise) {
-      if (c == ' ') c = '_';
-      else if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    }
-    auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (u < 0x20) {
-      out.append("\\u00");
-      out.push_back(kHex[u >> 4]);
-      out.push_back(kHex[u & 15]);
-    } else {
-      out.push_back(c);
+// Lower-cases ASCII letters of out[from..] in place. Safe on raw JSON tokens: escapes are
+// lower-case letters or hex digits, and never contain spaces.
+void LowerCase(std::string& out, size_t from, bool spaces_to_underscores) {
+  for (size_t i = from; i < out.size(); ++i) {
+    char& c = out[i];
+    if (c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+    } else if (spaces_to_underscores && c == ' ') {
+      c = '_';
     }
   }
-  out.push_back('"');
 }
 
 // Copies a string field's raw token. The JSON parse step before this one validated the whole
@@ -79,13 +68,17 @@ error_code WindowsEventMap::MapOne(simdjson::padded_string_view record, std::str
   out.append(",\"source\":");
   if (auto e = CopyString(obj, "source", out, field)) return e;
 
-  *field = "level";
-  std::string_view level;
-  if (auto e = obj.find_field_unordered("level").get_string().get(level)) return e;
   out.append(",\"level\":");
-  AppendJsonString(level, /*normalise=*/false, out);
+  const size_t level_start = out.size();
+  if (auto e = CopyString(obj, "level", out, field)) return e;
+  // severity: the level's raw token again, ASCII lower-cased, spaces as '_'. Working on the
+  // escaped form is exact: escapes are lower-case letters or hex digits, and never spaces.
+  const size_t level_size = out.size() - level_start;
+  out.reserve(out.size() + level_size + 16);  // no reallocation while appending from itself
   out.append(",\"severity\":");
-  AppendJsonString(level, /*normalise=*/true, out);
+  const size_t severity_start = out.size();
+  out.append(out, level_start, level_size);
+  LowerCase(out, severity_start, /*spaces_to_underscores=*/true);
 
   int64_t event_id = 0;
   *field = "event_id";
@@ -96,11 +89,7 @@ error_code WindowsEventMap::MapOne(simdjson::padded_string_view record, std::str
   out.append(",\"computer\":");
   size_t computer_start = out.size();
   if (auto e = CopyString(obj, "computer", out, field)) return e;
-  for (size_t i = computer_start; i < out.size(); ++i) {
-    // Lower-casing a raw token is safe: escapes are lower-case letters or hex digits.
-    char& c = out[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
+  LowerCase(out, computer_start, /*spaces_to_underscores=*/false);
   out.append(",\"user\":");
   if (auto e = CopyString(obj, "user", out, field)) return e;
   out.append(",\"message\":");
