@@ -63,9 +63,7 @@ absl::Status KafkaSink::Open(OperatorContext& ctx) {
 }
 
 absl::Status KafkaSink::ProcessBatch(const RecordBatch& in, RecordBatch&) {
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (auto s = writer_->Write(in[i]); !s.ok()) return s;
-  }
+  if (auto s = writer_->WriteBatch(in); !s.ok()) return s;
   return writer_->Poll();
 }
 

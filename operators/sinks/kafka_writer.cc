@@ -133,6 +133,31 @@ absl::Status KafkaWriter::Write(std::string_view value) {
   }
 }
 
+absl::Status KafkaWriter::WriteBatch(const RecordBatch& batch) {
+  size_t next = 0;
+  while (next < batch.size()) {
+    if (!failure_.ok()) return failure_;
+    const size_t n = batch.size() - next;
+    messages_.assign(n, rd_kafka_message_t{});
+    for (size_t i = 0; i < n; ++i) {
+      std::string_view record = batch[next + i];
+      messages_[i].payload = const_cast<char*>(record.data());
+      messages_[i].len = record.size();
+    }
+    const int queued = rd_kafka_produce_batch(rkt_, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
+                                              messages_.data(), static_cast<int>(n));
+    // Messages are queued in order up to the first failure; the rest carry their error.
+    for (size_t i = static_cast<size_t>(std::max(queued, 0)); i < n; ++i) {
+      if (messages_[i].err && messages_[i].err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        return Describe(messages_[i].err, rd_kafka_err2str(messages_[i].err));
+      }
+    }
+    next += static_cast<size_t>(std::max(queued, 0));
+    if (next < batch.size()) rd_kafka_poll(rk_, 10);  // full: wait for deliveries (back-pressure)
+  }
+  return absl::OkStatus();
+}
+
 absl::Status KafkaWriter::Poll() {
   rd_kafka_poll(rk_, 0);
   if (failure_.ok() && logged_down_ && rd_kafka_outq_len(rk_) == 0) logged_down_ = false;

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <librdkafka/rdkafka.h>
 
@@ -14,6 +15,7 @@
 #include "absl/time/time.h"
 #include "runtime/kafka_config.h"
 #include "runtime/metrics.h"
+#include "runtime/record_batch.h"
 
 namespace ec {
 
@@ -38,6 +40,9 @@ class KafkaWriter {
   KafkaWriter& operator=(const KafkaWriter&) = delete;
 
   absl::Status Write(std::string_view value);
+  // Queues every record of `batch` with one librdkafka call per batch (rd_kafka_produce_batch),
+  // waiting for room while the bounded queue is full.
+  absl::Status WriteBatch(const RecordBatch& batch);
   // Serves delivery reports and errors without blocking.
   absl::Status Poll();
   // Waits until everything written is acknowledged, or `deadline`.
@@ -56,6 +61,7 @@ class KafkaWriter {
   rd_kafka_topic_t* rkt_ = nullptr;
   absl::Status failure_;  // first failure; touched only from the owning thread's callbacks
   bool logged_down_ = false;
+  std::vector<rd_kafka_message_t> messages_;  // reused by WriteBatch
 };
 
 }  // namespace ec

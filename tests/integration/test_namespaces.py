@@ -54,7 +54,9 @@ def _ip(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 _WATCHDOG = r'''
 parent="$1"; dir="$2"; shift 2
 while kill -0 "$parent" 2>/dev/null; do sleep 2; done
-for ns in "$@"; do for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done; done
+for ns in "$@"; do
+  for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+done
 sleep 1
 for ns in "$@"; do ip netns del "$ns" 2>/dev/null; done
 rm -rf "$dir"
@@ -193,7 +195,7 @@ class NamespacedKafka:
 
 
 @pytest.fixture
-def topology():
+def topology(request):
     if shutil.which("ip") is None:
         pytest.skip("iproute2 (ip) is not installed")
     if os.geteuid() != 0:
@@ -206,13 +208,14 @@ def topology():
 
     topo = Topology(Path(tempfile.mkdtemp(prefix="ec-netns-")))
     kafka = NamespacedKafka(topo, "kafka")
-    failed = True
+    failed_before = request.session.testsfailed
+    ok = False
     try:
         topo.build()
+        ok = True
         yield topo, kafka
-        failed = False
     finally:
-        if failed:
+        if not ok or request.session.testsfailed > failed_before:
             sys.stderr.write("\n" + _logs(topo, kafka) + "\n")
         try:
             kafka.stop()
