@@ -35,7 +35,9 @@ std::string DescribeFailure(const proto::TaskFailure& failure) {
 }  // namespace
 
 Dispatcher::Dispatcher(Options options, GatewayFactory gateways)
-    : options_(options), gateways_(std::move(gateways)) {
+    : options_(options),
+      gateways_(std::move(gateways)),
+      checkpoints_(options_.checkpoint_dir, options_.checkpoints_retained) {
   if (options_.epoch == 0) options_.epoch = absl::ToUnixMillis(absl::Now());
 }
 
@@ -96,6 +98,102 @@ void Dispatcher::TimerLoop() {
     }
     RestartDueJobs();
     ScheduleJobs();
+    TriggerCheckpoints();
+  }
+}
+
+void Dispatcher::TriggerCheckpoints() {
+  const absl::Time now = absl::Now();
+  for (auto& [id, job] : jobs_) {
+    if (job.state != proto::RUNNING || !job.spec.checkpoint_interval) continue;
+    if (job.pending_checkpoint) {
+      if (now - job.pending_checkpoint->triggered > options_.checkpoint_timeout) {
+        AbortCheckpoint(job, "expired before every task acknowledged");
+      }
+      continue;
+    }
+    if (now < job.next_checkpoint) continue;
+    Job::PendingCheckpoint pending;
+    pending.id = job.next_checkpoint_id++;
+    pending.triggered = now;
+    job.pending_checkpoint = pending;
+    for (const auto& e : job.executions) {
+      auto tm = taskmanagers_.find(e.taskmanager_id);
+      if (tm == taskmanagers_.end()) continue;
+      proto::TriggerCheckpointRequest request;
+      request.set_jobmanager_epoch(options_.epoch);
+      *request.mutable_task() = e.id;
+      request.set_checkpoint_id(pending.id);
+      std::shared_ptr<TaskManagerGateway> gateway = tm->second.gateway;
+      Enqueue([gateway, request] {
+        if (auto s = gateway->TriggerCheckpoint(request); !s.ok()) {
+          Logger("jobmanager")->warn("job={} ckpt={} trigger failed: {}", request.task().job_id(),
+                                     request.checkpoint_id(), s.message());
+        }
+      });
+    }
+  }
+}
+
+void Dispatcher::AbortCheckpoint(Job& job, const std::string& reason) {
+  if (!job.pending_checkpoint) return;
+  Logger("jobmanager")->warn("job={} ckpt={} aborted: {}", job.id, job.pending_checkpoint->id, reason);
+  job.pending_checkpoint.reset();
+  ++job.checkpoints_failed;
+  if (job.spec.checkpoint_interval) job.next_checkpoint = absl::Now() + *job.spec.checkpoint_interval;
+}
+
+void Dispatcher::AcknowledgeCheckpoint(const proto::CheckpointAck& ack) {
+  absl::MutexLock lock(&mu_);
+  if (ack.jobmanager_epoch() != options_.epoch) return;
+  auto it = jobs_.find(ack.task().job_id());
+  if (it == jobs_.end()) return;
+  Job& job = it->second;
+  if (!job.pending_checkpoint || job.pending_checkpoint->id != ack.checkpoint_id()) return;
+  bool current = false;
+  for (const auto& e : job.executions) current |= e.id.attempt() == ack.task().attempt();
+  if (!current) return;  // from an attempt that has been replaced
+  if (!ack.decline_reason().empty()) {
+    AbortCheckpoint(job, absl::StrCat("declined by subtask ", ack.task().subtask(), ": ",
+                                      ack.decline_reason()));
+    return;
+  }
+  for (const auto& [name, bytes] : ack.state()) job.pending_checkpoint->state[name] = bytes;
+  if (++job.pending_checkpoint->acks >= static_cast<int>(job.executions.size())) {
+    CompleteCheckpoint(job);
+  }
+}
+
+void Dispatcher::CompleteCheckpoint(Job& job) {
+  Job::PendingCheckpoint pending = *std::move(job.pending_checkpoint);
+  job.pending_checkpoint.reset();
+  auto stored = checkpoints_.Write(job.id, pending.id, absl::ToUnixMillis(pending.triggered),
+                                   pending.state);
+  if (!stored.ok()) {
+    job.pending_checkpoint = pending;
+    AbortCheckpoint(job, std::string(stored.status().message()));
+    return;
+  }
+  const absl::Time now = absl::Now();
+  job.latest_checkpoint.set_id(pending.id);
+  job.latest_checkpoint.set_trigger_time_ms(absl::ToUnixMillis(pending.triggered));
+  job.latest_checkpoint.set_duration_ms(absl::ToInt64Milliseconds(now - pending.triggered));
+  job.latest_checkpoint.set_size_bytes(stored->size_bytes);
+  job.latest_checkpoint.set_path(stored->path);
+  job.latest_state = std::move(pending.state);
+  ++job.checkpoints_completed;
+  job.next_checkpoint = now + *job.spec.checkpoint_interval;
+  Logger("jobmanager")->debug("job={} ckpt={} completed in {}ms ({} bytes)", job.id, pending.id,
+                              job.latest_checkpoint.duration_ms(), stored->size_bytes);
+  for (const auto& e : job.executions) {
+    auto tm = taskmanagers_.find(e.taskmanager_id);
+    if (tm == taskmanagers_.end()) continue;
+    proto::CheckpointCompleteRequest request;
+    request.set_jobmanager_epoch(options_.epoch);
+    *request.mutable_task() = e.id;
+    request.set_checkpoint_id(pending.id);
+    std::shared_ptr<TaskManagerGateway> gateway = tm->second.gateway;
+    Enqueue([gateway, request] { (void)gateway->NotifyCheckpointComplete(request); });
   }
 }
 
@@ -194,6 +292,11 @@ bool Dispatcher::TryDeploy(Job& job) {
   request.set_job_name(job.spec.name);
   request.set_job_spec_json(job.spec_json);
   for (size_t i = 0; i < job.spec.pipeline.size(); ++i) request.add_chain(static_cast<int>(i));
+  if (job.latest_checkpoint.id() > 0) {
+    request.set_restore_checkpoint_id(job.latest_checkpoint.id());
+    for (const auto& [name, bytes] : job.latest_state) (*request.mutable_restore_state())[name] = bytes;
+    Logger("jobmanager")->info("job={} restoring from ckpt={}", job.id, job.latest_checkpoint.id());
+  }
   job.executions = {e};
   Logger("jobmanager")->info("job={} deploying subtask 0 attempt {} to {} ({})", job.id,
                              job.attempt, best->info.id(), best->info.address());
@@ -242,6 +345,11 @@ void Dispatcher::Transition(Job& job, proto::JobState to, const std::string& rea
                              JobStateName(to), reason.empty() ? "" : ": ", reason);
   job.state = to;
   if (IsTerminal(to)) job.ended = absl::Now();
+  if (to == proto::RUNNING && job.spec.checkpoint_interval) {
+    job.next_checkpoint = absl::Now() + *job.spec.checkpoint_interval;
+  } else if (to != proto::RUNNING && job.pending_checkpoint) {
+    AbortCheckpoint(job, absl::StrCat("job is ", JobStateName(to)));
+  }
 }
 
 void Dispatcher::FailJob(Job& job, bool retryable, const std::string& reason) {
@@ -432,6 +540,9 @@ proto::JobStatus Dispatcher::ToStatus(const Job& job) const {
   status.set_state(job.state);
   status.set_failure(job.failure.empty() ? job.last_failure : job.failure);
   status.set_restarts(job.restarts);
+  if (job.latest_checkpoint.id() > 0) *status.mutable_latest_checkpoint() = job.latest_checkpoint;
+  status.set_checkpoints_completed(job.checkpoints_completed);
+  status.set_checkpoints_failed(job.checkpoints_failed);
   status.set_start_time_ms(absl::ToUnixMillis(job.submitted));
   if (job.ended != absl::InfinitePast()) status.set_end_time_ms(absl::ToUnixMillis(job.ended));
   for (size_t i = 0; i < job.spec.pipeline.size(); ++i) {

@@ -5,6 +5,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -13,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "jobmanager/checkpoint_store.h"
 #include "jobmanager/taskmanager_gateway.h"
 #include "proto/jobmanager.pb.h"
 #include "runtime/job_spec.h"
@@ -31,6 +33,9 @@ class Dispatcher {
     absl::Duration heartbeat_interval = absl::Milliseconds(500);
     absl::Duration heartbeat_timeout = absl::Seconds(5);
     absl::Duration cancel_timeout = absl::Seconds(40);
+    std::string checkpoint_dir = "/tmp/ec-checkpoints";
+    absl::Duration checkpoint_timeout = absl::Seconds(60);
+    int checkpoints_retained = 3;
     int64_t epoch = 0;  // 0: derived from the start time
   };
 
@@ -63,6 +68,7 @@ class Dispatcher {
   // registered again since, under a newer session).
   void OnHeartbeatStreamClosed(const std::string& taskmanager_id, int64_t session);
   void UpdateTaskState(const proto::TaskStateUpdate& update);
+  void AcknowledgeCheckpoint(const proto::CheckpointAck& ack);
 
  private:
   struct TaskManagerEntry {
@@ -92,9 +98,26 @@ class Dispatcher {
     absl::Time restart_at = absl::InfinitePast();
     std::string last_failure;  // what caused the latest restart
     std::vector<Execution> executions;
+    // Checkpoints: at most one pending; the latest completed one is what a restart restores.
+    struct PendingCheckpoint {
+      int64_t id = 0;
+      absl::Time triggered;
+      std::map<std::string, std::string> state;
+      int acks = 0;
+    };
+    std::optional<PendingCheckpoint> pending_checkpoint;
+    int64_t next_checkpoint_id = 1;
+    absl::Time next_checkpoint = absl::InfiniteFuture();
+    proto::CheckpointInfo latest_checkpoint;
+    std::map<std::string, std::string> latest_state;
+    int64_t checkpoints_completed = 0;
+    int64_t checkpoints_failed = 0;
   };
 
   void TimerLoop();
+  void TriggerCheckpoints() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void AbortCheckpoint(Job& job, const std::string& reason) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void CompleteCheckpoint(Job& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void WorkerLoop();
   void Enqueue(std::function<void()> call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -124,6 +147,7 @@ class Dispatcher {
   mutable absl::Mutex mu_;
   std::map<std::string, TaskManagerEntry> taskmanagers_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Job> jobs_ ABSL_GUARDED_BY(mu_);
+  CheckpointStore checkpoints_ ABSL_GUARDED_BY(mu_);
   std::deque<std::function<void()>> calls_ ABSL_GUARDED_BY(mu_);
   int64_t next_session_ ABSL_GUARDED_BY(mu_) = 1;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -42,6 +42,13 @@ grpc::Status JobManagerServiceImpl::UpdateTaskState(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
+grpc::Status JobManagerServiceImpl::AcknowledgeCheckpoint(grpc::ServerContext*,
+                                                          const proto::CheckpointAck* request,
+                                                          proto::CheckpointAckResponse*) {
+  dispatcher_->AcknowledgeCheckpoint(*request);
+  return grpc::Status::OK;
+}
+
 grpc::Status ClientServiceImpl::SubmitJob(grpc::ServerContext*, const proto::SubmitJobRequest* request,
                                           proto::SubmitJobResponse* response) {
   std::map<std::string, std::string> parameters(request->parameters().begin(),

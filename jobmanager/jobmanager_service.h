@@ -17,6 +17,8 @@ class JobManagerServiceImpl final : public proto::JobManagerService::Service {
                           grpc::ServerReaderWriter<proto::HeartbeatAck, proto::Heartbeat>* stream) override;
   grpc::Status UpdateTaskState(grpc::ServerContext*, const proto::TaskStateUpdate* request,
                                proto::TaskStateAck*) override;
+  grpc::Status AcknowledgeCheckpoint(grpc::ServerContext*, const proto::CheckpointAck* request,
+                                     proto::CheckpointAckResponse*) override;
 
  private:
   Dispatcher* dispatcher_;

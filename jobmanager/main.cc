@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
 
   ec::Dispatcher::Options options;
   options.heartbeat_timeout = *timeout;
+  options.checkpoint_dir = checkpoint_dir.empty() ? data_dir + "/checkpoints" : checkpoint_dir;
   ec::Dispatcher dispatcher(options, ec::NewGrpcTaskManagerGateway);
   dispatcher.Start();
 

@@ -29,6 +29,20 @@ class GrpcTaskManagerGateway : public TaskManagerGateway {
     return FromGrpcStatus(stub_->CancelTask(&ctx, request, &response));
   }
 
+  absl::Status TriggerCheckpoint(const proto::TriggerCheckpointRequest& request) override {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    proto::TriggerCheckpointResponse response;
+    return FromGrpcStatus(stub_->TriggerCheckpoint(&ctx, request, &response));
+  }
+
+  absl::Status NotifyCheckpointComplete(const proto::CheckpointCompleteRequest& request) override {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    proto::CheckpointCompleteResponse response;
+    return FromGrpcStatus(stub_->NotifyCheckpointComplete(&ctx, request, &response));
+  }
+
  private:
   std::unique_ptr<proto::TaskManagerService::Stub> stub_;
 };

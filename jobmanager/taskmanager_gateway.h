@@ -15,6 +15,14 @@ class TaskManagerGateway {
   virtual ~TaskManagerGateway() = default;
   virtual absl::Status DeployTask(const proto::DeployTaskRequest& request) = 0;
   virtual absl::Status CancelTask(const proto::CancelTaskRequest& request) = 0;
+  virtual absl::Status TriggerCheckpoint(const proto::TriggerCheckpointRequest& request) {
+    (void)request;
+    return absl::UnimplementedError("TriggerCheckpoint");
+  }
+  virtual absl::Status NotifyCheckpointComplete(const proto::CheckpointCompleteRequest& request) {
+    (void)request;
+    return absl::UnimplementedError("NotifyCheckpointComplete");
+  }
 };
 
 // Creates the gRPC gateway for a TaskManager serving at `address` (host:port).

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -53,6 +54,23 @@ class Operator {
   }
 
   virtual absl::Status Close() { return absl::OkStatus(); }
+
+  // Checkpoints. SnapshotState is called between two batches, after Flush: what the operator
+  // writes to `state` is handed back to RestoreState (called before Open) when the task is
+  // redeployed from that checkpoint. NotifyCheckpointComplete tells it the checkpoint is durable.
+  virtual absl::Status SnapshotState(int64_t checkpoint_id, std::string* state) {
+    (void)checkpoint_id;
+    (void)state;
+    return absl::OkStatus();
+  }
+  virtual absl::Status RestoreState(std::string_view state) {
+    (void)state;
+    return absl::OkStatus();
+  }
+  virtual absl::Status NotifyCheckpointComplete(int64_t checkpoint_id) {
+    (void)checkpoint_id;
+    return absl::OkStatus();
+  }
 
  protected:
   OperatorContext* ctx_ = nullptr;

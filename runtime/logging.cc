@@ -2,12 +2,17 @@
 #include "runtime/logging.h"
 
 #include <cstdlib>
+#include <mutex>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 
 namespace ec {
 
 std::shared_ptr<spdlog::logger> Logger(const std::string& module) {
+  if (auto existing = spdlog::get(module)) return existing;
+  // Two threads may ask for a new logger at once; spdlog throws on the second registration.
+  static std::mutex mu;
+  std::lock_guard<std::mutex> lock(mu);
   if (auto existing = spdlog::get(module)) return existing;
   auto logger = spdlog::stderr_color_mt(module);
   logger->set_level(spdlog::get_level());

@@ -20,6 +20,16 @@ nlohmann::json JobStatusToJson(const proto::JobStatus& status) {
   out["state"] = proto::JobState_Name(status.state());
   if (!status.failure().empty()) out["failure"] = status.failure();
   out["restarts"] = status.restarts();
+  out["checkpoints"] = {{"completed", status.checkpoints_completed()},
+                        {"failed", status.checkpoints_failed()}};
+  if (status.has_latest_checkpoint()) {
+    const auto& c = status.latest_checkpoint();
+    out["checkpoints"]["latest"] = {{"id", c.id()},
+                                    {"trigger_time", IsoMillis(c.trigger_time_ms())},
+                                    {"duration_ms", c.duration_ms()},
+                                    {"size_bytes", c.size_bytes()},
+                                    {"path", c.path()}};
+  }
   out["start_time"] = IsoMillis(status.start_time_ms());
   if (status.end_time_ms() > 0) out["end_time"] = IsoMillis(status.end_time_ms());
   nlohmann::json operators = nlohmann::json::array();

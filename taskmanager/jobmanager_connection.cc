@@ -129,4 +129,17 @@ void JobManagerConnection::ReportTaskState(const proto::TaskStatus& status) {
   }
 }
 
+void JobManagerConnection::AcknowledgeCheckpoint(proto::CheckpointAck ack) {
+  ack.set_taskmanager_id(options_.taskmanager_id);
+  ack.set_jobmanager_epoch(epoch_);
+  proto::CheckpointAckResponse response;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(DeadlineIn(absl::Seconds(5)));
+  grpc::Status result = stub_->AcknowledgeCheckpoint(&ctx, ack, &response);
+  if (!result.ok()) {
+    Logger("taskmanager")->warn("job={} ckpt={} acknowledgement not delivered ({})",
+                                ack.task().job_id(), ack.checkpoint_id(), result.error_message());
+  }
+}
+
 }  // namespace ec

@@ -32,6 +32,8 @@ class JobManagerConnection {
   void Stop();
   // Sends a task's new state at once (not waiting for the next heartbeat).
   void ReportTaskState(const proto::TaskStatus& status);
+  // Sends a task's checkpoint acknowledgement (or decline).
+  void AcknowledgeCheckpoint(proto::CheckpointAck ack);
 
  private:
   void Run();

@@ -46,9 +46,14 @@ int main(int argc, char** argv) {
   }
 
   std::unique_ptr<ec::JobManagerConnection> connection;
-  ec::TaskExecutor executor(slots, [&connection](const ec::proto::TaskStatus& status) {
-    if (connection) connection->ReportTaskState(status);
-  });
+  ec::TaskExecutor executor(
+      slots,
+      [&connection](const ec::proto::TaskStatus& status) {
+        if (connection) connection->ReportTaskState(status);
+      },
+      [&connection](const ec::proto::CheckpointAck& ack) {
+        if (connection) connection->AcknowledgeCheckpoint(ack);
+      });
   ec::TaskManagerServiceImpl service(&executor);
   grpc::ServerBuilder builder;
   int bound_port = 0;

@@ -23,12 +23,19 @@ Task::~Task() {
   Join();
 }
 
-absl::StatusOr<std::unique_ptr<Task>> Task::Create(proto::TaskId id, JobSpec spec,
-                                                   StateListener on_state) {
+absl::StatusOr<std::unique_ptr<Task>> Task::Create(
+    proto::TaskId id, JobSpec spec, StateListener on_state, CheckpointListener on_checkpoint,
+    const std::map<std::string, std::string>& restore) {
   std::unique_ptr<Task> task(new Task(std::move(id), std::move(spec), std::move(on_state)));
+  task->on_checkpoint_ = std::move(on_checkpoint);
   auto chain = CreateChain(task->spec_);
   if (!chain.ok()) return chain.status();
   task->chain_ = *std::move(chain);
+  for (size_t i = 0; i < task->chain_.size(); ++i) {
+    auto it = restore.find(task->spec_.pipeline[i].name);
+    if (it == restore.end()) continue;
+    if (auto s = task->chain_[i]->RestoreState(it->second); !s.ok()) return s;
+  }
   const std::string task_name = absl::StrCat("job=", task->id_.job_id(), " task=", task->spec_.name,
                                              "#", task->id_.subtask(), " attempt=", task->id_.attempt());
   task->contexts_.resize(task->chain_.size());
@@ -140,6 +147,43 @@ absl::Status Task::RunChain() {
     }
     for (auto& op : chain_) {
       if (auto s = op->Tick(); !s.ok()) return s;
+    }
+    if (auto s = ServeCheckpoints(); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Task::ServeCheckpoints() {
+  const int64_t requested = checkpoint_requested_.load();
+  if (requested > checkpoint_taken_) {
+    checkpoint_taken_ = requested;
+    const absl::Time started = absl::Now();
+    proto::CheckpointAck ack;
+    *ack.mutable_task() = id_;
+    ack.set_checkpoint_id(requested);
+    // Between two batches nothing is in flight inside the chain: flushing the sink and
+    // snapshotting every operator in order gives a consistent cut (the barrier of one thread).
+    absl::Status status;
+    const absl::Time deadline = started + kFlushTimeout;
+    for (size_t i = 0; i < chain_.size() && status.ok(); ++i) {
+      status = chain_[i]->Flush(deadline);
+      std::string state;
+      if (status.ok()) status = chain_[i]->SnapshotState(requested, &state);
+      if (status.ok() && !state.empty()) (*ack.mutable_state())[spec_.pipeline[i].name] = state;
+    }
+    if (!status.ok()) {
+      ack.clear_state();
+      ack.set_decline_reason(std::string(status.message()));
+      Logger("task")->warn("{} ckpt={} declined: {}", contexts_[0].task_name, requested,
+                           status.message());
+    }
+    if (on_checkpoint_) on_checkpoint_(ack);
+  }
+  const int64_t completed = checkpoint_completed_.load();
+  if (completed > checkpoint_notified_) {
+    checkpoint_notified_ = completed;
+    for (auto& op : chain_) {
+      if (auto s = op->NotifyCheckpointComplete(completed); !s.ok()) return s;
     }
   }
   return absl::OkStatus();

@@ -3,6 +3,8 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
+#include <string>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -22,9 +24,14 @@ namespace ec {
 class Task {
  public:
   using StateListener = std::function<void(const proto::TaskStatus&)>;
+  // Receives the task's acknowledgement (or decline) of a checkpoint, from the task's thread.
+  using CheckpointListener = std::function<void(const proto::CheckpointAck&)>;
 
-  static absl::StatusOr<std::unique_ptr<Task>> Create(proto::TaskId id, JobSpec spec,
-                                                      StateListener on_state);
+  // `restore` holds operator state by operator name from the checkpoint to start from.
+  static absl::StatusOr<std::unique_ptr<Task>> Create(
+      proto::TaskId id, JobSpec spec, StateListener on_state,
+      CheckpointListener on_checkpoint = nullptr,
+      const std::map<std::string, std::string>& restore = {});
   ~Task();
   Task(const Task&) = delete;
   Task& operator=(const Task&) = delete;
@@ -33,6 +40,9 @@ class Task {
   // Asks the task to stop; it flushes its sink and reports CANCELED. Returns at once.
   void Cancel() { cancelled_.store(true); }
   void Join();
+  // Asks for checkpoint `id`, taken between the next two batches. Returns at once.
+  void TriggerCheckpoint(int64_t id) { checkpoint_requested_.store(id); }
+  void NotifyCheckpointComplete(int64_t id) { checkpoint_completed_.store(id); }
 
   const proto::TaskId& id() const { return id_; }
   proto::TaskStatus Status() const;
@@ -43,10 +53,17 @@ class Task {
   void Run();
   absl::Status RunChain();
   void SetState(proto::TaskState state, const absl::Status& failure = absl::OkStatus());
+  // Takes a requested checkpoint or forwards a completion, if any; errors fail the task.
+  absl::Status ServeCheckpoints();
 
   proto::TaskId id_;
   JobSpec spec_;
   StateListener on_state_;
+  CheckpointListener on_checkpoint_;
+  std::atomic<int64_t> checkpoint_requested_{0};
+  std::atomic<int64_t> checkpoint_completed_{0};
+  int64_t checkpoint_taken_ = 0;     // task thread only
+  int64_t checkpoint_notified_ = 0;  // task thread only
   std::vector<std::unique_ptr<Operator>> chain_;
   std::vector<std::unique_ptr<OperatorCounters>> counters_;
   std::vector<OperatorContext> contexts_;

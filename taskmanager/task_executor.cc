@@ -6,8 +6,11 @@
 
 namespace ec {
 
-TaskExecutor::TaskExecutor(int slots, std::function<void(const proto::TaskStatus&)> on_task_state)
-    : slots_(slots), on_task_state_(std::move(on_task_state)) {}
+TaskExecutor::TaskExecutor(int slots, std::function<void(const proto::TaskStatus&)> on_task_state,
+                           Task::CheckpointListener on_checkpoint)
+    : slots_(slots),
+      on_task_state_(std::move(on_task_state)),
+      on_checkpoint_(std::move(on_checkpoint)) {}
 
 TaskExecutor::~TaskExecutor() { CancelAll(); }
 
@@ -45,7 +48,9 @@ absl::Status TaskExecutor::Deploy(const proto::DeployTaskRequest& request) {
   if (used >= slots_) {
     return absl::ResourceExhaustedError(absl::StrCat("all ", slots_, " slots are in use"));
   }
-  auto task = Task::Create(request.task(), *std::move(spec), on_task_state_);
+  std::map<std::string, std::string> restore(request.restore_state().begin(),
+                                             request.restore_state().end());
+  auto task = Task::Create(request.task(), *std::move(spec), on_task_state_, on_checkpoint_, restore);
   if (!task.ok()) return task.status();
   Logger("taskmanager")->info("job={} deploying {} (subtask {}, attempt {})",
                               request.task().job_id(), request.job_name(), request.task().subtask(),
@@ -65,6 +70,30 @@ absl::Status TaskExecutor::Cancel(const proto::CancelTaskRequest& request) {
   Logger("taskmanager")->info("job={} cancelling subtask {}", request.task().job_id(),
                               request.task().subtask());
   it->second->Cancel();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Task*> TaskExecutor::FindTask(int64_t epoch, const proto::TaskId& id) {
+  if (epoch != epoch_) return absl::FailedPreconditionError("stale JobManager epoch");
+  auto it = tasks_.find(Key(id));
+  if (it == tasks_.end()) return absl::NotFoundError("no such task");
+  return it->second.get();
+}
+
+absl::Status TaskExecutor::TriggerCheckpoint(const proto::TriggerCheckpointRequest& request) {
+  absl::MutexLock lock(&mu_);
+  auto task = FindTask(request.jobmanager_epoch(), request.task());
+  if (!task.ok()) return task.status();
+  (*task)->TriggerCheckpoint(request.checkpoint_id());
+  return absl::OkStatus();
+}
+
+absl::Status TaskExecutor::NotifyCheckpointComplete(
+    const proto::CheckpointCompleteRequest& request) {
+  absl::MutexLock lock(&mu_);
+  auto task = FindTask(request.jobmanager_epoch(), request.task());
+  if (!task.ok()) return task.status();
+  (*task)->NotifyCheckpointComplete(request.checkpoint_id());
   return absl::OkStatus();
 }
 

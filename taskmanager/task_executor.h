@@ -18,13 +18,16 @@ namespace ec {
 // Thread-safe: called from gRPC handler threads and the heartbeat thread.
 class TaskExecutor {
  public:
-  TaskExecutor(int slots, std::function<void(const proto::TaskStatus&)> on_task_state);
+  TaskExecutor(int slots, std::function<void(const proto::TaskStatus&)> on_task_state,
+               Task::CheckpointListener on_checkpoint = nullptr);
   ~TaskExecutor();
 
   // Starts the task described by `request`. Errors: FAILED_PRECONDITION for a stale JobManager
   // epoch, RESOURCE_EXHAUSTED when no slot is free, INVALID_ARGUMENT for a bad job spec.
   absl::Status Deploy(const proto::DeployTaskRequest& request);
   absl::Status Cancel(const proto::CancelTaskRequest& request);
+  absl::Status TriggerCheckpoint(const proto::TriggerCheckpointRequest& request);
+  absl::Status NotifyCheckpointComplete(const proto::CheckpointCompleteRequest& request);
   // Cancels every task (the JobManager that deployed them is gone) and waits for them.
   void CancelAll();
 
@@ -42,6 +45,10 @@ class TaskExecutor {
 
   const int slots_;
   std::function<void(const proto::TaskStatus&)> on_task_state_;
+  Task::CheckpointListener on_checkpoint_;
+  // The live task of `id` under the current epoch, or an error naming why there is none.
+  absl::StatusOr<Task*> FindTask(int64_t epoch, const proto::TaskId& id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   mutable absl::Mutex mu_;
   int64_t epoch_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, std::unique_ptr<Task>> tasks_ ABSL_GUARDED_BY(mu_);

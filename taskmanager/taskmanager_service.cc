@@ -17,4 +17,16 @@ grpc::Status TaskManagerServiceImpl::CancelTask(grpc::ServerContext*,
   return ToGrpcStatus(executor_->Cancel(*request));
 }
 
+grpc::Status TaskManagerServiceImpl::TriggerCheckpoint(grpc::ServerContext*,
+                                                       const proto::TriggerCheckpointRequest* request,
+                                                       proto::TriggerCheckpointResponse*) {
+  return ToGrpcStatus(executor_->TriggerCheckpoint(*request));
+}
+
+grpc::Status TaskManagerServiceImpl::NotifyCheckpointComplete(
+    grpc::ServerContext*, const proto::CheckpointCompleteRequest* request,
+    proto::CheckpointCompleteResponse*) {
+  return ToGrpcStatus(executor_->NotifyCheckpointComplete(*request));
+}
+
 }  // namespace ec

@@ -41,6 +41,13 @@ void PrintStatus(const ec::proto::JobStatus& s) {
   std::printf("id:     %s\nname:   %s\nstate:  %s\n", s.id().c_str(), s.name().c_str(),
               ec::proto::JobState_Name(s.state()).c_str());
   if (s.restarts() > 0) std::printf("restarts: %d\n", s.restarts());
+  if (s.has_latest_checkpoint()) {
+    const auto& c = s.latest_checkpoint();
+    std::printf("checkpoint: %ld (%ld ms, %ld bytes; %ld completed, %ld failed) %s\n",
+                static_cast<long>(c.id()), static_cast<long>(c.duration_ms()),
+                static_cast<long>(c.size_bytes()), static_cast<long>(s.checkpoints_completed()),
+                static_cast<long>(s.checkpoints_failed()), c.path().c_str());
+  }
   if (!s.failure().empty()) std::printf("failure: %s\n", s.failure().c_str());
   std::printf("\n%-24s %12s %12s %14s %14s %12s\n", "OPERATOR", "RECORDS IN", "RECORDS OUT",
               "BYTES IN", "BYTES OUT", "DEAD LETTERS");

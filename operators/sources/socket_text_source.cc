@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "runtime/logging.h"
 
@@ -179,6 +180,22 @@ absl::Status SocketTextSource::PollBatch(RecordBatch& out, absl::Duration max_wa
     poll(&pfd, 1, PollMillis(deadline));
     waited = true;
   }
+  return absl::OkStatus();
+}
+
+absl::Status SocketTextSource::SnapshotState(int64_t, std::string* state) {
+  *state = std::to_string(next_seq_);
+  return absl::OkStatus();
+}
+
+absl::Status SocketTextSource::RestoreState(std::string_view state) {
+  uint64_t seq = 0;
+  if (!absl::SimpleAtoi(absl::string_view(state.data(), state.size()), &seq)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("socket-source: checkpoint state '", absl::string_view(state.data(), state.size()),
+                     "' is not a sequence number"));
+  }
+  next_seq_ = seq;
   return absl::OkStatus();
 }
 

@@ -30,6 +30,9 @@ class SocketTextSource : public SourceOperator {
   absl::Status Open(OperatorContext& ctx) override;
   absl::Status PollBatch(RecordBatch& out, absl::Duration max_wait) override;
   absl::Status Close() override;
+  // The state is the next sequence number: after a restore the first connection sends RESUME.
+  absl::Status SnapshotState(int64_t checkpoint_id, std::string* state) override;
+  absl::Status RestoreState(std::string_view state) override;
 
   // The sequence number of the next line expected: lines received so far plus the resume point.
   uint64_t next_seq() const { return next_seq_; }

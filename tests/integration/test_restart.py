@@ -44,3 +44,48 @@ def test_killed_taskmanager_restarts_the_job_on_another_and_nothing_is_lost(kafk
     finally:
         producer.stop()
         cluster.close()
+
+
+def test_restart_resumes_from_the_latest_checkpoint(kafka, tmp_path):
+    """With checkpoints, the restarted source resumes at the checkpointed sequence number
+    (RESUME <seq>) instead of 0: every event arrives, and only the few after the checkpoint twice."""
+    topic = f"events_{uuid.uuid4().hex[:10]}"
+    kafka.create_topic(topic)
+    cluster = Cluster(taskmanagers=2, slots=1)
+    producer = Producer(tmp_path, "--rate", "2000", "--seed", "9")
+    try:
+        job = cluster.submit(JOB, hostname="127.0.0.1", port=producer.port,
+                             kafka_bootstrap_servers=kafka.plaintext, kafka_topic=topic,
+                             restart_delay="200ms", checkpoint_interval="300ms")
+        cluster.wait_for_state(job, "RUNNING")
+        wait_until(lambda: cluster.operator(job, "kafka-sink")["records_out"] >= 4000, 60,
+                   "events before the kill")
+        status = wait_until(lambda: (s := cluster.status(job))["checkpoints"]["completed"] >= 2
+                            and s, 30, "completed checkpoints")
+        latest = status["checkpoints"]["latest"]
+        assert latest["size_bytes"] > 0 and latest["duration_ms"] >= 0
+        placed_on = status["operators"][0]["subtasks"][0]["taskmanager_id"]
+        victim = next(p for p in cluster.processes if p.name.startswith("taskmanager")
+                      and placed_on.split("-")[-2] == str(p.proc.pid))
+        victim.kill()
+        wait_until(lambda: cluster.status(job)["restarts"] == 1, 30, "the job to restart")
+        cluster.wait_for_state(job, "RUNNING", timeout=60)
+        wait_until(lambda: "streaming from seq" in producer.log()
+                   and any(f"streaming from seq {n}" in producer.log() for n in range(1, 10**6))
+                   and producer.log().count("connected: streaming from seq") >= 2, 60,
+                   "the restarted source to reconnect")
+        resumed_at = [int(line.rsplit(" ", 1)[1]) for line in producer.log().splitlines()
+                      if "connected: streaming from seq" in line][-1]
+        assert resumed_at > 0, "the restarted source did not resume from its checkpoint"
+        wait_until(lambda: cluster.operator(job, "kafka-sink")["records_out"] >= 1000, 60,
+                   "events after the restart")
+        cluster.ecctl("cancel", job)
+        cluster.wait_for_state(job, "CANCELED")
+        seqs = [json.loads(r)["seq"] for r in kafka.read_topic(topic, expect_count=resumed_at + 1000)]
+        assert set(range(max(seqs) + 1)) == set(seqs), "an event is missing"
+        duplicates = len(seqs) - len(set(seqs))
+        # Only what was written after the checkpoint is written again, not the whole stream.
+        assert duplicates < resumed_at / 2, (duplicates, resumed_at)
+    finally:
+        producer.stop()
+        cluster.close()

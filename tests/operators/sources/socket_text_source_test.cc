@@ -222,3 +222,40 @@ TEST_F(SocketTextSourceTest, EmptyBatchWhenConnectedButIdle) {
 
 }  // namespace
 }  // namespace ec
+
+namespace ec {
+namespace {
+
+TEST_F(SocketTextSourceTest, SnapshotIsTheNextSequenceNumber) {
+  LineServer server({Send({"l0\nl1\n"}).HoldOpen()});
+  ASSERT_TRUE(server.ok());
+  Open(server.port());
+  ASSERT_EQ(Collect(2).size(), 2u);
+  std::string state;
+  ASSERT_TRUE(source_->SnapshotState(1, &state).ok());
+  EXPECT_EQ(state, "2");
+}
+
+TEST_F(SocketTextSourceTest, RestoredSourceResumesOnItsFirstConnection) {
+  LineServer server({Send({"l7\n"}).ReadFirstLine().HoldOpen()});
+  ASSERT_TRUE(server.ok());
+  SocketTextSource::Options options;
+  options.host = "127.0.0.1";
+  options.port = server.port();
+  source_ = std::make_unique<SocketTextSource>(options);
+  ASSERT_TRUE(source_->RestoreState("7").ok());
+  ASSERT_TRUE(source_->Open(harness_.context()).ok());
+  EXPECT_EQ(Collect(1), std::vector<std::string>{"l7"});
+  EXPECT_EQ(server.first_lines(), std::vector<std::string>{"RESUME 7"});
+  EXPECT_EQ(source_->next_seq(), 8u);
+}
+
+TEST_F(SocketTextSourceTest, CorruptStateIsRefused) {
+  SocketTextSource source(SocketTextSource::Options{});
+  absl::Status s = source.RestoreState("seven");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("seven"), absl::string_view::npos);
+}
+
+}  // namespace
+}  // namespace ec
