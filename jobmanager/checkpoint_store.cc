@@ -21,6 +21,16 @@ namespace fs = std::filesystem;
 absl::StatusOr<StoredCheckpoint> CheckpointStore::Write(
     const std::string& job_id, int64_t checkpoint_id, int64_t trigger_time_ms,
     const std::map<std::string, std::string>& state) {
+  const fs::path job_dir = fs::path(root_) / job_id;
+  auto stored = WriteTo((job_dir / absl::StrCat("chk-", checkpoint_id)).string(), job_id,
+                        checkpoint_id, trigger_time_ms, state);
+  if (stored.ok()) DropOld(job_dir.string());
+  return stored;
+}
+
+absl::StatusOr<StoredCheckpoint> CheckpointStore::WriteTo(
+    const std::string& dir_path, const std::string& job_id, int64_t checkpoint_id,
+    int64_t trigger_time_ms, const std::map<std::string, std::string>& state) {
   nlohmann::json meta;
   meta["job_id"] = job_id;
   meta["checkpoint_id"] = checkpoint_id;
@@ -30,8 +40,7 @@ absl::StatusOr<StoredCheckpoint> CheckpointStore::Write(
   meta["operators"] = operators;
   const std::string text = meta.dump();
 
-  const fs::path job_dir = fs::path(root_) / job_id;
-  const fs::path dir = job_dir / absl::StrCat("chk-", checkpoint_id);
+  const fs::path dir(dir_path);
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return absl::UnavailableError(absl::StrCat("checkpoint dir ", dir.string(), ": ", ec.message()));
@@ -43,7 +52,6 @@ absl::StatusOr<StoredCheckpoint> CheckpointStore::Write(
   if (!ok) return absl::UnavailableError(absl::StrCat("cannot write ", tmp.string()));
   fs::rename(tmp, dir / "_metadata", ec);
   if (ec) return absl::UnavailableError(absl::StrCat("cannot rename ", tmp.string(), ": ", ec.message()));
-  DropOld(job_dir.string());
   return StoredCheckpoint{dir.string(), static_cast<int64_t>(text.size())};
 }
 

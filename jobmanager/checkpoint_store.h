@@ -24,6 +24,10 @@ class CheckpointStore {
   absl::StatusOr<StoredCheckpoint> Write(const std::string& job_id, int64_t checkpoint_id,
                                          int64_t trigger_time_ms,
                                          const std::map<std::string, std::string>& state);
+  // Writes a savepoint (never dropped) into `dir`.
+  static absl::StatusOr<StoredCheckpoint> WriteTo(const std::string& dir, const std::string& job_id,
+                                                  int64_t checkpoint_id, int64_t trigger_time_ms,
+                                                  const std::map<std::string, std::string>& state);
   // Reads the operator state of a checkpoint directory written by Write (for savepoints and
   // recovery).
   static absl::StatusOr<std::map<std::string, std::string>> Read(const std::string& path);

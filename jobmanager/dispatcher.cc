@@ -113,31 +113,75 @@ void Dispatcher::TriggerCheckpoints() {
       continue;
     }
     if (now < job.next_checkpoint) continue;
-    Job::PendingCheckpoint pending;
-    pending.id = job.next_checkpoint_id++;
-    pending.triggered = now;
-    job.pending_checkpoint = pending;
-    for (const auto& e : job.executions) {
-      auto tm = taskmanagers_.find(e.taskmanager_id);
-      if (tm == taskmanagers_.end()) continue;
-      proto::TriggerCheckpointRequest request;
-      request.set_jobmanager_epoch(options_.epoch);
-      *request.mutable_task() = e.id;
-      request.set_checkpoint_id(pending.id);
-      std::shared_ptr<TaskManagerGateway> gateway = tm->second.gateway;
-      Enqueue([gateway, request] {
-        if (auto s = gateway->TriggerCheckpoint(request); !s.ok()) {
-          Logger("jobmanager")->warn("job={} ckpt={} trigger failed: {}", request.task().job_id(),
-                                     request.checkpoint_id(), s.message());
-        }
-      });
-    }
+    StartCheckpoint(job, "", false);
   }
+}
+
+void Dispatcher::StartCheckpoint(Job& job, std::string savepoint_dir, bool stop) {
+  Job::PendingCheckpoint pending;
+  pending.id = job.next_checkpoint_id++;
+  pending.triggered = absl::Now();
+  pending.savepoint_dir = std::move(savepoint_dir);
+  pending.stop = stop;
+  for (const auto& e : job.executions) {
+    auto tm = taskmanagers_.find(e.taskmanager_id);
+    if (tm == taskmanagers_.end()) continue;
+    proto::TriggerCheckpointRequest request;
+    request.set_jobmanager_epoch(options_.epoch);
+    *request.mutable_task() = e.id;
+    request.set_checkpoint_id(pending.id);
+    request.set_stop_after(stop);
+    std::shared_ptr<TaskManagerGateway> gateway = tm->second.gateway;
+    Enqueue([gateway, request] {
+      if (auto s = gateway->TriggerCheckpoint(request); !s.ok()) {
+        Logger("jobmanager")->warn("job={} ckpt={} trigger failed: {}", request.task().job_id(),
+                                   request.checkpoint_id(), s.message());
+      }
+    });
+  }
+  job.pending_checkpoint = std::move(pending);
+}
+
+absl::StatusOr<std::string> Dispatcher::TriggerSavepoint(const std::string& job_id,
+                                                         const std::string& dir, bool stop) {
+  absl::MutexLock lock(&mu_);
+  auto running = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    auto it = jobs_.find(job_id);
+    return it != jobs_.end() && it->second.state == proto::RUNNING;
+  };
+  if (jobs_.count(job_id) == 0) return absl::NotFoundError(absl::StrCat("no job with id ", job_id));
+  if (!running()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "job ", job_id, " is ", JobStateName(jobs_.at(job_id).state), "; savepoints need RUNNING"));
+  }
+  // One checkpoint at a time: wait for a periodic one in flight to end.
+  auto idle = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    return !running() || !jobs_.at(job_id).pending_checkpoint;
+  };
+  if (!mu_.AwaitWithTimeout(absl::Condition(&idle), options_.checkpoint_timeout) || !running()) {
+    return absl::UnavailableError(absl::StrCat("job ", job_id, " did not become ready for a savepoint"));
+  }
+  Job& job = jobs_.at(job_id);
+  const int64_t id = job.next_checkpoint_id;
+  const std::string base = dir.empty() ? options_.checkpoint_dir + "/savepoints" : dir;
+  StartCheckpoint(job, absl::StrCat(base, "/savepoint-", job_id.substr(0, 6), "-", id), stop);
+  const std::string key = absl::StrCat(job_id, "/", id);
+  auto done = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return savepoint_results_.count(key) > 0; };
+  if (!mu_.AwaitWithTimeout(absl::Condition(&done), options_.checkpoint_timeout + absl::Seconds(5))) {
+    return absl::DeadlineExceededError(absl::StrCat("savepoint of job ", job_id, " timed out"));
+  }
+  absl::StatusOr<std::string> result = savepoint_results_.at(key);
+  savepoint_results_.erase(key);
+  return result;
 }
 
 void Dispatcher::AbortCheckpoint(Job& job, const std::string& reason) {
   if (!job.pending_checkpoint) return;
   Logger("jobmanager")->warn("job={} ckpt={} aborted: {}", job.id, job.pending_checkpoint->id, reason);
+  if (!job.pending_checkpoint->savepoint_dir.empty()) {
+    savepoint_results_[absl::StrCat(job.id, "/", job.pending_checkpoint->id)] =
+        absl::AbortedError(absl::StrCat("savepoint aborted: ", reason));
+  }
   job.pending_checkpoint.reset();
   ++job.checkpoints_failed;
   if (job.spec.checkpoint_interval) job.next_checkpoint = absl::Now() + *job.spec.checkpoint_interval;
@@ -167,8 +211,12 @@ void Dispatcher::AcknowledgeCheckpoint(const proto::CheckpointAck& ack) {
 void Dispatcher::CompleteCheckpoint(Job& job) {
   Job::PendingCheckpoint pending = *std::move(job.pending_checkpoint);
   job.pending_checkpoint.reset();
-  auto stored = checkpoints_.Write(job.id, pending.id, absl::ToUnixMillis(pending.triggered),
-                                   pending.state);
+  auto stored =
+      pending.savepoint_dir.empty()
+          ? checkpoints_.Write(job.id, pending.id, absl::ToUnixMillis(pending.triggered),
+                               pending.state)
+          : CheckpointStore::WriteTo(pending.savepoint_dir, job.id, pending.id,
+                                     absl::ToUnixMillis(pending.triggered), pending.state);
   if (!stored.ok()) {
     job.pending_checkpoint = pending;
     AbortCheckpoint(job, std::string(stored.status().message()));
@@ -182,7 +230,11 @@ void Dispatcher::CompleteCheckpoint(Job& job) {
   job.latest_checkpoint.set_path(stored->path);
   job.latest_state = std::move(pending.state);
   ++job.checkpoints_completed;
-  job.next_checkpoint = now + *job.spec.checkpoint_interval;
+  if (job.spec.checkpoint_interval) job.next_checkpoint = now + *job.spec.checkpoint_interval;
+  if (!pending.savepoint_dir.empty()) {
+    savepoint_results_[absl::StrCat(job.id, "/", pending.id)] = stored->path;
+    Logger("jobmanager")->info("job={} savepoint {} written to {}", job.id, pending.id, stored->path);
+  }
   Logger("jobmanager")->debug("job={} ckpt={} completed in {}ms ({} bytes)", job.id, pending.id,
                               job.latest_checkpoint.duration_ms(), stored->size_bytes);
   for (const auto& e : job.executions) {
@@ -198,12 +250,23 @@ void Dispatcher::CompleteCheckpoint(Job& job) {
 }
 
 absl::StatusOr<std::string> Dispatcher::SubmitJob(
-    const std::string& job_json, const std::map<std::string, std::string>& parameters) {
+    const std::string& job_json, const std::map<std::string, std::string>& parameters,
+    const std::string& from_savepoint) {
   auto spec = ParseJobSpec(job_json, parameters);
   if (!spec.ok()) return spec.status();
   if (auto s = ValidateJob(*spec); !s.ok()) return s;
+  std::map<std::string, std::string> restore;
+  if (!from_savepoint.empty()) {
+    auto state = CheckpointStore::Read(from_savepoint);
+    if (!state.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--from-savepoint ", from_savepoint, ": ", state.status().message()));
+    }
+    restore = *std::move(state);
+  }
   absl::MutexLock lock(&mu_);
   Job job;
+  job.latest_state = std::move(restore);
   job.id = NewJobId();
   job.spec = *std::move(spec);
   job.spec_json = job.spec.ToJson().dump();
@@ -292,10 +355,11 @@ bool Dispatcher::TryDeploy(Job& job) {
   request.set_job_name(job.spec.name);
   request.set_job_spec_json(job.spec_json);
   for (size_t i = 0; i < job.spec.pipeline.size(); ++i) request.add_chain(static_cast<int>(i));
-  if (job.latest_checkpoint.id() > 0) {
+  if (!job.latest_state.empty()) {
     request.set_restore_checkpoint_id(job.latest_checkpoint.id());
     for (const auto& [name, bytes] : job.latest_state) (*request.mutable_restore_state())[name] = bytes;
-    Logger("jobmanager")->info("job={} restoring from ckpt={}", job.id, job.latest_checkpoint.id());
+    Logger("jobmanager")->info("job={} restoring from ckpt={} (0: a savepoint given at submit)",
+                               job.id, job.latest_checkpoint.id());
   }
   job.executions = {e};
   Logger("jobmanager")->info("job={} deploying subtask 0 attempt {} to {} ({})", job.id,

@@ -50,8 +50,16 @@ class Dispatcher {
 
   // ---- clients (ecctl) ----
   // Validates and accepts a job; returns its id. INVALID_ARGUMENT names the bad field.
+  // `from_savepoint`, when set, is a savepoint or checkpoint directory whose state the job
+  // starts from (INVALID_ARGUMENT if it cannot be read).
   absl::StatusOr<std::string> SubmitJob(const std::string& job_json,
-                                        const std::map<std::string, std::string>& parameters);
+                                        const std::map<std::string, std::string>& parameters,
+                                        const std::string& from_savepoint = "");
+  // Takes a savepoint of a RUNNING job under `dir` (default <checkpoint-dir>/savepoints) and
+  // returns its path; with `stop`, the job's tasks finish right after it (the job ends
+  // FINISHED). Blocks until the savepoint is complete, failed or timed out.
+  absl::StatusOr<std::string> TriggerSavepoint(const std::string& job_id, const std::string& dir,
+                                               bool stop);
   // NOT_FOUND for an unknown id, FAILED_PRECONDITION for a job already ended.
   absl::Status CancelJob(const std::string& job_id);
   absl::StatusOr<proto::JobStatus> GetJobStatus(const std::string& job_id) const;
@@ -104,6 +112,8 @@ class Dispatcher {
       absl::Time triggered;
       std::map<std::string, std::string> state;
       int acks = 0;
+      std::string savepoint_dir;  // set for a savepoint
+      bool stop = false;
     };
     std::optional<PendingCheckpoint> pending_checkpoint;
     int64_t next_checkpoint_id = 1;
@@ -116,6 +126,8 @@ class Dispatcher {
 
   void TimerLoop();
   void TriggerCheckpoints() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void StartCheckpoint(Job& job, std::string savepoint_dir, bool stop)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void AbortCheckpoint(Job& job, const std::string& reason) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void CompleteCheckpoint(Job& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void WorkerLoop();
@@ -148,6 +160,8 @@ class Dispatcher {
   std::map<std::string, TaskManagerEntry> taskmanagers_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Job> jobs_ ABSL_GUARDED_BY(mu_);
   CheckpointStore checkpoints_ ABSL_GUARDED_BY(mu_);
+  // Outcomes of savepoints, by "<job id>/<checkpoint id>", for TriggerSavepoint to pick up.
+  std::map<std::string, absl::StatusOr<std::string>> savepoint_results_ ABSL_GUARDED_BY(mu_);
   std::deque<std::function<void()>> calls_ ABSL_GUARDED_BY(mu_);
   int64_t next_session_ ABSL_GUARDED_BY(mu_) = 1;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

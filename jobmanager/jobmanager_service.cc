@@ -53,7 +53,7 @@ grpc::Status ClientServiceImpl::SubmitJob(grpc::ServerContext*, const proto::Sub
                                           proto::SubmitJobResponse* response) {
   std::map<std::string, std::string> parameters(request->parameters().begin(),
                                                 request->parameters().end());
-  auto id = dispatcher_->SubmitJob(request->job_json(), parameters);
+  auto id = dispatcher_->SubmitJob(request->job_json(), parameters, request->from_savepoint());
   if (!id.ok()) return ToGrpcStatus(id.status());
   response->set_job_id(*id);
   return grpc::Status::OK;
@@ -82,6 +82,15 @@ grpc::Status ClientServiceImpl::ListTaskManagers(grpc::ServerContext*,
                                                  const proto::ListTaskManagersRequest*,
                                                  proto::ListTaskManagersResponse* response) {
   for (auto& tm : dispatcher_->ListTaskManagers()) *response->add_taskmanagers() = std::move(tm);
+  return grpc::Status::OK;
+}
+
+grpc::Status ClientServiceImpl::TriggerSavepoint(grpc::ServerContext*,
+                                                 const proto::SavepointRequest* request,
+                                                 proto::SavepointResponse* response) {
+  auto path = dispatcher_->TriggerSavepoint(request->job_id(), request->path(), request->stop());
+  if (!path.ok()) return ToGrpcStatus(path.status());
+  response->set_path(*path);
   return grpc::Status::OK;
 }
 

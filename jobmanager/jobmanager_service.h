@@ -38,6 +38,8 @@ class ClientServiceImpl final : public proto::ClientService::Service {
                         proto::ListJobsResponse* response) override;
   grpc::Status ListTaskManagers(grpc::ServerContext*, const proto::ListTaskManagersRequest*,
                                 proto::ListTaskManagersResponse* response) override;
+  grpc::Status TriggerSavepoint(grpc::ServerContext*, const proto::SavepointRequest* request,
+                                proto::SavepointResponse* response) override;
 
  private:
   Dispatcher* dispatcher_;

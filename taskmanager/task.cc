@@ -178,6 +178,11 @@ absl::Status Task::ServeCheckpoints() {
                            status.message());
     }
     if (on_checkpoint_) on_checkpoint_(ack);
+    if (status.ok() && stop_after_checkpoint_.load() == requested) {
+      // Stop with savepoint: nothing after the snapshot is processed; the task finishes.
+      Logger("task")->info("{} ckpt={} stopping after savepoint", contexts_[0].task_name, requested);
+      return absl::OutOfRangeError("stopped with a savepoint");
+    }
   }
   const int64_t completed = checkpoint_completed_.load();
   if (completed > checkpoint_notified_) {

@@ -41,7 +41,10 @@ class Task {
   void Cancel() { cancelled_.store(true); }
   void Join();
   // Asks for checkpoint `id`, taken between the next two batches. Returns at once.
-  void TriggerCheckpoint(int64_t id) { checkpoint_requested_.store(id); }
+  void TriggerCheckpoint(int64_t id, bool stop_after = false) {
+    if (stop_after) stop_after_checkpoint_.store(id);
+    checkpoint_requested_.store(id);
+  }
   void NotifyCheckpointComplete(int64_t id) { checkpoint_completed_.store(id); }
 
   const proto::TaskId& id() const { return id_; }
@@ -62,6 +65,7 @@ class Task {
   CheckpointListener on_checkpoint_;
   std::atomic<int64_t> checkpoint_requested_{0};
   std::atomic<int64_t> checkpoint_completed_{0};
+  std::atomic<int64_t> stop_after_checkpoint_{0};
   int64_t checkpoint_taken_ = 0;     // task thread only
   int64_t checkpoint_notified_ = 0;  // task thread only
   std::vector<std::unique_ptr<Operator>> chain_;

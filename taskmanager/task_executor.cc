@@ -84,7 +84,7 @@ absl::Status TaskExecutor::TriggerCheckpoint(const proto::TriggerCheckpointReque
   absl::MutexLock lock(&mu_);
   auto task = FindTask(request.jobmanager_epoch(), request.task());
   if (!task.ok()) return task.status();
-  (*task)->TriggerCheckpoint(request.checkpoint_id());
+  (*task)->TriggerCheckpoint(request.checkpoint_id(), request.stop_after());
   return absl::OkStatus();
 }
 

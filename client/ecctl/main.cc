@@ -73,7 +73,8 @@ int main(int argc, char** argv) {
   auto* submit = app.add_subcommand("submit", "submit a job file; prints the job id");
   submit->add_option("job", job_file, "job file (JSON)")->required();
   submit->allow_extras();
-  submit->footer("Every --KEY VALUE after the file sets job parameter KEY, e.g.\n"
+  submit->footer("Every --KEY VALUE after the file sets job parameter KEY, except\n"
+                 "--from-savepoint PATH, which starts the job from a savepoint. E.g.\n"
                  "  ecctl submit examples/job.json --hostname 10.0.0.5 --port 9999 \\\n"
                  "    --kafka-bootstrap-servers kafka:9092 --kafka-topic events_processed");
 
@@ -88,6 +89,15 @@ int main(int argc, char** argv) {
   auto* status = app.add_subcommand("status", "show a job's state and metrics");
   status->add_option("job_id", job_id, "job id")->required();
   status->add_option("--output,-o", output, "text or json")->check(CLI::IsMember({"text", "json"}));
+
+  std::string savepoint_path;
+  auto* savepoint = app.add_subcommand("savepoint", "take a savepoint of a running job; prints its path");
+  savepoint->add_option("job_id", job_id, "job id")->required();
+  savepoint->add_option("--path", savepoint_path, "directory to write it under");
+
+  auto* stop = app.add_subcommand("stop", "stop a job with a savepoint; prints the savepoint's path");
+  stop->add_option("job_id", job_id, "job id")->required();
+  stop->add_option("--savepoint-path", savepoint_path, "directory to write the savepoint under");
 
   auto* taskmanagers = app.add_subcommand("taskmanagers", "list registered TaskManagers");
   taskmanagers->add_option("--output,-o", output, "text or json")->check(CLI::IsMember({"text", "json"}));
@@ -125,7 +135,11 @@ int main(int argc, char** argv) {
       } else {
         return Fail("job parameter --" + key + " needs a value");
       }
-      (*request.mutable_parameters())[key] = value;
+      if (key == "from-savepoint") {
+        request.set_from_savepoint(value);
+      } else {
+        (*request.mutable_parameters())[key] = value;
+      }
     }
     ec::proto::SubmitJobResponse response;
     auto ctx = Context();
@@ -173,6 +187,19 @@ int main(int argc, char** argv) {
     } else {
       PrintStatus(response);
     }
+    return 0;
+  }
+  if (*savepoint || *stop) {
+    ec::proto::SavepointRequest request;
+    request.set_job_id(job_id);
+    request.set_path(savepoint_path);
+    request.set_stop(stop->parsed());
+    ec::proto::SavepointResponse response;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
+    auto s = stub->TriggerSavepoint(&ctx, request, &response);
+    if (!s.ok()) return FailRpc(s, address);
+    std::printf("%s\n", response.path().c_str());
     return 0;
   }
   if (*taskmanagers) {
