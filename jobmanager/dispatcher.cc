@@ -37,13 +37,15 @@ std::string DescribeFailure(const proto::TaskFailure& failure) {
 Dispatcher::Dispatcher(Options options, GatewayFactory gateways)
     : options_(options),
       gateways_(std::move(gateways)),
-      checkpoints_(options_.checkpoint_dir, options_.checkpoints_retained) {
+      checkpoints_(options_.checkpoint_dir, options_.checkpoints_retained),
+      job_store_(options_.jobs_dir) {
   if (options_.epoch == 0) options_.epoch = absl::ToUnixMillis(absl::Now());
 }
 
 Dispatcher::~Dispatcher() { Stop(); }
 
 void Dispatcher::Start() {
+  Recover();
   timer_ = std::thread([this] { TimerLoop(); });
   worker_ = std::thread([this] { WorkerLoop(); });
 }
@@ -55,6 +57,67 @@ void Dispatcher::Stop() {
   }
   if (timer_.joinable()) timer_.join();
   if (worker_.joinable()) worker_.join();
+}
+
+void Dispatcher::Recover() {
+  absl::MutexLock lock(&mu_);
+  for (const StoredJob& stored : job_store_.LoadAll()) {
+    auto spec = ParseJobSpec(stored.spec_json);
+    if (!spec.ok()) {
+      Logger("jobmanager")->warn("job={} cannot be recovered: {}", stored.id, spec.status().message());
+      continue;
+    }
+    Job job;
+    job.id = stored.id;
+    job.spec = *std::move(spec);
+    job.spec_json = stored.spec_json;
+    job.failure = stored.failure;
+    job.attempt = stored.attempt;
+    job.restarts = stored.restarts;
+    proto::JobState state = proto::CREATED;
+    proto::JobState_Parse(stored.state, &state);
+    job.submitted = absl::FromUnixMillis(stored.submitted_ms);
+    if (IsTerminal(state)) {
+      job.state = state;
+      job.ended = job.submitted;
+      jobs_.emplace(job.id, std::move(job));
+      continue;
+    }
+    job.state = proto::CREATED;
+    job.submitted = absl::Now();  // the slot timeout counts from the recovery
+    if (stored.latest_checkpoint_id > 0) {
+      auto state_bytes = CheckpointStore::Read(stored.latest_checkpoint_path);
+      if (state_bytes.ok()) {
+        job.latest_state = *std::move(state_bytes);
+        job.latest_checkpoint.set_id(stored.latest_checkpoint_id);
+        job.latest_checkpoint.set_path(stored.latest_checkpoint_path);
+        job.next_checkpoint_id = stored.latest_checkpoint_id + 1;
+      } else {
+        Logger("jobmanager")->error("job={} checkpoint {} unreadable ({}); starting without state",
+                                    job.id, stored.latest_checkpoint_path, state_bytes.status().message());
+      }
+    }
+    Logger("jobmanager")->info("job={} recovered ({} before the restart); restoring from ckpt={}",
+                               job.id, stored.state, job.latest_checkpoint.id());
+    jobs_.emplace(job.id, std::move(job));
+  }
+}
+
+void Dispatcher::Persist(const Job& job) {
+  if (!job_store_.enabled()) return;
+  StoredJob stored;
+  stored.id = job.id;
+  stored.spec_json = job.spec_json;
+  stored.state = JobStateName(job.state);
+  stored.failure = job.failure;
+  stored.submitted_ms = absl::ToUnixMillis(job.submitted);
+  stored.attempt = job.attempt;
+  stored.restarts = job.restarts;
+  stored.latest_checkpoint_id = job.latest_checkpoint.id();
+  stored.latest_checkpoint_path = job.latest_checkpoint.path();
+  if (auto s = job_store_.Save(stored); !s.ok()) {
+    Logger("jobmanager")->error("job={} not persisted: {}", job.id, s.message());
+  }
 }
 
 void Dispatcher::Enqueue(std::function<void()> call) { calls_.push_back(std::move(call)); }
@@ -230,6 +293,7 @@ void Dispatcher::CompleteCheckpoint(Job& job) {
   job.latest_checkpoint.set_path(stored->path);
   job.latest_state = std::move(pending.state);
   ++job.checkpoints_completed;
+  Persist(job);
   if (job.spec.checkpoint_interval) job.next_checkpoint = now + *job.spec.checkpoint_interval;
   if (!pending.savepoint_dir.empty()) {
     savepoint_results_[absl::StrCat(job.id, "/", pending.id)] = stored->path;
@@ -274,6 +338,7 @@ absl::StatusOr<std::string> Dispatcher::SubmitJob(
   Logger("jobmanager")->info("job={} submitted: '{}', {} operators", job.id, job.spec.name,
                              job.spec.pipeline.size());
   const std::string id = job.id;
+  Persist(job);
   jobs_.emplace(id, std::move(job));
   ScheduleJobs();
   return id;
@@ -409,6 +474,7 @@ void Dispatcher::Transition(Job& job, proto::JobState to, const std::string& rea
                              JobStateName(to), reason.empty() ? "" : ": ", reason);
   job.state = to;
   if (IsTerminal(to)) job.ended = absl::Now();
+  Persist(job);
   if (to == proto::RUNNING && job.spec.checkpoint_interval) {
     job.next_checkpoint = absl::Now() + *job.spec.checkpoint_interval;
   } else if (to != proto::RUNNING && job.pending_checkpoint) {

@@ -15,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "jobmanager/checkpoint_store.h"
+#include "jobmanager/job_store.h"
 #include "jobmanager/taskmanager_gateway.h"
 #include "proto/jobmanager.pb.h"
 #include "runtime/job_spec.h"
@@ -36,6 +37,8 @@ class Dispatcher {
     std::string checkpoint_dir = "/tmp/ec-checkpoints";
     absl::Duration checkpoint_timeout = absl::Seconds(60);
     int checkpoints_retained = 3;
+    // Where jobs are persisted for recovery after a JobManager restart ("" = not persisted).
+    std::string jobs_dir;
     int64_t epoch = 0;  // 0: derived from the start time
   };
 
@@ -44,6 +47,8 @@ class Dispatcher {
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
 
+  // Recovers persisted jobs (unfinished ones restart from their latest checkpoint once slots
+  // are offered), then starts the threads.
   void Start();
   void Stop();
   int64_t epoch() const { return options_.epoch; }
@@ -125,6 +130,8 @@ class Dispatcher {
   };
 
   void TimerLoop();
+  void Recover();
+  void Persist(const Job& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void TriggerCheckpoints() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void StartCheckpoint(Job& job, std::string savepoint_dir, bool stop)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -160,6 +167,7 @@ class Dispatcher {
   std::map<std::string, TaskManagerEntry> taskmanagers_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Job> jobs_ ABSL_GUARDED_BY(mu_);
   CheckpointStore checkpoints_ ABSL_GUARDED_BY(mu_);
+  JobStore job_store_ ABSL_GUARDED_BY(mu_);
   // Outcomes of savepoints, by "<job id>/<checkpoint id>", for TriggerSavepoint to pick up.
   std::map<std::string, absl::StatusOr<std::string>> savepoint_results_ ABSL_GUARDED_BY(mu_);
   std::deque<std::function<void()>> calls_ ABSL_GUARDED_BY(mu_);

@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   ec::Dispatcher::Options options;
   options.heartbeat_timeout = *timeout;
   options.checkpoint_dir = checkpoint_dir.empty() ? data_dir + "/checkpoints" : checkpoint_dir;
+  options.jobs_dir = data_dir + "/jobs";
   ec::Dispatcher dispatcher(options, ec::NewGrpcTaskManagerGateway);
   dispatcher.Start();
 

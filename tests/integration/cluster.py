@@ -91,9 +91,10 @@ class Cluster:
         self.rest_port = free_port()
         self.address = f"127.0.0.1:{self.rpc_port}"
         self.processes: list[Process] = []
-        self.jobmanager = self._spawn("jobmanager", [
+        self._jm_args = [
             str(bin_dir() / "ec-jobmanager"), "--rpc-port", str(self.rpc_port), "--rest-port",
-            str(self.rest_port), "--data-dir", str(self.dir / "jm"), *jm_args])
+            str(self.rest_port), "--data-dir", str(self.dir / "jm"), *jm_args]
+        self.jobmanager = self._spawn("jobmanager", self._jm_args)
         self.taskmanagers = [self.add_taskmanager(slots) for _ in range(taskmanagers)]
         wait_until(lambda: len(self.taskmanager_list()) == taskmanagers, 60,
                    f"{taskmanagers} TaskManagers to register")
@@ -102,6 +103,13 @@ class Cluster:
         p = Process(name, args, self.dir, env)
         self.processes.append(p)
         return p
+
+    def restart_jobmanager(self) -> None:
+        """SIGKILLs the JobManager and starts it again on the same ports and data directory."""
+        self.jobmanager.kill()
+        self.jobmanager = self._spawn("jobmanager", self._jm_args)
+        wait_until(lambda: self.ecctl("list", check=False).returncode == 0, 60,
+                   "the JobManager to serve again")
 
     def add_taskmanager(self, slots: int = 2, env: dict | None = None) -> Process:
         n = sum(1 for p in self.processes if p.name.startswith("taskmanager"))

@@ -89,3 +89,37 @@ def test_restart_resumes_from_the_latest_checkpoint(kafka, tmp_path):
     finally:
         producer.stop()
         cluster.close()
+
+
+def test_jobmanager_restart_recovers_the_job_from_its_latest_checkpoint(kafka, tmp_path):
+    topic = f"events_{uuid.uuid4().hex[:10]}"
+    kafka.create_topic(topic)
+    cluster = Cluster(taskmanagers=1, slots=2)
+    producer = Producer(tmp_path, "--rate", "2000", "--seed", "17")
+    try:
+        job = cluster.submit(JOB, hostname="127.0.0.1", port=producer.port,
+                             kafka_bootstrap_servers=kafka.plaintext, kafka_topic=topic,
+                             checkpoint_interval="300ms")
+        cluster.wait_for_state(job, "RUNNING")
+        wait_until(lambda: cluster.operator(job, "kafka-sink")["records_out"] >= 4000, 60,
+                   "events before the JobManager dies")
+        wait_until(lambda: cluster.status(job)["checkpoints"]["completed"] >= 2, 30, "checkpoints")
+        cluster.restart_jobmanager()
+        # The restarted JobManager knows the job, the TaskManager registers again (cancelling the
+        # old epoch's task) and the job runs again from its latest checkpoint.
+        cluster.wait_for_state(job, "RUNNING", timeout=90)
+        wait_until(lambda: producer.log().count("connected: streaming from seq") >= 2, 60,
+                   "the redeployed source to reconnect")
+        resumed_at = [int(line.rsplit(" ", 1)[1]) for line in producer.log().splitlines()
+                      if "connected: streaming from seq" in line][-1]
+        assert resumed_at > 0, "the job did not resume from its checkpoint"
+        wait_until(lambda: cluster.operator(job, "kafka-sink")["records_out"] >= 1000, 60,
+                   "events after the JobManager restart")
+        cluster.ecctl("cancel", job)
+        cluster.wait_for_state(job, "CANCELED")
+        seqs = [json.loads(r)["seq"] for r in kafka.read_topic(topic, expect_count=resumed_at + 1000)]
+        assert set(range(max(seqs) + 1)) == set(seqs), "an event is missing"
+        assert len(seqs) - len(set(seqs)) < resumed_at / 2
+    finally:
+        producer.stop()
+        cluster.close()
