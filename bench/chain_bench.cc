@@ -60,7 +60,11 @@ int main(int argc, char** argv) {
   std::vector<ec::OperatorContext> contexts(chain->size());
   for (size_t i = 0; i < chain->size(); ++i) counters.push_back(std::make_unique<ec::OperatorCounters>(spec->pipeline[i].name));
   for (size_t i = 1; i < chain->size(); ++i) {
-    contexts[i] = {&*spec, &spec->pipeline[i], "bench", "bench", counters[i].get(), nullptr};
+    contexts[i].job = &*spec;
+    contexts[i].spec = &spec->pipeline[i];
+    contexts[i].job_id = "bench";
+    contexts[i].task_name = "bench";
+    contexts[i].counters = counters[i].get();
     if (auto s = (*chain)[i]->Open(contexts[i]); !s.ok()) return 1;
   }
   const bool run_parse = stages.find("parse") != std::string::npos;

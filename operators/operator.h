@@ -19,6 +19,7 @@ struct OperatorContext {
   const JobSpec* job = nullptr;
   const OperatorSpec* spec = nullptr;
   std::string job_id;
+  int subtask = 0;
   std::string task_name;  // "job=<id> task=<operator chain>#<subtask>", for log lines
   OperatorCounters* counters = nullptr;
   const std::atomic<bool>* cancelled = nullptr;

@@ -45,6 +45,7 @@ absl::StatusOr<std::unique_ptr<Task>> Task::Create(
     ctx.job = &task->spec_;
     ctx.spec = &task->spec_.pipeline[i];
     ctx.job_id = task->id_.job_id();
+    ctx.subtask = task->id_.subtask();
     ctx.task_name = task_name;
     ctx.counters = task->counters_[i].get();
     ctx.cancelled = &task->cancelled_;

@@ -35,6 +35,14 @@ absl::StatusOr<std::unique_ptr<KafkaWriter>> KafkaWriter::Create(Options options
     if (writer->options_.client.properties.count(name)) continue;  // the user's kafka.<x> wins
     if (auto s = SetRdKafkaProperty(c, name, value); !s.ok()) return s;
   }
+  if (writer->transactional()) {
+    if (auto s = SetRdKafkaProperty(c, "transactional.id", writer->options_.transactional_id); !s.ok()) {
+      return s;
+    }
+    const std::string txn_ms =
+        std::to_string(absl::ToInt64Milliseconds(writer->options_.transaction_timeout));
+    if (auto s = SetRdKafkaProperty(c, "transaction.timeout.ms", txn_ms); !s.ok()) return s;
+  }
   rd_kafka_conf_set_dr_msg_cb(c, &KafkaWriter::OnDelivery);
   rd_kafka_conf_set_error_cb(c, &KafkaWriter::OnError);
   rd_kafka_conf_set_opaque(c, writer.get());
@@ -45,6 +53,19 @@ absl::StatusOr<std::unique_ptr<KafkaWriter>> KafkaWriter::Create(Options options
   }
   conf->release();  // rd_kafka_new took ownership
   writer->rkt_ = rd_kafka_topic_new(writer->rk_, writer->options_.topic.c_str(), nullptr);
+  if (writer->transactional()) {
+    // Fences earlier producers with the same transactional id and aborts what they left open.
+    const int timeout_ms = static_cast<int>(absl::ToInt64Milliseconds(writer->options_.delivery_timeout));
+    if (auto s = writer->TransactionError(rd_kafka_init_transactions(writer->rk_, timeout_ms),
+                                          "init transactions");
+        !s.ok()) {
+      return s;
+    }
+    if (auto s = writer->TransactionError(rd_kafka_begin_transaction(writer->rk_), "begin transaction");
+        !s.ok()) {
+      return s;
+    }
+  }
   return writer;
 }
 
@@ -179,5 +200,44 @@ absl::Status KafkaWriter::Flush(absl::Time deadline) {
 }
 
 int64_t KafkaWriter::in_flight() const { return rd_kafka_outq_len(rk_); }
+
+absl::Status KafkaWriter::TransactionError(rd_kafka_error_t* error, const char* what) {
+  if (!error) return absl::OkStatus();
+  rd_kafka_resp_err_t code = rd_kafka_error_code(error);
+  const std::string detail = absl::StrCat(what, ": ", rd_kafka_error_string(error));
+  const bool abortable = rd_kafka_error_txn_requires_abort(error);
+  rd_kafka_error_destroy(error);
+  if (abortable) {
+    // The records of this transaction are replayed from the last checkpoint after the restart.
+    if (rd_kafka_error_t* e = rd_kafka_abort_transaction(rk_, 10000)) rd_kafka_error_destroy(e);
+  }
+  absl::Status status = Describe(code, detail);
+  Fail(status);
+  return status;
+}
+
+absl::Status KafkaWriter::CommitTransaction(absl::Time deadline) {
+  if (!failure_.ok()) return failure_;
+  const int timeout_ms =
+      static_cast<int>(std::max<int64_t>(absl::ToInt64Milliseconds(deadline - absl::Now()), 1000));
+  if (auto s = TransactionError(rd_kafka_commit_transaction(rk_, timeout_ms), "commit transaction");
+      !s.ok()) {
+    return s;
+  }
+  rd_kafka_poll(rk_, 0);
+  if (!failure_.ok()) return failure_;
+  return TransactionError(rd_kafka_begin_transaction(rk_), "begin transaction");
+}
+
+absl::Status KafkaWriter::AbortTransaction(absl::Time deadline) {
+  const int timeout_ms =
+      static_cast<int>(std::max<int64_t>(absl::ToInt64Milliseconds(deadline - absl::Now()), 1000));
+  rd_kafka_error_t* error = rd_kafka_abort_transaction(rk_, timeout_ms);
+  if (!error) return absl::OkStatus();
+  const std::string detail = rd_kafka_error_string(error);
+  rd_kafka_error_destroy(error);
+  return absl::UnavailableError(absl::StrCat("kafka topic '", options_.topic,
+                                             "': abort transaction: ", detail));
+}
 
 }  // namespace ec

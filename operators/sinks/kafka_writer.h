@@ -28,7 +28,11 @@ class KafkaWriter {
   struct Options {
     KafkaClientConfig client;
     std::string topic;
-    std::string guarantee = "at-least-once";  // at-least-once | none
+    std::string guarantee = "at-least-once";  // at-least-once | exactly-once | none
+    // exactly-once: the transactional id (stable per subtask, so a new attempt fences the old
+    // one and aborts what it left open) and the transaction timeout.
+    std::string transactional_id;
+    absl::Duration transaction_timeout = absl::Seconds(60);
     absl::Duration delivery_timeout = absl::Seconds(120);
     std::string log_prefix;          // "job=.. task=.." for log lines
     OperatorCounters* delivered = nullptr;  // records/bytes out, counted on acknowledgement
@@ -49,11 +53,21 @@ class KafkaWriter {
   absl::Status Flush(absl::Time deadline);
   int64_t in_flight() const;
 
+  // exactly-once only: commits the open transaction (everything written so far becomes visible
+  // to read_committed consumers) and begins the next one. Errors fail the task; the records of
+  // the failed transaction are aborted and replayed from the last checkpoint.
+  absl::Status CommitTransaction(absl::Time deadline);
+  // exactly-once only: aborts the open transaction (on cancel).
+  absl::Status AbortTransaction(absl::Time deadline);
+  bool transactional() const { return options_.guarantee == "exactly-once"; }
+
  private:
   explicit KafkaWriter(Options options);
   static void OnDelivery(rd_kafka_t* rk, const rd_kafka_message_t* msg, void* opaque);
   static void OnError(rd_kafka_t* rk, int err, const char* reason, void* opaque);
   void Fail(absl::Status status);
+  // Turns a transactional API error into a status (and destroys it).
+  absl::Status TransactionError(rd_kafka_error_t* error, const char* what);
   absl::Status Describe(rd_kafka_resp_err_t err, const std::string& detail) const;
 
   Options options_;
