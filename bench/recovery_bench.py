@@ -8,7 +8,6 @@ Usage: bench/recovery_bench.py [--rate 100000] [--seconds 20] [--interval 1s] [-
 Prints one JSON object. Uses the integration-test helpers (a local broker on free ports)."""
 import argparse
 import json
-import statistics
 import sys
 import tempfile
 import time
@@ -55,9 +54,7 @@ def main():
                 durations[latest["id"]] = latest["duration_ms"]
             time.sleep(0.1)
         before = cluster.status(job)
-        placed_on = before["operators"][0]["subtasks"][0]["taskmanager_id"]
-        victim = next(p for p in cluster.processes if p.name.startswith("taskmanager")
-                      and placed_on.split("-")[-2] == str(p.proc.pid))
+        victim = cluster.taskmanager_of(job)
         killed = time.monotonic()
         victim.kill()
         wait_until(lambda: cluster.status(job)["restarts"] >= 1, 60, "restart", interval=0.02)

@@ -1,7 +1,6 @@
 """Real EventCluster processes for integration tests: JobManager, TaskManagers, producer, ecctl."""
 import json
 import os
-import signal
 import subprocess
 import tempfile
 import time
@@ -147,6 +146,13 @@ class Cluster:
             if op["name"] == name:
                 return op
         raise AssertionError(f"no operator {name}")
+
+    def taskmanager_of(self, job_id: str) -> Process:
+        """The live TaskManager process running the job's first subtask (ids embed the pid:
+        tm-<host>-<pid>-<n>)."""
+        placed_on = self.status(job_id)["operators"][0]["subtasks"][0]["taskmanager_id"]
+        return next(p for p in self.processes if p.name.startswith("taskmanager") and p.alive()
+                    and placed_on.split("-")[-2] == str(p.proc.pid))
 
     def taskmanager_list(self) -> list:
         result = self.ecctl("taskmanagers", "--output", "json", check=False)

@@ -10,12 +10,6 @@ from kafka_fixture import source_dir
 JOB = str(source_dir() / "examples" / "job.json")
 
 
-def task_pid(cluster, job):
-    placed_on = cluster.status(job)["operators"][0]["subtasks"][0]["taskmanager_id"]
-    return next(p for p in cluster.processes if p.name.startswith("taskmanager")
-                and p.alive() and placed_on.split("-")[-2] == str(p.proc.pid))
-
-
 def test_exactly_once_through_taskmanager_kills(kafka, tmp_path):
     topic = f"events_{uuid.uuid4().hex[:10]}"
     kafka.create_topic(topic)
@@ -35,7 +29,7 @@ def test_exactly_once_through_taskmanager_kills(kafka, tmp_path):
             wait_until(lambda: cluster.status(job)["checkpoints"]["completed"] >= 2 * (kill + 1)
                        and cluster.operator(job, "socket-source")["records_in"] > progress + 3000,
                        90, f"checkpoints and progress before kill {kill + 1}")
-            task_pid(cluster, job).kill()
+            cluster.taskmanager_of(job).kill()
             cluster.add_taskmanager(slots=1)  # a fresh one, like a restarted container
             wait_until(lambda: cluster.status(job)["restarts"] == kill + 1, 60, "the restart")
             cluster.wait_for_state(job, "RUNNING", timeout=90)

@@ -1,7 +1,6 @@
 """The original pipeline end to end: ec-producer → socket source → JSON parse → map → Kafka,
 submitted with ecctl to a real JobManager and TaskManager, read back with kcat."""
 import json
-import signal
 import time
 import uuid
 

@@ -22,8 +22,7 @@ def test_killed_taskmanager_restarts_the_job_on_another_and_nothing_is_lost(kafk
         wait_until(lambda: cluster.operator(job, "kafka-sink")["records_out"] >= 1000, 60,
                    "events before the kill")
         placed_on = cluster.status(job)["operators"][0]["subtasks"][0]["taskmanager_id"]
-        victim = next(p for p in cluster.processes if p.name.startswith("taskmanager")
-                      and placed_on.split("-")[-2] == str(p.proc.pid))
+        victim = cluster.taskmanager_of(job)
         killed_at = time.monotonic()
         victim.kill()
         wait_until(lambda: cluster.status(job)["restarts"] == 1, 30, "the job to restart")
@@ -64,10 +63,7 @@ def test_restart_resumes_from_the_latest_checkpoint(kafka, tmp_path):
                             and s, 30, "completed checkpoints")
         latest = status["checkpoints"]["latest"]
         assert latest["size_bytes"] > 0 and latest["duration_ms"] >= 0
-        placed_on = status["operators"][0]["subtasks"][0]["taskmanager_id"]
-        victim = next(p for p in cluster.processes if p.name.startswith("taskmanager")
-                      and placed_on.split("-")[-2] == str(p.proc.pid))
-        victim.kill()
+        cluster.taskmanager_of(job).kill()
         wait_until(lambda: cluster.status(job)["restarts"] == 1, 30, "the job to restart")
         cluster.wait_for_state(job, "RUNNING", timeout=60)
         wait_until(lambda: "streaming from seq" in producer.log()
