@@ -1,0 +1,291 @@
+// The dispatcher's checkpoint coordination with a fake TaskManager: periodic triggers, acks,
+// declines, timeouts, retention, restore on restart, savepoints and job recovery after a
+// JobManager restart.
+#include <filesystem>
+#include <future>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/synchronization/mutex.h"
+#include "jobmanager/dispatcher.h"
+
+namespace ec {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+constexpr int64_t kEpoch = 7;
+constexpr char kJob[] = R"({"name": "events", "pipeline": [
+  {"name": "source", "type": "socket-source", "hostname": "127.0.0.1", "port": 9999},
+  {"type": "json-parse", "dead-letter-topic": "none"},
+  {"type": "discard-sink"}]})";
+
+// Records what the dispatcher asks of TaskManagers.
+class Recorder {
+ public:
+  void Deploy(const proto::DeployTaskRequest& r) {
+    absl::MutexLock lock(&mu_);
+    deploys_.push_back(r);
+  }
+  void Trigger(const proto::TriggerCheckpointRequest& r) {
+    absl::MutexLock lock(&mu_);
+    triggers_.push_back(r);
+  }
+  void Notify(const proto::CheckpointCompleteRequest& r) {
+    absl::MutexLock lock(&mu_);
+    notifies_.push_back(r);
+  }
+  std::vector<proto::DeployTaskRequest> deploys() const {
+    absl::MutexLock lock(&mu_);
+    return deploys_;
+  }
+  std::vector<proto::TriggerCheckpointRequest> triggers() const {
+    absl::MutexLock lock(&mu_);
+    return triggers_;
+  }
+  std::vector<proto::CheckpointCompleteRequest> notifies() const {
+    absl::MutexLock lock(&mu_);
+    return notifies_;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::vector<proto::DeployTaskRequest> deploys_ ABSL_GUARDED_BY(mu_);
+  std::vector<proto::TriggerCheckpointRequest> triggers_ ABSL_GUARDED_BY(mu_);
+  std::vector<proto::CheckpointCompleteRequest> notifies_ ABSL_GUARDED_BY(mu_);
+};
+
+class RecordingGateway : public TaskManagerGateway {
+ public:
+  explicit RecordingGateway(std::shared_ptr<Recorder> recorder) : recorder_(std::move(recorder)) {}
+  absl::Status DeployTask(const proto::DeployTaskRequest& r) override {
+    recorder_->Deploy(r);
+    return absl::OkStatus();
+  }
+  absl::Status CancelTask(const proto::CancelTaskRequest&) override { return absl::OkStatus(); }
+  absl::Status TriggerCheckpoint(const proto::TriggerCheckpointRequest& r) override {
+    recorder_->Trigger(r);
+    return absl::OkStatus();
+  }
+  absl::Status NotifyCheckpointComplete(const proto::CheckpointCompleteRequest& r) override {
+    recorder_->Notify(r);
+    return absl::OkStatus();
+  }
+
+ private:
+  std::shared_ptr<Recorder> recorder_;
+};
+
+template <typename F>
+bool Eventually(F condition) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < deadline) {
+    if (condition()) return true;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return condition();
+}
+
+class CheckpointCoordinationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("ckpt-coord-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    Start();
+  }
+  void TearDown() override {
+    dispatcher_->Stop();
+    fs::remove_all(dir_);
+  }
+
+  void Start(absl::Duration checkpoint_timeout = absl::Seconds(30)) {
+    if (dispatcher_) dispatcher_->Stop();
+    Dispatcher::Options options;
+    options.epoch = kEpoch;
+    options.heartbeat_timeout = absl::Minutes(5);
+    options.checkpoint_dir = (dir_ / "checkpoints").string();
+    options.jobs_dir = (dir_ / "jobs").string();
+    options.checkpoint_timeout = checkpoint_timeout;
+    recorder_ = std::make_shared<Recorder>();
+    dispatcher_ = std::make_unique<Dispatcher>(options, [r = recorder_](const std::string&) {
+      return std::make_unique<RecordingGateway>(r);
+    });
+    dispatcher_->Start();
+  }
+
+  // Submits, registers a TaskManager and reports the task RUNNING; returns the task id.
+  proto::TaskId RunningJob(std::string* job_id, const std::string& interval = "50ms") {
+    auto id = dispatcher_->SubmitJob(kJob, {{"checkpoint-interval", interval},
+                                            {"restart-delay", "10ms"}});
+    EXPECT_TRUE(id.ok()) << id.status();
+    *job_id = *id;
+    proto::RegisterTaskManagerRequest tm;
+    tm.set_taskmanager_id("tm-1");
+    tm.set_rpc_address("fake:1");
+    tm.set_slots(2);
+    dispatcher_->RegisterTaskManager(tm);
+    EXPECT_TRUE(Eventually([&] { return !recorder_->deploys().empty(); }));
+    proto::TaskId task = recorder_->deploys().back().task();
+    ReportState(task, proto::TASK_RUNNING);
+    return task;
+  }
+
+  void ReportState(const proto::TaskId& task, proto::TaskState state) {
+    proto::TaskStateUpdate update;
+    update.set_taskmanager_id("tm-1");
+    update.set_jobmanager_epoch(kEpoch);
+    *update.mutable_status()->mutable_task() = task;
+    update.mutable_status()->set_state(state);
+    if (state == proto::TASK_FAILED) {
+      update.mutable_status()->mutable_failure()->set_retryable(true);
+      update.mutable_status()->mutable_failure()->set_message("boom");
+    }
+    dispatcher_->UpdateTaskState(update);
+  }
+
+  void Ack(const proto::TaskId& task, int64_t id, const std::string& seq,
+           const std::string& decline = "") {
+    proto::CheckpointAck ack;
+    ack.set_taskmanager_id("tm-1");
+    ack.set_jobmanager_epoch(kEpoch);
+    *ack.mutable_task() = task;
+    ack.set_checkpoint_id(id);
+    if (decline.empty()) {
+      (*ack.mutable_state())["source"] = seq;
+    } else {
+      ack.set_decline_reason(decline);
+    }
+    dispatcher_->AcknowledgeCheckpoint(ack);
+  }
+
+  proto::JobStatus Status(const std::string& job_id) { return *dispatcher_->GetJobStatus(job_id); }
+
+  int64_t WaitForTrigger(size_t n) {
+    EXPECT_TRUE(Eventually([&] { return recorder_->triggers().size() >= n; }));
+    return recorder_->triggers().at(n - 1).checkpoint_id();
+  }
+
+  fs::path dir_;
+  std::shared_ptr<Recorder> recorder_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+};
+
+TEST_F(CheckpointCoordinationTest, RunningJobIsCheckpointedPeriodicallyWithIncreasingIds) {
+  std::string job;
+  proto::TaskId task = RunningJob(&job);
+  const int64_t first = WaitForTrigger(1);
+  EXPECT_EQ(recorder_->triggers()[0].jobmanager_epoch(), kEpoch);
+  Ack(task, first, "100");
+  EXPECT_GT(WaitForTrigger(2), first);
+}
+
+TEST_F(CheckpointCoordinationTest, AckOfEveryTaskCompletesDurablyAndNotifies) {
+  std::string job;
+  proto::TaskId task = RunningJob(&job);
+  const int64_t id = WaitForTrigger(1);
+  Ack(task, id, "123");
+  ASSERT_TRUE(Eventually([&] { return Status(job).checkpoints_completed() == 1; }));
+  const auto latest = Status(job).latest_checkpoint();
+  EXPECT_EQ(latest.id(), id);
+  EXPECT_GT(latest.size_bytes(), 0);
+  EXPECT_TRUE(fs::exists(fs::path(latest.path()) / "_metadata"));
+  EXPECT_TRUE(Eventually([&] { return !recorder_->notifies().empty(); }));
+  EXPECT_EQ(recorder_->notifies()[0].checkpoint_id(), id);
+}
+
+TEST_F(CheckpointCoordinationTest, DeclineAbortsThePendingCheckpoint) {
+  std::string job;
+  proto::TaskId task = RunningJob(&job);
+  const int64_t id = WaitForTrigger(1);
+  Ack(task, id, "", "sink flush timed out");
+  ASSERT_TRUE(Eventually([&] { return Status(job).checkpoints_failed() == 1; }));
+  EXPECT_EQ(Status(job).checkpoints_completed(), 0);
+  EXPECT_GT(WaitForTrigger(2), id);  // the next one is triggered anyway
+}
+
+TEST_F(CheckpointCoordinationTest, CheckpointNotAcknowledgedInTimeExpires) {
+  Start(/*checkpoint_timeout=*/absl::Milliseconds(100));
+  std::string job;
+  RunningJob(&job);
+  WaitForTrigger(1);
+  ASSERT_TRUE(Eventually([&] { return Status(job).checkpoints_failed() >= 1; }));
+  EXPECT_EQ(Status(job).checkpoints_completed(), 0);
+}
+
+TEST_F(CheckpointCoordinationTest, AckForAnotherCheckpointOrAttemptIsIgnored) {
+  std::string job;
+  proto::TaskId task = RunningJob(&job);
+  const int64_t id = WaitForTrigger(1);
+  Ack(task, id + 5, "1");
+  proto::TaskId old = task;
+  old.set_attempt(task.attempt() + 9);
+  Ack(old, id, "1");
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_EQ(Status(job).checkpoints_completed(), 0);
+}
+
+TEST_F(CheckpointCoordinationTest, OnlyTheLastThreeCheckpointsAreKept) {
+  std::string job;
+  proto::TaskId task = RunningJob(&job, "10ms");
+  for (size_t n = 1; n <= 6; ++n) {
+    const int64_t id = WaitForTrigger(n);
+    Ack(task, id, std::to_string(n));
+    ASSERT_TRUE(Eventually([&] { return Status(job).checkpoints_completed() == int64_t(n); }));
+  }
+  size_t kept = 0;
+  for (const auto& e : fs::directory_iterator(dir_ / "checkpoints" / job)) kept += e.is_directory();
+  EXPECT_EQ(kept, 3u);
+}
+
+TEST_F(CheckpointCoordinationTest, RestartRestoresTheLatestCompletedState) {
+  std::string job;
+  proto::TaskId task = RunningJob(&job);
+  Ack(task, WaitForTrigger(1), "4242");
+  ASSERT_TRUE(Eventually([&] { return Status(job).checkpoints_completed() == 1; }));
+  ReportState(task, proto::TASK_FAILED);
+  ASSERT_TRUE(Eventually([&] { return recorder_->deploys().size() == 2; }));
+  const auto redeploy = recorder_->deploys()[1];
+  EXPECT_EQ(redeploy.restore_state().at("source"), "4242");
+  EXPECT_GT(redeploy.restore_checkpoint_id(), 0);
+}
+
+TEST_F(CheckpointCoordinationTest, SavepointIsWrittenWhereAskedAndReported) {
+  std::string job;
+  proto::TaskId task = RunningJob(&job, "1h");  // no periodic checkpoint in the way
+  auto result = std::async(std::launch::async, [&] {
+    return dispatcher_->TriggerSavepoint(job, (dir_ / "sp").string(), /*stop=*/true);
+  });
+  const int64_t id = WaitForTrigger(1);
+  EXPECT_TRUE(recorder_->triggers()[0].stop_after());
+  Ack(task, id, "77");
+  auto path = result.get();
+  ASSERT_TRUE(path.ok()) << path.status();
+  EXPECT_THAT(*path, HasSubstr((dir_ / "sp").string()));
+  EXPECT_TRUE(fs::exists(fs::path(*path) / "_metadata"));
+}
+
+TEST_F(CheckpointCoordinationTest, RestartedJobManagerRecoversTheJobWithItsCheckpoint) {
+  std::string job;
+  proto::TaskId task = RunningJob(&job);
+  Ack(task, WaitForTrigger(1), "999");
+  ASSERT_TRUE(Eventually([&] { return Status(job).checkpoints_completed() == 1; }));
+  Start();  // a new dispatcher over the same directories
+  auto status = dispatcher_->GetJobStatus(job);
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_EQ(status->state(), proto::CREATED);
+  proto::RegisterTaskManagerRequest tm;
+  tm.set_taskmanager_id("tm-1");
+  tm.set_rpc_address("fake:1");
+  tm.set_slots(2);
+  dispatcher_->RegisterTaskManager(tm);
+  ASSERT_TRUE(Eventually([&] { return !recorder_->deploys().empty(); }));
+  EXPECT_EQ(recorder_->deploys()[0].restore_state().at("source"), "999");
+}
+
+}  // namespace
+}  // namespace ec
