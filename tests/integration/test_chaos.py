@@ -1,0 +1,78 @@
+"""Chaos, exactly-once: 200K events through the original job (exactly-once, 1 s checkpoints)
+while the TaskManager running it is SIGKILLed twice (a fresh one started each time), the broker
+is restarted once and the JobManager once. At read_committed every seq from 0 to N-1 is there
+exactly once."""
+import json
+import time
+import uuid
+
+import pytest
+
+from cluster import Cluster, Producer, wait_until
+from kafka_fixture import KafkaBroker, source_dir
+
+JOB = str(source_dir() / "examples" / "job.json")
+N = 200_000
+
+
+@pytest.fixture
+def own_kafka():
+    broker = KafkaBroker(setup=False)
+    broker.start()
+    yield broker
+    broker.close()
+
+
+def test_exactly_once_through_kills_and_restarts(own_kafka, tmp_path):
+    kafka = own_kafka
+    topic = f"events_{uuid.uuid4().hex[:10]}"
+    kafka.create_topic(topic)
+    cluster = Cluster(taskmanagers=2, slots=1)
+    producer = Producer(tmp_path, "--rate", "8000", "--count", str(N), "--seed", "31")
+    try:
+        job = cluster.submit(JOB, hostname="127.0.0.1", port=producer.port,
+                             kafka_bootstrap_servers=kafka.plaintext, kafka_topic=topic,
+                             delivery_guarantee="exactly-once", checkpoint_interval="1s",
+                             delivery_timeout="10s", restart_attempts=30, restart_delay="500ms")
+        cluster.wait_for_state(job, "RUNNING")
+
+        def progressed(records):
+            return lambda: cluster.state(job) == "RUNNING" and \
+                cluster.operator(job, "socket-source")["records_in"] > records
+
+        def disrupt(what, action):
+            seen = cluster.operator(job, "socket-source")["records_in"]
+            wait_until(progressed(seen + 10000), 120, f"progress before {what}")
+            action()
+            wait_until(lambda: cluster.ecctl("list", check=False).returncode == 0, 60,
+                       "the JobManager")
+            wait_until(lambda: cluster.state(job) == "RUNNING", 180, f"RUNNING after {what}")
+
+        def kill_taskmanager():
+            cluster.taskmanager_of(job).kill()
+            cluster.add_taskmanager(slots=1)
+            wait_until(lambda: cluster.status(job)["restarts"] >= 1 or
+                       cluster.state(job) != "RUNNING", 30, "the loss to be noticed")
+
+        def restart_broker():
+            kafka.stop()
+            time.sleep(2)  # down long enough for the sink to notice, well under its timeout
+            kafka.start()
+
+        disrupt("the first TaskManager kill", kill_taskmanager)
+        disrupt("the broker restart", restart_broker)
+        disrupt("the JobManager restart", cluster.restart_jobmanager)
+        disrupt("the second TaskManager kill", kill_taskmanager)
+
+        wait_until(lambda: len(kafka.read_topic(topic, timeout=10)) >= N, 600,
+                   "all events committed", interval=5)
+        seqs = [json.loads(r)["seq"] for r in kafka.read_topic(topic, isolation="read_committed")]
+        missing = N - len(set(seqs))
+        assert len(seqs) == N and missing == 0, \
+            f"{len(seqs) - len(set(seqs))} duplicates, {missing} missing"
+        assert sorted(seqs) == list(range(N))
+        assert cluster.status(job)["restarts"] >= 2  # the kills really restarted the job
+        cluster.ecctl("cancel", job)
+    finally:
+        producer.stop()
+        cluster.close()
