@@ -187,14 +187,13 @@ void Dispatcher::StartCheckpoint(Job& job, std::string savepoint_dir, bool stop)
   pending.savepoint_dir = std::move(savepoint_dir);
   pending.stop = stop;
   for (const auto& e : job.executions) {
-    auto tm = taskmanagers_.find(e.taskmanager_id);
-    if (tm == taskmanagers_.end()) continue;
+    std::shared_ptr<TaskManagerGateway> gateway = GatewayOf(e.taskmanager_id);
+    if (!gateway) continue;
     proto::TriggerCheckpointRequest request;
     request.set_jobmanager_epoch(options_.epoch);
     *request.mutable_task() = e.id;
     request.set_checkpoint_id(pending.id);
     request.set_stop_after(stop);
-    std::shared_ptr<TaskManagerGateway> gateway = tm->second.gateway;
     Enqueue([gateway, request] {
       if (auto s = gateway->TriggerCheckpoint(request); !s.ok()) {
         Logger("jobmanager")->warn("job={} ckpt={} trigger failed: {}", request.task().job_id(),
@@ -302,13 +301,12 @@ void Dispatcher::CompleteCheckpoint(Job& job) {
   Logger("jobmanager")->debug("job={} ckpt={} completed in {}ms ({} bytes)", job.id, pending.id,
                               job.latest_checkpoint.duration_ms(), stored->size_bytes);
   for (const auto& e : job.executions) {
-    auto tm = taskmanagers_.find(e.taskmanager_id);
-    if (tm == taskmanagers_.end()) continue;
+    std::shared_ptr<TaskManagerGateway> gateway = GatewayOf(e.taskmanager_id);
+    if (!gateway) continue;
     proto::CheckpointCompleteRequest request;
     request.set_jobmanager_epoch(options_.epoch);
     *request.mutable_task() = e.id;
     request.set_checkpoint_id(pending.id);
-    std::shared_ptr<TaskManagerGateway> gateway = tm->second.gateway;
     Enqueue([gateway, request] { (void)gateway->NotifyCheckpointComplete(request); });
   }
 }
@@ -364,15 +362,14 @@ absl::Status Dispatcher::CancelJob(const std::string& job_id) {
 void Dispatcher::CancelExecutions(Job& job) {
   for (auto& e : job.executions) {
     if (IsTerminalTask(e.state)) continue;
-    auto tm = taskmanagers_.find(e.taskmanager_id);
-    if (tm == taskmanagers_.end()) {
+    std::shared_ptr<TaskManagerGateway> gateway = GatewayOf(e.taskmanager_id);
+    if (!gateway) {
       e.state = proto::TASK_CANCELED;
       continue;
     }
     proto::CancelTaskRequest request;
     request.set_jobmanager_epoch(options_.epoch);
     *request.mutable_task() = e.id;
-    std::shared_ptr<TaskManagerGateway> gateway = tm->second.gateway;
     Enqueue([gateway, request] {
       if (auto s = gateway->CancelTask(request); !s.ok()) {
         Logger("jobmanager")->warn("job={} cancel of subtask {} failed: {}", request.task().job_id(),
@@ -454,6 +451,11 @@ void Dispatcher::OnDeployFailed(const proto::TaskId& task, const std::string& ta
     FailJob(job, /*retryable=*/true, absl::StrCat("deploying to TaskManager ", taskmanager_id, " failed: ",
                               status.message()));
   }
+}
+
+std::shared_ptr<TaskManagerGateway> Dispatcher::GatewayOf(const std::string& taskmanager_id) const {
+  auto tm = taskmanagers_.find(taskmanager_id);
+  return tm == taskmanagers_.end() ? nullptr : tm->second.gateway;
 }
 
 void Dispatcher::ReleaseSlot(Execution& e) {
@@ -556,12 +558,11 @@ void Dispatcher::ApplyTaskStatus(const std::string& taskmanager_id, const proto:
   const bool zombie = !execution || (IsTerminal(it->second.state) && !IsTerminalTask(status.state()));
   if (zombie) {
     // A task this JobManager no longer wants (its job ended, or an older attempt): stop it.
-    auto tm = taskmanagers_.find(taskmanager_id);
-    if (tm != taskmanagers_.end() && !IsTerminalTask(status.state())) {
+    std::shared_ptr<TaskManagerGateway> gateway = GatewayOf(taskmanager_id);
+    if (gateway && !IsTerminalTask(status.state())) {
       proto::CancelTaskRequest request;
       request.set_jobmanager_epoch(options_.epoch);
       *request.mutable_task() = status.task();
-      std::shared_ptr<TaskManagerGateway> gateway = tm->second.gateway;
       Enqueue([gateway, request] { (void)gateway->CancelTask(request); });
     }
     if (!execution) return;

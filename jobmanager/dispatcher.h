@@ -153,6 +153,9 @@ class Dispatcher {
   void RestartDueJobs() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void CancelExecutions(Job& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReleaseSlot(Execution& execution) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The gateway of a registered TaskManager, or null when it is not (or no longer) registered.
+  std::shared_ptr<TaskManagerGateway> GatewayOf(const std::string& taskmanager_id) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void LoseTaskManager(const std::string& id, const std::string& reason)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MaybeCompleteJob(Job& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

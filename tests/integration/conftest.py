@@ -29,3 +29,15 @@ def kafka(request):
         broker.close(keep_dir=keep)
         if keep:
             sys.stderr.write(f"\nKafka broker dir kept for inspection: {broker.dir}\n")
+
+
+@pytest.fixture
+def own_kafka():
+    """A broker of the test's own (no topics or ACLs set up), for tests that stop or restart it
+    and so must not disturb the shared one."""
+    broker = KafkaBroker(setup=False)
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.close()

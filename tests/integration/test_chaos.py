@@ -6,21 +6,11 @@ import json
 import time
 import uuid
 
-import pytest
-
 from cluster import Cluster, Producer, wait_until
-from kafka_fixture import KafkaBroker, source_dir
+from kafka_fixture import source_dir
 
 JOB = str(source_dir() / "examples" / "job.json")
 N = 200_000
-
-
-@pytest.fixture
-def own_kafka():
-    broker = KafkaBroker(setup=False)
-    broker.start()
-    yield broker
-    broker.close()
 
 
 def test_exactly_once_through_kills_and_restarts(own_kafka, tmp_path):

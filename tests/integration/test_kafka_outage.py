@@ -3,20 +3,10 @@ strategy applies, the job resumes from its last checkpoint once Kafka is back, n
 import json
 import uuid
 
-import pytest
-
 from cluster import Cluster, Producer, wait_until
-from kafka_fixture import KafkaBroker, source_dir
+from kafka_fixture import source_dir
 
 JOB = str(source_dir() / "examples" / "job.json")
-
-
-@pytest.fixture
-def own_kafka():
-    broker = KafkaBroker(setup=False)
-    broker.start()
-    yield broker
-    broker.close()
 
 
 def test_kafka_outage_past_the_delivery_timeout_restarts_from_the_checkpoint(own_kafka, tmp_path):

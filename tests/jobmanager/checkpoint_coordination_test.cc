@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/synchronization/mutex.h"
+#include "tests/jobmanager/eventually.h"
 #include "jobmanager/dispatcher.h"
 
 namespace ec {
@@ -79,15 +80,7 @@ class RecordingGateway : public TaskManagerGateway {
   std::shared_ptr<Recorder> recorder_;
 };
 
-template <typename F>
-bool Eventually(F condition) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < deadline) {
-    if (condition()) return true;
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  return condition();
-}
+using test_support::Eventually;
 
 class CheckpointCoordinationTest : public ::testing::Test {
  protected:

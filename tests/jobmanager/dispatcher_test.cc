@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/synchronization/mutex.h"
+#include "tests/jobmanager/eventually.h"
 
 namespace ec {
 namespace {
@@ -75,16 +76,7 @@ class FakeGateway : public TaskManagerGateway {
   std::string address_;
 };
 
-// Polls `condition` every 5 ms for up to 10 s (the dispatcher works on its own threads).
-template <typename F>
-bool Eventually(F condition) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < deadline) {
-    if (condition()) return true;
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  return condition();
-}
+using test_support::Eventually;
 
 class DispatcherTest : public ::testing::Test {
  protected:
