@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <set>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -18,28 +19,63 @@
 namespace ec {
 namespace fs = std::filesystem;
 
-absl::StatusOr<StoredCheckpoint> CheckpointStore::Write(
-    const std::string& job_id, int64_t checkpoint_id, int64_t trigger_time_ms,
-    const std::map<std::string, std::string>& state) {
+std::string CheckpointStore::JobDir(const std::string& job_id) const {
+  return (fs::path(root_) / job_id).string();
+}
+
+absl::StatusOr<StoredCheckpoint> CheckpointStore::Write(const std::string& job_id,
+                                                        int64_t checkpoint_id,
+                                                        int64_t trigger_time_ms,
+                                                        const CheckpointData& data) {
   const fs::path job_dir = fs::path(root_) / job_id;
-  auto stored = WriteTo((job_dir / absl::StrCat("chk-", checkpoint_id)).string(), job_id,
-                        checkpoint_id, trigger_time_ms, state);
-  if (stored.ok()) DropOld(job_dir.string());
+  auto stored = WriteMetadata((job_dir / absl::StrCat("chk-", checkpoint_id)).string(), job_id,
+                              checkpoint_id, trigger_time_ms, data, "..");
+  if (!stored.ok()) return stored;
+  // The size shown is the full size: metadata plus every state file, shared or not.
+  std::error_code ec;
+  for (const auto& file : data.files) {
+    const auto size = fs::file_size(job_dir / file, ec);
+    if (!ec) stored->size_bytes += static_cast<int64_t>(size);
+  }
+  DropOld(job_dir.string());
   return stored;
 }
 
 absl::StatusOr<StoredCheckpoint> CheckpointStore::WriteTo(
     const std::string& dir_path, const std::string& job_id, int64_t checkpoint_id,
-    int64_t trigger_time_ms, const std::map<std::string, std::string>& state) {
+    int64_t trigger_time_ms, const CheckpointData& data, const std::string& files_from) {
+  const fs::path dir(dir_path);
+  std::error_code ec;
+  int64_t copied = 0;
+  for (const auto& file : data.files) {
+    const fs::path to = dir / file;
+    fs::create_directories(to.parent_path(), ec);
+    fs::copy_file(fs::path(files_from) / file, to, fs::copy_options::overwrite_existing, ec);
+    if (ec) return absl::UnavailableError(absl::StrCat("savepoint: cannot copy ", file, ": ", ec.message()));
+    int fd = open(to.c_str(), O_RDONLY | O_CLOEXEC);
+    const bool synced = fd >= 0 && fsync(fd) == 0;
+    if (fd >= 0) close(fd);
+    if (!synced) return absl::UnavailableError(absl::StrCat("savepoint: cannot sync ", to.string()));
+    copied += static_cast<int64_t>(fs::file_size(to, ec));
+  }
+  auto stored = WriteMetadata(dir_path, job_id, checkpoint_id, trigger_time_ms, data, ".");
+  if (stored.ok()) stored->size_bytes += copied;
+  return stored;
+}
+
+absl::StatusOr<StoredCheckpoint> CheckpointStore::WriteMetadata(
+    const std::string& dir_path, const std::string& job_id, int64_t checkpoint_id,
+    int64_t trigger_time_ms, const CheckpointData& data, const std::string& files_base) {
   nlohmann::json meta;
   meta["job_id"] = job_id;
   meta["checkpoint_id"] = checkpoint_id;
   meta["trigger_time_ms"] = trigger_time_ms;
   nlohmann::json operators = nlohmann::json::object();
-  for (const auto& [name, bytes] : state) operators[name] = absl::Base64Escape(bytes);
+  for (const auto& [name, bytes] : data.state) operators[name] = absl::Base64Escape(bytes);
   meta["operators"] = operators;
+  meta["files"] = data.files;
+  meta["files_base"] = files_base;
   const std::string text = meta.dump();
-
   const fs::path dir(dir_path);
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -65,9 +101,23 @@ void CheckpointStore::DropOld(const std::string& job_dir) {
   }
   std::sort(found.begin(), found.end());
   for (size_t i = 0; i + retained_ < found.size(); ++i) fs::remove_all(found[i].second, ec);
+
+  // Shared files: keep what a retained checkpoint refers to. Only called right after a
+  // checkpoint completed, when no task is writing files for another one.
+  std::set<std::string> referenced;
+  for (size_t i = found.size() > static_cast<size_t>(retained_) ? found.size() - retained_ : 0;
+       i < found.size(); ++i) {
+    auto data = Read(found[i].second.string());
+    if (!data.ok()) return;  // unsure what is referenced: delete nothing
+    referenced.insert(data->files.begin(), data->files.end());
+  }
+  for (const auto& entry : fs::directory_iterator(fs::path(job_dir) / "shared", ec)) {
+    const std::string rel = absl::StrCat("shared/", entry.path().filename().string());
+    if (!referenced.contains(rel)) fs::remove(entry.path(), ec);
+  }
 }
 
-absl::StatusOr<std::map<std::string, std::string>> CheckpointStore::Read(const std::string& path) {
+absl::StatusOr<CheckpointData> CheckpointStore::Read(const std::string& path) {
   std::ifstream in(fs::path(path) / "_metadata");
   if (!in) return absl::NotFoundError(absl::StrCat("no checkpoint metadata in ", path));
   std::stringstream text;
@@ -76,15 +126,18 @@ absl::StatusOr<std::map<std::string, std::string>> CheckpointStore::Read(const s
   if (meta.is_discarded() || !meta.contains("operators")) {
     return absl::DataLossError(absl::StrCat("checkpoint metadata in ", path, " is corrupt"));
   }
-  std::map<std::string, std::string> state;
+  CheckpointData data;
   for (const auto& [name, encoded] : meta["operators"].items()) {
     std::string bytes;
     if (!absl::Base64Unescape(encoded.get<std::string>(), &bytes)) {
       return absl::DataLossError(absl::StrCat("checkpoint ", path, ": state of ", name, " is corrupt"));
     }
-    state[name] = bytes;
+    data.state[name] = bytes;
   }
-  return state;
+  if (meta.contains("files")) data.files = meta["files"].get<std::set<std::string>>();
+  data.base_dir = (fs::path(path) / meta.value("files_base", ".")).lexically_normal().string();
+  while (data.base_dir.size() > 1 && data.base_dir.back() == '/') data.base_dir.pop_back();
+  return data;
 }
 
 }  // namespace ec

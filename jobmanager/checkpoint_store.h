@@ -2,6 +2,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -13,26 +14,45 @@ struct StoredCheckpoint {
   int64_t size_bytes = 0;
 };
 
-// Layout: <root>/<job id>/chk-<id>/_metadata, a JSON file with the job id, the checkpoint id
-// and every operator's state (base64). Written to a temporary name, synced, then renamed, so a
-// crash never leaves a half-written checkpoint that looks complete. Not thread-safe: the
-// dispatcher calls it under its lock.
+// What a checkpoint holds: small operator state inline, keyed state as files.
+struct CheckpointData {
+  std::map<std::string, std::string> state;  // by operator name
+  std::set<std::string> files;               // relative to `base_dir` ("shared/...")
+  std::string base_dir;                      // set by Read: where `files` are
+};
+
+// Layout: <root>/<job id>/chk-<id>/_metadata, a JSON file with the job id, the checkpoint id,
+// every operator's state (base64) and the state files it refers to, which live in
+// <root>/<job id>/shared and are shared between checkpoints (incremental snapshots). Metadata
+// is written to a temporary name, synced, then renamed, so a crash never leaves a half-written
+// checkpoint that looks complete. When old checkpoints are dropped, shared files that no
+// retained checkpoint refers to are deleted. A savepoint is self-contained: its directory holds
+// copies of its files. Not thread-safe: the dispatcher calls it under its lock.
 class CheckpointStore {
  public:
   CheckpointStore(std::string root, int retained) : root_(std::move(root)), retained_(retained) {}
 
+  // The directory of a job's checkpoints, where its tasks write state files.
+  std::string JobDir(const std::string& job_id) const;
+
   absl::StatusOr<StoredCheckpoint> Write(const std::string& job_id, int64_t checkpoint_id,
-                                         int64_t trigger_time_ms,
-                                         const std::map<std::string, std::string>& state);
-  // Writes a savepoint (never dropped) into `dir`.
+                                         int64_t trigger_time_ms, const CheckpointData& data);
+  // Writes a savepoint (never dropped) into `dir`, copying the state files from `files_from`.
   static absl::StatusOr<StoredCheckpoint> WriteTo(const std::string& dir, const std::string& job_id,
                                                   int64_t checkpoint_id, int64_t trigger_time_ms,
-                                                  const std::map<std::string, std::string>& state);
-  // Reads the operator state of a checkpoint directory written by Write (for savepoints and
-  // recovery).
-  static absl::StatusOr<std::map<std::string, std::string>> Read(const std::string& path);
+                                                  const CheckpointData& data,
+                                                  const std::string& files_from);
+  // Reads a checkpoint or savepoint directory written by Write or WriteTo.
+  static absl::StatusOr<CheckpointData> Read(const std::string& path);
 
  private:
+  // `files_base`: where the files are, relative to the metadata's directory.
+  static absl::StatusOr<StoredCheckpoint> WriteMetadata(const std::string& dir,
+                                                        const std::string& job_id,
+                                                        int64_t checkpoint_id,
+                                                        int64_t trigger_time_ms,
+                                                        const CheckpointData& data,
+                                                        const std::string& files_base);
   void DropOld(const std::string& job_dir);
 
   std::string root_;

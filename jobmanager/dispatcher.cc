@@ -237,16 +237,24 @@ absl::StatusOr<std::string> Dispatcher::TriggerSavepoint(const std::string& job_
   return result;
 }
 
-void Dispatcher::AbortCheckpoint(Job& job, const std::string& reason) {
+void Dispatcher::AbortCheckpoint(Job& job, const std::string& reason, bool checkpoint_failure) {
   if (!job.pending_checkpoint) return;
   Logger("jobmanager")->warn("job={} ckpt={} aborted: {}", job.id, job.pending_checkpoint->id, reason);
-  if (!job.pending_checkpoint->savepoint_dir.empty()) {
+  const bool savepoint = !job.pending_checkpoint->savepoint_dir.empty();
+  if (savepoint) {
     savepoint_results_[absl::StrCat(job.id, "/", job.pending_checkpoint->id)] =
         absl::AbortedError(absl::StrCat("savepoint aborted: ", reason));
   }
   job.pending_checkpoint.reset();
   ++job.checkpoints_failed;
   if (job.spec.checkpoint_interval) job.next_checkpoint = absl::Now() + *job.spec.checkpoint_interval;
+  if (!checkpoint_failure || savepoint) return;
+  const std::optional<int>& tolerable = job.spec.tolerable_failed_checkpoints;
+  if (tolerable && ++job.consecutive_failed_checkpoints > *tolerable) {
+    job.consecutive_failed_checkpoints = 0;
+    FailJob(job, /*retryable=*/true,
+            absl::StrCat("more than ", *tolerable, " consecutive checkpoints failed; last: ", reason));
+  }
 }
 
 void Dispatcher::AcknowledgeCheckpoint(const proto::CheckpointAck& ack) {
@@ -264,7 +272,8 @@ void Dispatcher::AcknowledgeCheckpoint(const proto::CheckpointAck& ack) {
                                       ack.decline_reason()));
     return;
   }
-  for (const auto& [name, bytes] : ack.state()) job.pending_checkpoint->state[name] = bytes;
+  for (const auto& [name, bytes] : ack.state()) job.pending_checkpoint->data.state[name] = bytes;
+  job.pending_checkpoint->data.files.insert(ack.state_files().begin(), ack.state_files().end());
   if (++job.pending_checkpoint->acks >= static_cast<int>(job.executions.size())) {
     CompleteCheckpoint(job);
   }
@@ -276,9 +285,10 @@ void Dispatcher::CompleteCheckpoint(Job& job) {
   auto stored =
       pending.savepoint_dir.empty()
           ? checkpoints_.Write(job.id, pending.id, absl::ToUnixMillis(pending.triggered),
-                               pending.state)
+                               pending.data)
           : CheckpointStore::WriteTo(pending.savepoint_dir, job.id, pending.id,
-                                     absl::ToUnixMillis(pending.triggered), pending.state);
+                                     absl::ToUnixMillis(pending.triggered), pending.data,
+                                     checkpoints_.JobDir(job.id));
   if (!stored.ok()) {
     job.pending_checkpoint = pending;
     AbortCheckpoint(job, std::string(stored.status().message()));
@@ -290,7 +300,9 @@ void Dispatcher::CompleteCheckpoint(Job& job) {
   job.latest_checkpoint.set_duration_ms(absl::ToInt64Milliseconds(now - pending.triggered));
   job.latest_checkpoint.set_size_bytes(stored->size_bytes);
   job.latest_checkpoint.set_path(stored->path);
-  job.latest_state = std::move(pending.state);
+  if (pending.savepoint_dir.empty()) job.consecutive_failed_checkpoints = 0;
+  job.latest_state = std::move(pending.data);
+  job.latest_state.base_dir = pending.savepoint_dir.empty() ? checkpoints_.JobDir(job.id) : stored->path;
   ++job.checkpoints_completed;
   Persist(job);
   if (job.spec.checkpoint_interval) job.next_checkpoint = now + *job.spec.checkpoint_interval;
@@ -317,7 +329,7 @@ absl::StatusOr<std::string> Dispatcher::SubmitJob(
   auto spec = ParseJobSpec(job_json, parameters);
   if (!spec.ok()) return spec.status();
   if (auto s = ValidateJob(*spec); !s.ok()) return s;
-  std::map<std::string, std::string> restore;
+  CheckpointData restore;
   if (!from_savepoint.empty()) {
     auto state = CheckpointStore::Read(from_savepoint);
     if (!state.ok()) {
@@ -417,9 +429,13 @@ bool Dispatcher::TryDeploy(Job& job) {
   request.set_job_name(job.spec.name);
   request.set_job_spec_json(job.spec_json);
   for (size_t i = 0; i < job.spec.pipeline.size(); ++i) request.add_chain(static_cast<int>(i));
-  if (!job.latest_state.empty()) {
+  request.set_checkpoint_dir(checkpoints_.JobDir(job.id));
+  if (!job.latest_state.state.empty()) {
     request.set_restore_checkpoint_id(job.latest_checkpoint.id());
-    for (const auto& [name, bytes] : job.latest_state) (*request.mutable_restore_state())[name] = bytes;
+    for (const auto& [name, bytes] : job.latest_state.state) {
+      (*request.mutable_restore_state())[name] = bytes;
+    }
+    request.set_restore_dir(job.latest_state.base_dir);
     Logger("jobmanager")->info("job={} restoring from ckpt={} (0: a savepoint given at submit)",
                                job.id, job.latest_checkpoint.id());
   }
@@ -480,7 +496,7 @@ void Dispatcher::Transition(Job& job, proto::JobState to, const std::string& rea
   if (to == proto::RUNNING && job.spec.checkpoint_interval) {
     job.next_checkpoint = absl::Now() + *job.spec.checkpoint_interval;
   } else if (to != proto::RUNNING && job.pending_checkpoint) {
-    AbortCheckpoint(job, absl::StrCat("job is ", JobStateName(to)));
+    AbortCheckpoint(job, absl::StrCat("job is ", JobStateName(to)), /*checkpoint_failure=*/false);
   }
 }
 
@@ -496,20 +512,39 @@ void Dispatcher::FailJob(Job& job, bool retryable, const std::string& reason) {
   }
   if (job.state == proto::RESTARTING) return;  // already restarting: one restart per failure
   const RestartSpec& restart = job.spec.restart;
-  if (retryable && restart.strategy != "none" && job.restarts < restart.attempts) {
+  const absl::Time now = absl::Now();
+  const bool failure_rate = restart.strategy == "failure-rate";
+  if (failure_rate) {
+    // Flink's failure-rate strategy: restart unless more than `attempts` failures happened
+    // within the interval.
+    job.failures.push_back(now);
+    while (now - job.failures.front() > restart.failure_rate_interval) job.failures.pop_front();
+  }
+  const bool allowed = failure_rate ? static_cast<int>(job.failures.size()) <= restart.attempts
+                                    : job.restarts < restart.attempts;
+  if (retryable && restart.strategy != "none" && allowed) {
     absl::Duration delay = restart.delay;
     if (restart.strategy == "exponential-delay") delay = delay * (int64_t{1} << std::min(job.restarts, 20));
     ++job.restarts;
-    job.restart_at = absl::Now() + delay;
+    job.restart_at = now + delay;
     job.last_failure = reason;
+    const std::string budget =
+        failure_rate ? absl::StrCat("failure ", job.failures.size(), " of at most ", restart.attempts,
+                                    " per ", absl::FormatDuration(restart.failure_rate_interval))
+                     : absl::StrCat("restart ", job.restarts, " of ", restart.attempts);
     Transition(job, proto::RESTARTING,
-               absl::StrCat(reason, " (restart ", job.restarts, " of ", restart.attempts, " in ",
+               absl::StrCat(reason, " (", budget, "; restarting in ",
                             absl::ToInt64Milliseconds(delay), "ms)"));
     return;
   }
-  job.failure = retryable && restart.strategy != "none"
-                    ? absl::StrCat(reason, " (no restart left after ", job.restarts, ")")
-                    : reason;
+  if (!retryable || restart.strategy == "none") {
+    job.failure = reason;
+  } else if (failure_rate) {
+    job.failure = absl::StrCat(reason, " (more than ", restart.attempts, " failures within ",
+                               absl::FormatDuration(restart.failure_rate_interval), ")");
+  } else {
+    job.failure = absl::StrCat(reason, " (no restart left after ", job.restarts, ")");
+  }
   Transition(job, proto::FAILED, reason);
 }
 

@@ -115,7 +115,7 @@ class Dispatcher {
     struct PendingCheckpoint {
       int64_t id = 0;
       absl::Time triggered;
-      std::map<std::string, std::string> state;
+      CheckpointData data;
       int acks = 0;
       std::string savepoint_dir;  // set for a savepoint
       bool stop = false;
@@ -124,9 +124,11 @@ class Dispatcher {
     int64_t next_checkpoint_id = 1;
     absl::Time next_checkpoint = absl::InfiniteFuture();
     proto::CheckpointInfo latest_checkpoint;
-    std::map<std::string, std::string> latest_state;
+    CheckpointData latest_state;  // what a restart restores
     int64_t checkpoints_completed = 0;
     int64_t checkpoints_failed = 0;
+    int consecutive_failed_checkpoints = 0;
+    std::deque<absl::Time> failures;  // recent failures, for the failure-rate strategy
   };
 
   void TimerLoop();
@@ -135,7 +137,10 @@ class Dispatcher {
   void TriggerCheckpoints() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void StartCheckpoint(Job& job, std::string savepoint_dir, bool stop)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void AbortCheckpoint(Job& job, const std::string& reason) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // `checkpoint_failure`: the checkpoint itself failed (expired, declined, not written), which
+  // counts against tolerable-failed-checkpoints; false when the job's state change ended it.
+  void AbortCheckpoint(Job& job, const std::string& reason, bool checkpoint_failure = true)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void CompleteCheckpoint(Job& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void WorkerLoop();
   void Enqueue(std::function<void()> call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -11,6 +11,7 @@
 #include "runtime/job_spec.h"
 #include "runtime/metrics.h"
 #include "runtime/record_batch.h"
+#include "runtime/state/keyed_state_backend.h"
 
 namespace ec {
 
@@ -23,6 +24,9 @@ struct OperatorContext {
   std::string task_name;  // "job=<id> task=<operator chain>#<subtask>", for log lines
   OperatorCounters* counters = nullptr;
   const std::atomic<bool>* cancelled = nullptr;
+  // The task's RocksDB keyed state, for operators whose UsesKeyedState() is true (else null).
+  // It is snapshotted with the checkpoint and restored on redeploy by the task itself.
+  KeyedStateBackend* keyed_state = nullptr;
 
   bool IsCancelled() const { return cancelled && cancelled->load(std::memory_order_relaxed); }
 };
@@ -72,6 +76,9 @@ class Operator {
     (void)checkpoint_id;
     return absl::OkStatus();
   }
+
+  // True for operators that keep keyed state: the task then opens a RocksDB instance for them.
+  virtual bool UsesKeyedState() const { return false; }
 
  protected:
   OperatorContext* ctx_ = nullptr;

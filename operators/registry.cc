@@ -5,10 +5,12 @@
 #include "operators/config_fields.h"
 #include "operators/sinks/kafka_sink.h"
 #include "operators/sinks/print_sink.h"
+#include "operators/sources/kafka_source.h"
 #include "operators/sources/socket_text_source.h"
 #include "operators/transforms/dead_letter.h"
 #include "operators/transforms/filter.h"
 #include "operators/transforms/json_parse.h"
+#include "operators/transforms/keyed_count.h"
 #include "operators/transforms/windows_event_map.h"
 
 namespace ec {
@@ -87,6 +89,13 @@ std::vector<OperatorType> BuildTable() {
        [](const JobSpec& j, const OperatorSpec& o) -> std::unique_ptr<Operator> {
          return std::make_unique<SocketTextSource>(*SocketOptions(j, o, o.name));
        }});
+  table.push_back(
+      {"kafka-source", OperatorKind::kSource,
+       "reads a Kafka topic; offsets in checkpoints, committed to the group when they complete",
+       ValidateKafkaSource,
+       [](const JobSpec& j, const OperatorSpec& o) -> std::unique_ptr<Operator> {
+         return std::make_unique<KafkaSource>(*KafkaSourceOptions(j, o, o.name));
+       }});
   table.push_back({"json-parse", OperatorKind::kTransform,
                    "keeps records that are JSON objects; others go to the dead-letter topic",
                    ValidateDeadLetter,
@@ -105,6 +114,12 @@ std::vector<OperatorType> BuildTable() {
                      bool keep = true;
                      auto values = *FilterValues(o, o.name, &keep);
                      return std::make_unique<Filter>(*j.Setting(o, "field"), std::move(values), keep);
+                   }});
+  table.push_back({"keyed-count", OperatorKind::kTransform,
+                   "running count per key (key-fields), kept in RocksDB keyed state",
+                   ValidateKeyedCount,
+                   [](const JobSpec&, const OperatorSpec& o) -> std::unique_ptr<Operator> {
+                     return std::make_unique<KeyedCount>(*KeyFields(o, o.name));
                    }});
   table.push_back({"kafka-sink", OperatorKind::kSink, "writes records to a Kafka topic",
                    ValidateKafkaSink,
@@ -168,7 +183,7 @@ absl::Status ValidateJob(const JobSpec& job) {
           "job file: ", path, ".inputs: this version runs linear chains; expected the operator "
           "before it as the only input"));
     }
-    if (op.type == "windows-event-map" || op.type == "filter") {
+    if (op.type == "windows-event-map" || op.type == "filter" || op.type == "keyed-count") {
       bool after_parse = false;
       for (int k = 0; k < i; ++k) after_parse |= job.pipeline[k].type == "json-parse";
       if (!after_parse) {

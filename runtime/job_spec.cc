@@ -103,6 +103,22 @@ absl::Status ParseJobSettings(const json& root, JobSpec& spec) {
     if (!d.ok()) return d.status();
     spec.restart.delay = *d;
   }
+  if (auto v = JobSetting(root, p, "restart-failure-rate-interval")) {
+    auto d = ParseDurationField("restart-failure-rate-interval", *v);
+    if (!d.ok()) return d.status();
+    if (*d <= absl::ZeroDuration()) {
+      return FieldError("restart-failure-rate-interval", "expected a duration > 0");
+    }
+    spec.restart.failure_rate_interval = *d;
+  }
+  if (auto v = JobSetting(root, p, "tolerable-failed-checkpoints")) {
+    int n = 0;
+    if (!absl::SimpleAtoi(*v, &n) || n < 0) {
+      return FieldError("tolerable-failed-checkpoints",
+                        absl::StrCat("expected an integer >= 0, got '", *v, "'"));
+    }
+    spec.tolerable_failed_checkpoints = n;
+  }
   if (auto v = JobSetting(root, p, "slot-timeout")) {
     auto d = ParseDurationField("slot-timeout", *v);
     if (!d.ok()) return d.status();
@@ -190,6 +206,9 @@ nlohmann::json JobSpec::ToJson() const {
   root["restart-strategy"] = restart.strategy;
   root["restart-attempts"] = restart.attempts;
   root["restart-delay"] = absl::StrCat(absl::ToInt64Milliseconds(restart.delay), "ms");
+  root["restart-failure-rate-interval"] =
+      absl::StrCat(absl::ToInt64Milliseconds(restart.failure_rate_interval), "ms");
+  if (tolerable_failed_checkpoints) root["tolerable-failed-checkpoints"] = *tolerable_failed_checkpoints;
   root["slot-timeout"] = absl::StrCat(absl::ToInt64Milliseconds(slot_timeout), "ms");
   json pipeline = json::array();
   for (const auto& op : this->pipeline) {

@@ -25,8 +25,11 @@ struct OperatorSpec {
 
 struct RestartSpec {
   std::string strategy = "fixed-delay";  // fixed-delay | exponential-delay | failure-rate | none
+  // fixed-delay and exponential-delay: restarts in all. failure-rate: the most failures
+  // within `failure_rate_interval` (a failure beyond that fails the job), as in Flink.
   int attempts = 3;
   absl::Duration delay = absl::Seconds(1);
+  absl::Duration failure_rate_interval = absl::Minutes(1);
 };
 
 // A validated job. Parameters are the file's defaults overridden by those given at submit.
@@ -35,6 +38,9 @@ struct JobSpec {
   std::map<std::string, std::string> parameters;
   int parallelism = 1;
   std::optional<absl::Duration> checkpoint_interval;
+  // Consecutive failed checkpoints tolerated; one more fails the job over (its restart
+  // strategy applies). Unset: never.
+  std::optional<int> tolerable_failed_checkpoints;
   RestartSpec restart;
   absl::Duration slot_timeout = absl::Seconds(60);
   std::vector<OperatorSpec> pipeline;

@@ -7,7 +7,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 packages=(
   build-essential cmake ninja-build pkg-config git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  librdkafka-dev librocksdb-dev nlohmann-json3-dev libabsl-dev libgtest-dev
+  librdkafka-dev librocksdb-dev libxxhash-dev nlohmann-json3-dev libabsl-dev libgtest-dev
   libgmock-dev libsimdjson-dev libcli11-dev libspdlog-dev libcpp-httplib-dev
   kcat default-jdk-headless maven iproute2 procps python3 python3-pytest curl
 )

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <random>
 
 #include <CLI/CLI.hpp>
@@ -45,6 +46,11 @@ int main(int argc, char** argv) {
     id = absl::StrCat("tm-", host, "-", getpid(), "-", rd() % 10000);
   }
 
+  // Local state of this process only: other TaskManagers may share the data directory.
+  const std::string state_dir = (std::filesystem::path(data_dir) / "state" / id).string();
+  std::error_code fs_error;
+  std::filesystem::remove_all(state_dir, fs_error);
+
   std::unique_ptr<ec::JobManagerConnection> connection;
   ec::TaskExecutor executor(
       slots,
@@ -53,7 +59,8 @@ int main(int argc, char** argv) {
       },
       [&connection](const ec::proto::CheckpointAck& ack) {
         if (connection) connection->AcknowledgeCheckpoint(ack);
-      });
+      },
+      state_dir);
   ec::TaskManagerServiceImpl service(&executor);
   grpc::ServerBuilder builder;
   int bound_port = 0;

@@ -25,12 +25,13 @@ Task::~Task() {
 
 absl::StatusOr<std::unique_ptr<Task>> Task::Create(
     proto::TaskId id, JobSpec spec, StateListener on_state, CheckpointListener on_checkpoint,
-    const std::map<std::string, std::string>& restore) {
+    const std::map<std::string, std::string>& restore, const TaskStorage& storage) {
   std::unique_ptr<Task> task(new Task(std::move(id), std::move(spec), std::move(on_state)));
   task->on_checkpoint_ = std::move(on_checkpoint);
   auto chain = CreateChain(task->spec_);
   if (!chain.ok()) return chain.status();
   task->chain_ = *std::move(chain);
+  if (auto s = task->OpenKeyedState(restore, storage); !s.ok()) return s;
   for (size_t i = 0; i < task->chain_.size(); ++i) {
     auto it = restore.find(task->spec_.pipeline[i].name);
     if (it == restore.end()) continue;
@@ -49,8 +50,32 @@ absl::StatusOr<std::unique_ptr<Task>> Task::Create(
     ctx.task_name = task_name;
     ctx.counters = task->counters_[i].get();
     ctx.cancelled = &task->cancelled_;
+    ctx.keyed_state = task->keyed_state_.get();
   }
   return task;
+}
+
+absl::Status Task::OpenKeyedState(const std::map<std::string, std::string>& restore,
+                                  const TaskStorage& storage) {
+  const Operator* user = nullptr;
+  for (size_t i = 0; i < chain_.size() && !user; ++i) {
+    if (chain_[i]->UsesKeyedState()) user = chain_[i].get();
+  }
+  if (!user) return absl::OkStatus();
+  if (storage.local_state_dir.empty() || storage.checkpoint_dir.empty()) {
+    return absl::FailedPreconditionError(
+        "keyed state needs the TaskManager's --data-dir and the JobManager's checkpoint directory");
+  }
+  StateBackendOptions options;
+  options.local_dir = storage.local_state_dir;
+  options.checkpoint_dir = storage.checkpoint_dir;
+  auto it = restore.find(kKeyedStateName);
+  auto backend = KeyedStateBackend::Open(std::move(options),
+                                         it == restore.end() ? std::string_view() : it->second,
+                                         storage.restore_dir);
+  if (!backend.ok()) return backend.status();
+  keyed_state_ = *std::move(backend);
+  return absl::OkStatus();
 }
 
 void Task::Start() { thread_ = std::thread([this] { Run(); }); }
@@ -171,6 +196,14 @@ absl::Status Task::ServeCheckpoints() {
       std::string state;
       if (status.ok()) status = chain_[i]->SnapshotState(requested, &state);
       if (status.ok() && !state.empty()) (*ack.mutable_state())[spec_.pipeline[i].name] = state;
+    }
+    if (status.ok() && keyed_state_) {
+      auto snapshot = keyed_state_->Snapshot(requested);
+      status = snapshot.status();
+      if (status.ok()) {
+        (*ack.mutable_state())[kKeyedStateName] = snapshot->handle;
+        for (auto& file : snapshot->files) ack.add_state_files(std::move(file));
+      }
     }
     if (!status.ok()) {
       ack.clear_state();

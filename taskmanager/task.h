@@ -17,6 +17,16 @@
 
 namespace ec {
 
+// Where a task keeps its keyed state and where its snapshots go.
+struct TaskStorage {
+  std::string local_state_dir;  // this attempt's private RocksDB directory
+  std::string checkpoint_dir;   // the job's checkpoint directory, shared with the JobManager
+  std::string restore_dir;      // the directory the restored state's files are relative to
+};
+
+// The name under which a task's keyed-state snapshot is stored among its operators' states.
+inline constexpr char kKeyedStateName[] = "@keyed-state";
+
 // Runs the operators of one chain in one thread: the source polls a batch, each operator turns
 // it into the next batch, the sink writes it. Lifecycle: Create → Start → (Cancel) → Join; the
 // owner is told of every state change through `on_state` (called from the task's thread).
@@ -31,7 +41,7 @@ class Task {
   static absl::StatusOr<std::unique_ptr<Task>> Create(
       proto::TaskId id, JobSpec spec, StateListener on_state,
       CheckpointListener on_checkpoint = nullptr,
-      const std::map<std::string, std::string>& restore = {});
+      const std::map<std::string, std::string>& restore = {}, const TaskStorage& storage = {});
   ~Task();
   Task(const Task&) = delete;
   Task& operator=(const Task&) = delete;
@@ -54,6 +64,8 @@ class Task {
  private:
   Task(proto::TaskId id, JobSpec spec, StateListener on_state);
   void Run();
+  absl::Status OpenKeyedState(const std::map<std::string, std::string>& restore,
+                              const TaskStorage& storage);
   absl::Status RunChain();
   void SetState(proto::TaskState state, const absl::Status& failure = absl::OkStatus());
   // Takes a requested checkpoint or forwards a completion, if any; errors fail the task.
@@ -68,6 +80,8 @@ class Task {
   std::atomic<int64_t> stop_after_checkpoint_{0};
   int64_t checkpoint_taken_ = 0;     // task thread only
   int64_t checkpoint_notified_ = 0;  // task thread only
+  // Declared before the chain: operators hold handles into it, so it must outlive them.
+  std::unique_ptr<KeyedStateBackend> keyed_state_;
   std::vector<std::unique_ptr<Operator>> chain_;
   std::vector<std::unique_ptr<OperatorCounters>> counters_;
   std::vector<OperatorContext> contexts_;

@@ -7,10 +7,11 @@
 namespace ec {
 
 TaskExecutor::TaskExecutor(int slots, std::function<void(const proto::TaskStatus&)> on_task_state,
-                           Task::CheckpointListener on_checkpoint)
+                           Task::CheckpointListener on_checkpoint, std::string state_dir)
     : slots_(slots),
       on_task_state_(std::move(on_task_state)),
-      on_checkpoint_(std::move(on_checkpoint)) {}
+      on_checkpoint_(std::move(on_checkpoint)),
+      state_dir_(std::move(state_dir)) {}
 
 TaskExecutor::~TaskExecutor() { CancelAll(); }
 
@@ -50,7 +51,16 @@ absl::Status TaskExecutor::Deploy(const proto::DeployTaskRequest& request) {
   }
   std::map<std::string, std::string> restore(request.restore_state().begin(),
                                              request.restore_state().end());
-  auto task = Task::Create(request.task(), *std::move(spec), on_task_state_, on_checkpoint_, restore);
+  TaskStorage storage;
+  if (!state_dir_.empty()) {
+    const proto::TaskId& id = request.task();
+    storage.local_state_dir = absl::StrCat(state_dir_, "/", id.job_id(), "-", id.vertex(), "-",
+                                           id.subtask(), "-", id.attempt());
+  }
+  storage.checkpoint_dir = request.checkpoint_dir();
+  storage.restore_dir = request.restore_dir();
+  auto task = Task::Create(request.task(), *std::move(spec), on_task_state_, on_checkpoint_,
+                           restore, storage);
   if (!task.ok()) return task.status();
   Logger("taskmanager")->info("job={} deploying {} (subtask {}, attempt {})",
                               request.task().job_id(), request.job_name(), request.task().subtask(),

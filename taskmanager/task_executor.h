@@ -18,8 +18,9 @@ namespace ec {
 // Thread-safe: called from gRPC handler threads and the heartbeat thread.
 class TaskExecutor {
  public:
+  // `state_dir`: where tasks keep their local RocksDB state, one subdirectory per attempt.
   TaskExecutor(int slots, std::function<void(const proto::TaskStatus&)> on_task_state,
-               Task::CheckpointListener on_checkpoint = nullptr);
+               Task::CheckpointListener on_checkpoint = nullptr, std::string state_dir = {});
   ~TaskExecutor();
 
   // Starts the task described by `request`. Errors: FAILED_PRECONDITION for a stale JobManager
@@ -46,6 +47,7 @@ class TaskExecutor {
   const int slots_;
   std::function<void(const proto::TaskStatus&)> on_task_state_;
   Task::CheckpointListener on_checkpoint_;
+  const std::string state_dir_;
   // The live task of `id` under the current epoch, or an error naming why there is none.
   absl::StatusOr<Task*> FindTask(int64_t epoch, const proto::TaskId& id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

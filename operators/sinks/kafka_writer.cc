@@ -104,6 +104,8 @@ void KafkaWriter::OnDelivery(rd_kafka_t* rk, const rd_kafka_message_t* msg, void
     char fatal[512];
     rd_kafka_resp_err_t code = rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
     self->Fail(self->Describe(code, fatal));
+  } else if (msg->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || msg->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
+    // Dropped by our own transaction abort: intended, not a delivery failure.
   } else if (msg->err) {
     self->Fail(self->Describe(msg->err, rd_kafka_err2str(msg->err)));
   } else if (self->options_.delivered) {

@@ -1,19 +1,31 @@
-"""Chaos, exactly-once: 200K events through the original job (exactly-once, 1 s checkpoints)
-while the TaskManager running it is SIGKILLed twice (a fresh one started each time), the broker
-is restarted once and the JobManager once. At read_committed every seq from 0 to N-1 is there
-exactly once."""
+"""Chaos: 200K events through the original job (1 s checkpoints) while the TaskManager running it
+is SIGKILLed twice (a fresh one started each time), the broker is restarted once and the
+JobManager once. Exactly-once: at read_committed every seq from 0 to N-1 is there exactly once.
+At-least-once: every seq is there at least once."""
 import json
 import time
 import uuid
 
+import pytest
+
 from cluster import Cluster, Producer, wait_until
-from kafka_fixture import source_dir
+from kafka_fixture import KafkaError, source_dir
 
 JOB = str(source_dir() / "examples" / "job.json")
 N = 200_000
 
 
-def test_exactly_once_through_kills_and_restarts(own_kafka, tmp_path):
+def unique_seqs(kafka, topic, timeout=20):
+    """The distinct seqs in the topic; empty while kcat cannot reach the end of a topic that is
+    still growing (at-least-once output has no transaction boundary to stop at)."""
+    try:
+        return {json.loads(r)["seq"] for r in kafka.read_topic(topic, timeout=timeout)}
+    except KafkaError:
+        return set()
+
+
+@pytest.mark.parametrize("guarantee", ["exactly-once", "at-least-once"])
+def test_every_event_arrives_through_kills_and_restarts(own_kafka, tmp_path, guarantee):
     kafka = own_kafka
     topic = f"events_{uuid.uuid4().hex[:10]}"
     kafka.create_topic(topic)
@@ -22,7 +34,7 @@ def test_exactly_once_through_kills_and_restarts(own_kafka, tmp_path):
     try:
         job = cluster.submit(JOB, hostname="127.0.0.1", port=producer.port,
                              kafka_bootstrap_servers=kafka.plaintext, kafka_topic=topic,
-                             delivery_guarantee="exactly-once", checkpoint_interval="1s",
+                             delivery_guarantee=guarantee, checkpoint_interval="1s",
                              delivery_timeout="10s", restart_attempts=30, restart_delay="500ms")
         cluster.wait_for_state(job, "RUNNING")
 
@@ -54,13 +66,13 @@ def test_exactly_once_through_kills_and_restarts(own_kafka, tmp_path):
         disrupt("the JobManager restart", cluster.restart_jobmanager)
         disrupt("the second TaskManager kill", kill_taskmanager)
 
-        wait_until(lambda: len(kafka.read_topic(topic, timeout=10)) >= N, 600,
-                   "all events committed", interval=5)
+        wait_until(lambda: len(unique_seqs(kafka, topic)) >= N, 600, "all events committed",
+                   interval=5)
         seqs = [json.loads(r)["seq"] for r in kafka.read_topic(topic, isolation="read_committed")]
         missing = N - len(set(seqs))
-        assert len(seqs) == N and missing == 0, \
-            f"{len(seqs) - len(set(seqs))} duplicates, {missing} missing"
-        assert sorted(seqs) == list(range(N))
+        assert set(seqs) == set(range(N)), f"{missing} missing"
+        if guarantee == "exactly-once":
+            assert len(seqs) == N, f"{len(seqs) - N} duplicates"
         assert cluster.status(job)["restarts"] >= 2  # the kills really restarted the job
         cluster.ecctl("cancel", job)
     finally:

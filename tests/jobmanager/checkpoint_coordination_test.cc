@@ -2,6 +2,8 @@
 // declines, timeouts, retention, restore on restart, savepoints and job recovery after a
 // JobManager restart.
 #include <filesystem>
+#include <fstream>
+#include <set>
 #include <future>
 #include <thread>
 
@@ -112,9 +114,11 @@ class CheckpointCoordinationTest : public ::testing::Test {
   }
 
   // Submits, registers a TaskManager and reports the task RUNNING; returns the task id.
-  proto::TaskId RunningJob(std::string* job_id, const std::string& interval = "50ms") {
-    auto id = dispatcher_->SubmitJob(kJob, {{"checkpoint-interval", interval},
-                                            {"restart-delay", "10ms"}});
+  proto::TaskId RunningJob(std::string* job_id, const std::string& interval = "50ms",
+                           std::map<std::string, std::string> parameters = {}) {
+    parameters.emplace("checkpoint-interval", interval);
+    parameters.emplace("restart-delay", "10ms");
+    auto id = dispatcher_->SubmitJob(kJob, parameters);
     EXPECT_TRUE(id.ok()) << id.status();
     *job_id = *id;
     proto::RegisterTaskManagerRequest tm;
@@ -245,6 +249,48 @@ TEST_F(CheckpointCoordinationTest, RestartRestoresTheLatestCompletedState) {
   const auto redeploy = recorder_->deploys()[1];
   EXPECT_EQ(redeploy.restore_state().at("source"), "4242");
   EXPECT_GT(redeploy.restore_checkpoint_id(), 0);
+  // State files are relative to the job's checkpoint directory, where tasks also write them.
+  EXPECT_EQ(redeploy.checkpoint_dir(), (dir_ / "checkpoints" / job).string());
+  EXPECT_EQ(redeploy.restore_dir(), redeploy.checkpoint_dir());
+}
+
+TEST_F(CheckpointCoordinationTest, FailedCheckpointsBeyondTheTolerableNumberFailTheJobOver) {
+  std::string job;
+  proto::TaskId task = RunningJob(&job, "50ms", {{"tolerable-failed-checkpoints", "1"}});
+  Ack(task, WaitForTrigger(1), "", "first decline");
+  Ack(task, WaitForTrigger(2), "1");  // a completed checkpoint resets the count
+  ASSERT_TRUE(Eventually([&] { return Status(job).checkpoints_completed() == 1; }));
+  Ack(task, WaitForTrigger(3), "", "second decline");
+  ASSERT_TRUE(Eventually([&] { return Status(job).checkpoints_failed() == 2; }));
+  EXPECT_EQ(Status(job).restarts(), 0);
+  Ack(task, WaitForTrigger(4), "", "third decline");
+  ASSERT_TRUE(Eventually([&] { return Status(job).restarts() == 1; }));
+  EXPECT_NE(Status(job).failure().find("more than 1 consecutive checkpoints failed"), std::string::npos)
+      << Status(job).failure();
+  ReportState(task, proto::TASK_CANCELED);  // the failover cancelled the running task
+  ASSERT_TRUE(Eventually([&] { return recorder_->deploys().size() == 2; }));
+}
+
+TEST_F(CheckpointCoordinationTest, StateFilesAreRecordedWithTheCheckpoint) {
+  std::string job;
+  proto::TaskId task = RunningJob(&job);
+  const int64_t id = WaitForTrigger(1);
+  fs::create_directories(dir_ / "checkpoints" / job / "shared");
+  std::ofstream(dir_ / "checkpoints" / job / "shared" / "x.sst") << std::string(1000, 'x');
+  proto::CheckpointAck ack;
+  ack.set_taskmanager_id("tm-1");
+  ack.set_jobmanager_epoch(kEpoch);
+  *ack.mutable_task() = task;
+  ack.set_checkpoint_id(id);
+  (*ack.mutable_state())["@keyed-state"] = "handle";
+  ack.add_state_files("shared/x.sst");
+  dispatcher_->AcknowledgeCheckpoint(ack);
+  ASSERT_TRUE(Eventually([&] { return Status(job).checkpoints_completed() == 1; }));
+  EXPECT_GT(Status(job).latest_checkpoint().size_bytes(), 1000);  // the full size
+  auto data = CheckpointStore::Read(Status(job).latest_checkpoint().path());
+  ASSERT_TRUE(data.ok()) << data.status();
+  EXPECT_EQ(data->files, std::set<std::string>{"shared/x.sst"});
+  EXPECT_TRUE(fs::exists(dir_ / "checkpoints" / job / "shared" / "x.sst"));
 }
 
 TEST_F(CheckpointCoordinationTest, SavepointIsWrittenWhereAskedAndReported) {

@@ -2,6 +2,8 @@
 #include "jobmanager/checkpoint_store.h"
 
 #include <filesystem>
+#include <fstream>
+#include <set>
 
 #include <gtest/gtest.h>
 
@@ -25,22 +27,68 @@ TEST_F(CheckpointStoreTest, WrittenStateReadsBackByteForByte) {
   CheckpointStore store(root_.string(), 3);
   std::map<std::string, std::string> state = {{"socket-source", "12345"},
                                               {"binary", std::string("\0\x01\xff", 3)}};
-  auto stored = store.Write("job1", 7, 1000, state);
+  auto stored = store.Write("job1", 7, 1000, {state, {}, {}});
   ASSERT_TRUE(stored.ok()) << stored.status();
   EXPECT_EQ(stored->path, (root_ / "job1" / "chk-7").string());
   EXPECT_GT(stored->size_bytes, 0);
   EXPECT_FALSE(fs::exists(root_ / "job1" / "chk-7" / "_metadata.tmp"));
   auto read = CheckpointStore::Read(stored->path);
   ASSERT_TRUE(read.ok()) << read.status();
-  EXPECT_EQ(*read, state);
+  EXPECT_EQ(read->state, state);
+  EXPECT_EQ(read->base_dir, (root_ / "job1").string());
 }
 
 TEST_F(CheckpointStoreTest, KeepsOnlyTheLastRetainedCheckpoints) {
   CheckpointStore store(root_.string(), 2);
-  for (int id = 1; id <= 12; ++id) ASSERT_TRUE(store.Write("job1", id, 0, {{"a", "b"}}).ok());
+  for (int id = 1; id <= 12; ++id) ASSERT_TRUE(store.Write("job1", id, 0, {{{"a", "b"}}, {}, {}}).ok());
   EXPECT_FALSE(fs::exists(root_ / "job1" / "chk-10"));
   EXPECT_TRUE(fs::exists(root_ / "job1" / "chk-11"));
   EXPECT_TRUE(fs::exists(root_ / "job1" / "chk-12"));
+}
+
+void WriteFile(const fs::path& path, const std::string& text) {
+  fs::create_directories(path.parent_path());
+  std::ofstream(path) << text;
+}
+
+TEST_F(CheckpointStoreTest, SharedFilesLiveWhileARetainedCheckpointRefersToThem) {
+  CheckpointStore store(root_.string(), 2);
+  const fs::path shared = root_ / "job1" / "shared";
+  WriteFile(shared / "a.sst", "a");
+  WriteFile(shared / "b.sst", "b");
+  WriteFile(shared / "orphan.sst", "from an aborted checkpoint");
+  ASSERT_TRUE(store.Write("job1", 1, 0, {{}, {"shared/a.sst"}, {}}).ok());
+  EXPECT_TRUE(fs::exists(shared / "a.sst"));
+  EXPECT_FALSE(fs::exists(shared / "orphan.sst"));
+  EXPECT_FALSE(fs::exists(shared / "b.sst"));  // written but referred to by none yet
+  WriteFile(shared / "b.sst", "b");
+  ASSERT_TRUE(store.Write("job1", 2, 0, {{}, {"shared/a.sst", "shared/b.sst"}, {}}).ok());
+  ASSERT_TRUE(store.Write("job1", 3, 0, {{}, {"shared/b.sst"}, {}}).ok());
+  // chk-1 is dropped; chk-2 still refers to a.sst.
+  EXPECT_TRUE(fs::exists(shared / "a.sst"));
+  ASSERT_TRUE(store.Write("job1", 4, 0, {{}, {"shared/b.sst"}, {}}).ok());
+  EXPECT_FALSE(fs::exists(shared / "a.sst"));
+  EXPECT_TRUE(fs::exists(shared / "b.sst"));
+  auto read = CheckpointStore::Read((root_ / "job1" / "chk-4").string());
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->files, std::set<std::string>{"shared/b.sst"});
+}
+
+TEST_F(CheckpointStoreTest, SavepointCopiesItsFilesAndOutlivesTheJobsCheckpoints) {
+  CheckpointStore store(root_.string(), 1);
+  WriteFile(root_ / "job1" / "shared" / "a.sst", "state bytes");
+  const fs::path savepoint = root_ / "savepoints" / "sp-1";
+  auto stored = CheckpointStore::WriteTo(savepoint.string(), "job1", 5, 0,
+                                         {{{"op", "x"}}, {"shared/a.sst"}, {}},
+                                         store.JobDir("job1"));
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  fs::remove_all(root_ / "job1");
+  auto read = CheckpointStore::Read(savepoint.string());
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->base_dir, savepoint.string());
+  std::ifstream in(fs::path(read->base_dir) / "shared" / "a.sst");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "state bytes");
 }
 
 TEST_F(CheckpointStoreTest, MissingCheckpointIsNotFound) {

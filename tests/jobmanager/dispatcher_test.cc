@@ -346,6 +346,30 @@ TEST_F(DispatcherTest, JobFailsWhenRestartsAreUsedUp) {
   EXPECT_THAT(Failure(id), HasSubstr("no restart left after 1"));
 }
 
+TEST_F(DispatcherTest, FailureRateFailsTheJobOnlyWhenFailuresComeTooOften) {
+  const std::string id = Submit({{"restart-strategy", "failure-rate"},
+                                 {"restart-attempts", "1"},
+                                 {"restart-failure-rate-interval", "300ms"},
+                                 {"restart-delay", "10ms"}});
+  Register("tm-1");
+  proto::TaskId task = RunningJob(id);
+  // Failures further apart than the interval restart the job, however many there are.
+  for (int attempt = 2; attempt <= 3; ++attempt) {
+    Report("tm-1", task, proto::TASK_FAILED, MakeFailure(proto::EXTERNAL, true, "spaced"));
+    FakeTaskManagers::Call next = WaitForDeploy(attempt);
+    task = next.deploy.task();
+    Report("tm-1", task, proto::TASK_RUNNING);
+    ASSERT_TRUE(ReachesState(id, proto::RUNNING));
+    absl::SleepFor(absl::Milliseconds(400));  // let the interval pass: a lower bound, not a wait
+  }
+  // Two within the interval: the second fails the job.
+  Report("tm-1", task, proto::TASK_FAILED, MakeFailure(proto::EXTERNAL, true, "first"));
+  FakeTaskManagers::Call next = WaitForDeploy(4);
+  Report("tm-1", next.deploy.task(), proto::TASK_FAILED, MakeFailure(proto::EXTERNAL, true, "second"));
+  ASSERT_TRUE(ReachesState(id, proto::FAILED));
+  EXPECT_THAT(Failure(id), HasSubstr("more than 1 failures within"));
+}
+
 TEST_F(DispatcherTest, RetryableFailureBeforeRunningAlsoRestarts) {
   // A task can fail while opening its operators, before it ever reports RUNNING.
   const std::string id = Submit({{"restart-strategy", "fixed-delay"},

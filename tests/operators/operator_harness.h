@@ -40,6 +40,8 @@ class OperatorHarness {
   OperatorContext& context() { return context_; }
   OperatorCounters& counters() { return *counters_; }
   const JobSpec& spec() const { return spec_; }
+  // What Task::Cancel() does: the operator sees ctx.IsCancelled() from now on.
+  void Cancel() { cancelled_.store(true, std::memory_order_relaxed); }
 
   // Runs `records` through `op` as one batch and returns what it emitted.
   static std::vector<std::string> Run(Operator& op, const std::vector<std::string>& records) {

@@ -51,7 +51,7 @@ std::string ReadExampleJob() {
 }
 
 TEST(RegistryTest, TableHasEveryBuiltInType) {
-  for (const char* name : {"socket-source", "json-parse", "windows-event-map", "filter",
+  for (const char* name : {"socket-source", "kafka-source", "json-parse", "windows-event-map", "filter",
                            "kafka-sink", "print-sink", "discard-sink"}) {
     ASSERT_NE(FindOperatorType(name), nullptr) << name;
     EXPECT_EQ(FindOperatorType(name)->name, name);

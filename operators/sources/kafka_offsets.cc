@@ -1,0 +1,56 @@
+// Checkpoint state of the Kafka source and librdkafka partition lists.
+#include "operators/sources/kafka_offsets.h"
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace ec {
+
+std::string EncodeTopicOffsets(const std::string& topic, const PartitionOffsets& offsets) {
+  nlohmann::json json = {{"topic", topic}, {"offsets", nlohmann::json::object()}};
+  for (const auto& [p, offset] : offsets) json["offsets"][std::to_string(p)] = offset;
+  return json.dump();
+}
+
+absl::StatusOr<TopicOffsets> DecodeTopicOffsets(std::string_view state) {
+  auto invalid = [](const std::string& why) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "kafka-source: checkpoint state is not {\"topic\": ..., \"offsets\": {...}}: ", why));
+  };
+  auto json = nlohmann::json::parse(state, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded() || !json.is_object()) return invalid("not a JSON object");
+  if (!json.contains("topic") || !json["topic"].is_string()) return invalid("no topic");
+  if (!json.contains("offsets") || !json["offsets"].is_object()) return invalid("no offsets");
+  TopicOffsets result;
+  result.topic = json["topic"].get<std::string>();
+  for (const auto& [key, value] : json["offsets"].items()) {
+    int32_t partition = 0;
+    if (!absl::SimpleAtoi(key, &partition) || partition < 0 || !value.is_number_integer() ||
+        value.get<int64_t>() < 0) {
+      return invalid(absl::StrCat("bad entry \"", key, "\": ", value.dump()));
+    }
+    result.offsets[partition] = value.get<int64_t>();
+  }
+  return result;
+}
+
+PartitionList NewPartitionList(const std::string& topic, const std::vector<int32_t>& partitions,
+                               int64_t offset) {
+  PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+  for (int32_t p : partitions) {
+    rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), p)->offset = offset;
+  }
+  return list;
+}
+
+PartitionList NewPartitionList(const std::string& topic, const PartitionOffsets& offsets) {
+  PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
+  for (const auto& [p, offset] : offsets) {
+    rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), p)->offset = offset;
+  }
+  return list;
+}
+
+}  // namespace ec

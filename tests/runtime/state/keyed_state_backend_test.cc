@@ -1,0 +1,165 @@
+// KeyedStateBackend: the three state kinds, snapshots, restores and their shared files.
+#include "runtime/state/keyed_state_backend.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <set>
+
+#include <gtest/gtest.h>
+
+namespace ec {
+namespace {
+
+namespace fs = std::filesystem;
+
+class KeyedStateBackendTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() /
+            ("keyed-state-" + std::to_string(::getpid()) + "-" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(root_);
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  StateBackendOptions Options(const std::string& local, const std::string& job = "job1") {
+    StateBackendOptions options;
+    options.local_dir = (root_ / "tm" / local).string();
+    options.checkpoint_dir = (root_ / "checkpoints" / job).string();
+    return options;
+  }
+  std::unique_ptr<KeyedStateBackend> OpenOrDie(StateBackendOptions options,
+                                               std::string_view handle = {},
+                                               const std::string& restore_dir = {}) {
+    auto backend = KeyedStateBackend::Open(std::move(options), handle, restore_dir);
+    EXPECT_TRUE(backend.ok()) << backend.status();
+    return backend.ok() ? *std::move(backend) : nullptr;
+  }
+  std::string JobDir(const std::string& job = "job1") { return (root_ / "checkpoints" / job).string(); }
+
+  fs::path root_;
+};
+
+TEST_F(KeyedStateBackendTest, ValueMapAndListStateKeepValuesPerKey) {
+  auto backend = OpenOrDie(Options("a"));
+  ASSERT_TRUE(backend);
+  auto value = *backend->GetValueState("op.value");
+  auto map = *backend->GetMapState("op.map");
+  auto list = *backend->GetListState("op.list");
+  std::string out;
+  EXPECT_FALSE(*value.Get("k1", &out));
+  ASSERT_TRUE(value.Put("k1", "v1").ok());
+  ASSERT_TRUE(value.Put("k2", "v2").ok());
+  ASSERT_TRUE(*value.Get("k1", &out));
+  EXPECT_EQ(out, "v1");
+  ASSERT_TRUE(value.Clear("k1").ok());
+  EXPECT_FALSE(*value.Get("k1", &out));
+
+  ASSERT_TRUE(map.Put("ab", "c", "1").ok());
+  ASSERT_TRUE(map.Put("a", "bc", "2").ok());  // must not collide with ("ab", "c")
+  ASSERT_TRUE(map.Put("ab", "d", "3").ok());
+  std::vector<std::pair<std::string, std::string>> entries;
+  ASSERT_TRUE(map.ForEach("ab", [&](std::string_view k, std::string_view v) {
+                   entries.emplace_back(k, v);
+                 }).ok());
+  EXPECT_EQ(entries, (std::vector<std::pair<std::string, std::string>>{{"c", "1"}, {"d", "3"}}));
+  ASSERT_TRUE(*map.Get("a", "bc", &out));
+  EXPECT_EQ(out, "2");
+
+  ASSERT_TRUE(list.Add("k", "x").ok());
+  ASSERT_TRUE(list.Add("k", std::string("\0y", 2)).ok());
+  EXPECT_EQ(*list.Get("k"), (std::vector<std::string>{"x", std::string("\0y", 2)}));
+  EXPECT_TRUE(list.Get("other")->empty());
+}
+
+TEST_F(KeyedStateBackendTest, RestoredBackendSeesTheSnapshotNotLaterWrites) {
+  auto backend = OpenOrDie(Options("a"));
+  auto value = *backend->GetValueState("op.count");
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(value.Put("key" + std::to_string(i), std::to_string(i)).ok());
+  auto snapshot = backend->Snapshot(1);
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status();
+  ASSERT_TRUE(value.Put("key1", "after the snapshot").ok());
+  for (const auto& f : snapshot->files) EXPECT_TRUE(fs::exists(fs::path(JobDir()) / f)) << f;
+
+  auto restored = OpenOrDie(Options("b"), snapshot->handle, JobDir());
+  ASSERT_TRUE(restored);
+  auto again = *restored->GetValueState("op.count");
+  std::string out;
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_TRUE(*again.Get("key" + std::to_string(i), &out));
+    EXPECT_EQ(out, std::to_string(i));
+  }
+}
+
+TEST_F(KeyedStateBackendTest, SnapshotsAreIncrementalAndRestoredAttemptsNeverShareNewNames) {
+  auto backend = OpenOrDie(Options("a"));
+  auto value = *backend->GetValueState("op.v");
+  const std::string big(1000, 'x');
+  for (int i = 0; i < 2000; ++i) ASSERT_TRUE(value.Put("a" + std::to_string(i), big).ok());
+  auto first = *backend->Snapshot(1);
+  ASSERT_TRUE(value.Put("b", "small").ok());
+  auto second = *backend->Snapshot(2);
+  // The big SST of the first snapshot is shared, not written again.
+  EXPECT_LT(second.new_bytes * 10, first.new_bytes);
+  std::set<std::string> first_sst, second_files(second.files.begin(), second.files.end());
+  for (const auto& f : first.files) {
+    if (f.ends_with(".sst")) first_sst.insert(f);
+  }
+  ASSERT_FALSE(first_sst.empty());
+  for (const auto& f : first_sst) EXPECT_TRUE(second_files.contains(f)) << f;
+
+  // Two attempts restored from the same checkpoint write different files under different names.
+  auto one = OpenOrDie(Options("one"), second.handle, JobDir());
+  auto two = OpenOrDie(Options("two"), second.handle, JobDir());
+  ASSERT_TRUE(one->GetValueState("op.v")->Put("c", "from one").ok());
+  ASSERT_TRUE(two->GetValueState("op.v")->Put("c", "from two").ok());
+  auto s1 = *one->Snapshot(3);
+  auto s2 = *two->Snapshot(3);
+  std::set<std::string> n1(s1.files.begin(), s1.files.end());
+  for (const auto& f : s2.files) {
+    if (!first_sst.contains(f) && !second_files.contains(f)) EXPECT_FALSE(n1.contains(f)) << f;
+  }
+  // Restored from its own job's checkpoint, an attempt does not write the old SSTs again.
+  EXPECT_LT(s1.new_bytes * 10, first.new_bytes);
+  auto from_one = OpenOrDie(Options("check"), s1.handle, JobDir());
+  std::string out;
+  ASSERT_TRUE(*from_one->GetValueState("op.v")->Get("c", &out));
+  EXPECT_EQ(out, "from one");
+}
+
+TEST_F(KeyedStateBackendTest, LocalDirectoryIsRemovedOnClose) {
+  const std::string local = Options("gone").local_dir;
+  {
+    auto backend = OpenOrDie(Options("gone"));
+    ASSERT_TRUE(backend->GetValueState("op.v")->Put("k", "v").ok());
+    EXPECT_TRUE(fs::exists(local));
+  }
+  EXPECT_FALSE(fs::exists(local));
+}
+
+TEST_F(KeyedStateBackendTest, UnreadableHandleOrMissingFilesAreErrors) {
+  auto bad = KeyedStateBackend::Open(Options("x"), "not json", JobDir());
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kDataLoss);
+  auto backend = OpenOrDie(Options("y"));
+  ASSERT_TRUE(backend->GetValueState("op.v")->Put("k", "v").ok());
+  auto snapshot = *backend->Snapshot(1);
+  fs::remove_all(fs::path(JobDir()) / "shared");
+  EXPECT_FALSE(KeyedStateBackend::Open(Options("z"), snapshot.handle, JobDir()).ok());
+}
+
+TEST_F(KeyedStateBackendTest, KeyGroupsAreStableAndSpread) {
+  std::vector<int> per_group(128);
+  for (int i = 0; i < 12800; ++i) {
+    const std::string key = "key-" + std::to_string(i);
+    const int group = KeyGroupOf(key, 128);
+    ASSERT_GE(group, 0);
+    ASSERT_LT(group, 128);
+    EXPECT_EQ(group, KeyGroupOf(key, 128));
+    ++per_group[group];
+  }
+  for (int n : per_group) EXPECT_GT(n, 40);  // ~100 each; none starved
+}
+
+}  // namespace
+}  // namespace ec
