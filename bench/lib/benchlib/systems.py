@@ -103,8 +103,9 @@ class EventCluster:
     key = "eventcluster"
     BINARIES = ["ec-jobmanager", "ec-taskmanager", "ecctl"]
 
-    def __init__(self, repo, run_dir, bin_dir, job_file=None):
+    def __init__(self, repo, run_dir, bin_dir, job_file=None, extra_params=()):
         self.repo = repo
+        self.extra_params = list(extra_params)
         self.run_dir = run_dir
         self.bin = bin_dir
         self.job_file = job_file or os.path.join(repo, "examples/job.json")
@@ -156,7 +157,8 @@ class EventCluster:
             self._wait_taskmanager(tm)
             out = self.ecctl("submit", self.job_file, "--hostname", "127.0.0.1",
                              "--port", producer_port, "--kafka-bootstrap-servers", bootstrap,
-                             "--kafka-topic", topic, "--kafka-security-protocol", "PLAINTEXT")
+                             "--kafka-topic", topic, "--kafka-security-protocol", "PLAINTEXT",
+                             *self.extra_params)
             if out.returncode != 0 or not out.stdout.strip():
                 raise RuntimeError(f"ecctl submit failed ({out.returncode}): {out.stderr.strip()}")
             self.job_id = out.stdout.strip().splitlines()[-1].strip()
