@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -29,6 +30,12 @@ struct OperatorContext {
   KeyedStateBackend* keyed_state = nullptr;
 
   bool IsCancelled() const { return cancelled && cancelled->load(std::memory_order_relaxed); }
+};
+
+// Records and their bytes, as the per-operator counters count them.
+struct RecordCount {
+  uint64_t records = 0;
+  uint64_t bytes = 0;
 };
 
 // A step of an operator chain. All methods are called from the task's one thread, in the order
@@ -59,6 +66,17 @@ class Operator {
   }
 
   virtual absl::Status Close() { return absl::OkStatus(); }
+
+  // Fusion (set up by CreateChain): an operator whose ProcessBatch also does the work of the
+  // FusedSuccessors() operators after it, in one pass over each record, and emits what the last
+  // of them would have. The runner then skips their ProcessBatch (every other hook still reaches
+  // them) and, after each batch, counts what step k (0: this operator, 1: the next...) passed on
+  // to step k + 1 as PassedOn(k), so every operator keeps its own records in and out.
+  virtual size_t FusedSuccessors() const { return 0; }
+  virtual RecordCount PassedOn(size_t step) const {
+    (void)step;
+    return {};
+  }
 
   // Checkpoints. SnapshotState is called between two batches, after Flush: what the operator
   // writes to `state` is handed back to RestoreState (called before Open) when the task is

@@ -11,6 +11,7 @@
 #include "operators/transforms/filter.h"
 #include "operators/transforms/json_parse.h"
 #include "operators/transforms/keyed_count.h"
+#include "operators/transforms/parse_map_fusion.h"
 #include "operators/transforms/windows_event_map.h"
 
 namespace ec {
@@ -196,10 +197,22 @@ absl::Status ValidateJob(const JobSpec& job) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<std::unique_ptr<Operator>>> CreateChain(const JobSpec& job) {
+absl::StatusOr<std::vector<std::unique_ptr<Operator>>> CreateChain(const JobSpec& job,
+                                                                   const ChainOptions& options) {
   if (auto s = ValidateJob(job); !s.ok()) return s;
   std::vector<std::unique_ptr<Operator>> chain;
   for (const auto& op : job.pipeline) chain.push_back(FindOperatorType(op.type)->create(job, op));
+  if (options.fuse) {
+    for (size_t i = 0; i + 1 < chain.size(); ++i) {
+      if (job.pipeline[i].type != "json-parse" || job.pipeline[i + 1].type != "windows-event-map") {
+        continue;
+      }
+      // The types are the registry's own, created just above.
+      std::unique_ptr<JsonParse> parse(static_cast<JsonParse*>(chain[i].release()));
+      auto* map = static_cast<WindowsEventMap*>(chain[i + 1].get());
+      chain[i] = std::make_unique<JsonParseEventMap>(std::move(parse), map);
+    }
+  }
   return chain;
 }
 

@@ -168,6 +168,14 @@ absl::Status Task::RunChain() {
       next.Clear();
       counters_[i]->AddIn(current->size(), current->bytes());
       if (auto s = chain_[i]->ProcessBatch(*current, next); !s.ok()) return s;
+      // A fused operator did the work of the next ones too: count what passed between them.
+      const size_t fused = chain_[i]->FusedSuccessors();
+      for (size_t k = 0; k < fused; ++k) {
+        const RecordCount passed = chain_[i]->PassedOn(k);
+        counters_[i + k]->AddOut(passed.records, passed.bytes);
+        counters_[i + k + 1]->AddIn(passed.records, passed.bytes);
+      }
+      i += fused;
       if (i < last) counters_[i]->AddOut(next.size(), next.bytes());
       current = &next;
     }

@@ -5,16 +5,12 @@ namespace ec {
 
 absl::Status JsonParse::ProcessBatch(const RecordBatch& in, RecordBatch& out) {
   for (size_t i = 0; i < in.size(); ++i) {
-    simdjson::padded_string_view view = PaddedRecord(in, i, scratch_);
-    simdjson::dom::element doc;
-    simdjson::error_code error = parser_.parse(view.data(), view.length(), false).get(doc);
-    if (!error && doc.is_object()) {
+    const char* reason = Check(PaddedRecord(in, i, scratch_));
+    if (!reason) {
       out.Append(in[i]);
-      continue;
+    } else if (auto s = Reject(in[i], reason); !s.ok()) {
+      return s;
     }
-    auto s = dead_letters_->Write(in[i], error ? simdjson::error_message(error)
-                                               : "not a JSON object");
-    if (!s.ok()) return s;
   }
   return absl::OkStatus();
 }

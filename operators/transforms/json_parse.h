@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <string_view>
 
 #include <simdjson.h>
 
@@ -16,6 +17,19 @@ namespace ec {
 class JsonParse : public DeadLetterTransform {
  public:
   absl::Status ProcessBatch(const RecordBatch& in, RecordBatch& out) override;
+
+  // The two halves of ProcessBatch's work on a record, for JsonParseEventMap
+  // (parse_map_fusion.h). Check returns why the record is not a JSON object, or nullptr if it
+  // is; Reject writes a record Check refused to the dead-letter output.
+  const char* Check(simdjson::padded_string_view record) {
+    simdjson::dom::element doc;
+    simdjson::error_code error = parser_.parse(record.data(), record.length(), false).get(doc);
+    if (error) return simdjson::error_message(error);
+    return doc.is_object() ? nullptr : "not a JSON object";
+  }
+  absl::Status Reject(std::string_view record, const char* reason) {
+    return dead_letters_->Write(record, reason);
+  }
 
  private:
   simdjson::dom::parser parser_;

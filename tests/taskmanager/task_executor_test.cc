@@ -1,5 +1,6 @@
 // TaskExecutor: epoch fencing, slots, bad specs, and a real socket-source → json-parse →
-// discard-sink task against a loopback server, reporting RUNNING, its counters, then CANCELED.
+// discard-sink task against a loopback server, reporting RUNNING, its counters, then CANCELED;
+// with windows-event-map after json-parse (fused), the counters of each.
 #include "taskmanager/task_executor.h"
 
 #include <gmock/gmock.h>
@@ -28,25 +29,30 @@ bool Eventually(F condition) {
   return condition();
 }
 
-// The job spec a JobManager would send for a chain reading 127.0.0.1:`port`.
-std::string SpecJson(int port) {
+constexpr char kParse[] = R"({"type": "json-parse", "dead-letter-topic": "none"})";
+
+// The job spec a JobManager would send for a chain reading 127.0.0.1:`port`, with `transforms`
+// (comma-separated operators) between the source and a discard sink.
+std::string SpecJson(int port, const std::string& transforms) {
   auto spec = ParseJobSpec(absl::StrCat(R"({"name": "tm-test", "pipeline": [
       {"type": "socket-source", "hostname": "127.0.0.1", "port": )",
                                         port, R"(, "initial-backoff": "10ms", "max-backoff": "50ms"},
-      {"type": "json-parse", "dead-letter-topic": "none"},
+      )", transforms, R"(,
       {"type": "discard-sink"}]})"));
   EXPECT_TRUE(spec.ok()) << spec.status();
   return spec->ToJson().dump();
 }
 
-proto::DeployTaskRequest Deployment(const std::string& job_id, int port, int64_t epoch = kEpoch) {
+proto::DeployTaskRequest Deployment(const std::string& job_id, int port, int64_t epoch = kEpoch,
+                                    const std::string& transforms = kParse) {
   proto::DeployTaskRequest request;
   request.set_jobmanager_epoch(epoch);
   request.mutable_task()->set_job_id(job_id);
   request.mutable_task()->set_attempt(1);
   request.set_job_name("tm-test");
-  request.set_job_spec_json(SpecJson(port));
-  for (int i = 0; i < 3; ++i) request.add_chain(i);
+  request.set_job_spec_json(SpecJson(port, transforms));
+  const int steps = static_cast<int>(ParseJobSpec(request.job_spec_json())->pipeline.size());
+  for (int i = 0; i < steps; ++i) request.add_chain(i);
   return request;
 }
 
@@ -167,6 +173,45 @@ TEST_F(TaskExecutorTest, RunsAChainReportsRunningThenCanceledAfterCancel) {
   EXPECT_EQ(Reported("job-1"),
             (std::vector<proto::TaskState>{proto::TASK_RUNNING, proto::TASK_CANCELED}));
   EXPECT_EQ(executor_->free_slots(), 1);
+}
+
+TEST_F(TaskExecutorTest, FusedParseAndMapCountEachOperatorAsUnfused) {
+  // json-parse and windows-event-map run as one pass (CreateChain fuses them); each keeps its
+  // own counters: one line is not JSON (json-parse's), one lacks a field (the map's).
+  const std::string event =
+      R"({"seq":0,"timestamp":"2026-01-01T00:00:00.000Z","source":"Security","level":"Error",)"
+      R"("event_id":4625,"computer":"WS-1","user":"u","message":"m"})";
+  const std::string no_user =
+      R"({"seq":2,"timestamp":"2026-01-01T00:00:00.000Z","source":"Security","level":"Error",)"
+      R"("event_id":4625,"computer":"WS-1","message":"m"})";
+  LineServer server(
+      {LineServer::Send({event + "\nnot json\n" + no_user + "\n" + event + "\n"}).HoldOpen()});
+  ASSERT_TRUE(server.ok());
+  proto::DeployTaskRequest request = Deployment(
+      "job-1", server.port(), kEpoch,
+      absl::StrCat(kParse, R"(, {"type": "windows-event-map", "dead-letter-topic": "none"})"));
+  ASSERT_TRUE(executor_->Deploy(request).ok());
+  proto::TaskStatus status;
+  ASSERT_TRUE(Eventually([&] {
+    auto statuses = executor_->CollectStatuses();
+    if (statuses.size() != 1) return false;
+    status = statuses[0];
+    return status.operators_size() == 4 && status.operators(3).records_out() == 2;
+  })) << status.DebugString();
+  EXPECT_EQ(status.operators(1).name(), "json-parse");
+  EXPECT_EQ(status.operators(1).records_in(), 4u);
+  EXPECT_EQ(status.operators(1).records_out(), 3u);
+  EXPECT_EQ(status.operators(1).bytes_out(), 2 * event.size() + no_user.size());
+  EXPECT_EQ(status.operators(1).records_dead_letter(), 1u);
+  EXPECT_EQ(status.operators(2).name(), "windows-event-map");
+  EXPECT_EQ(status.operators(2).records_in(), 3u);
+  EXPECT_EQ(status.operators(2).bytes_in(), 2 * event.size() + no_user.size());
+  EXPECT_EQ(status.operators(2).records_out(), 2u);
+  EXPECT_EQ(status.operators(2).records_dead_letter(), 1u);
+  EXPECT_EQ(status.operators(3).records_in(), 2u);
+  EXPECT_EQ(status.operators(3).bytes_in(), status.operators(2).bytes_out());
+  ASSERT_TRUE(executor_->Cancel(Cancellation(request.task())).ok());
+  ASSERT_TRUE(Eventually([&] { return HasReported("job-1", proto::TASK_CANCELED); }));
 }
 
 TEST_F(TaskExecutorTest, EndedTaskIsReportedOnceThenDropped) {
