@@ -10,6 +10,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tests/scratch_dir.h"
+
 #include "absl/synchronization/mutex.h"
 #include "tests/jobmanager/eventually.h"
 #include "jobmanager/dispatcher.h"
@@ -86,17 +88,8 @@ using test_support::Eventually;
 
 class CheckpointCoordinationTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("ckpt-coord-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    Start();
-  }
-  void TearDown() override {
-    dispatcher_->Stop();
-    fs::remove_all(dir_);
-  }
+  void SetUp() override { Start(); }
+  void TearDown() override { dispatcher_->Stop(); }
 
   void Start(absl::Duration checkpoint_timeout = absl::Seconds(30)) {
     if (dispatcher_) dispatcher_->Stop();
@@ -167,7 +160,8 @@ class CheckpointCoordinationTest : public ::testing::Test {
     return recorder_->triggers().at(n - 1).checkpoint_id();
   }
 
-  fs::path dir_;
+  test_support::ScratchDir scratch_{"ckpt-coord"};
+  const fs::path dir_ = scratch_.path();
   std::shared_ptr<Recorder> recorder_;
   std::unique_ptr<Dispatcher> dispatcher_;
 };

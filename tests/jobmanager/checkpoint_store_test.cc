@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/scratch_dir.h"
+
 namespace ec {
 namespace {
 
@@ -14,13 +16,8 @@ namespace fs = std::filesystem;
 
 class CheckpointStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    root_ = fs::temp_directory_path() / ("ckpt-store-" + std::to_string(::getpid()) + "-" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
-  }
-  void TearDown() override { fs::remove_all(root_); }
-  fs::path root_;
+  test_support::ScratchDir scratch_{"ckpt-store"};
+  const fs::path root_ = scratch_.path();
 };
 
 TEST_F(CheckpointStoreTest, WrittenStateReadsBackByteForByte) {

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/scratch_dir.h"
+
 #include "tests/operators/operator_harness.h"
 #include "operators/registry.h"
 
@@ -24,13 +26,6 @@ constexpr char kJob[] = R"({"name": "counts", "pipeline": [
 
 class KeyedCountTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    root_ = fs::temp_directory_path() /
-            ("keyed-count-" + std::to_string(::getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
-  }
-  void TearDown() override { fs::remove_all(root_); }
   std::unique_ptr<KeyedStateBackend> Backend(const std::string& local, std::string_view handle = {}) {
     StateBackendOptions options;
     options.local_dir = (root_ / local).string();
@@ -39,7 +34,8 @@ class KeyedCountTest : public ::testing::Test {
     EXPECT_TRUE(backend.ok()) << backend.status();
     return *std::move(backend);
   }
-  fs::path root_;
+  test_support::ScratchDir scratch_{"keyed-count"};
+  const fs::path root_ = scratch_.path();
 };
 
 TEST_F(KeyedCountTest, CountsPerKeyAndContinuesAfterRestore) {

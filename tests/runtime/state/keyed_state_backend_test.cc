@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/scratch_dir.h"
+
 namespace ec {
 namespace {
 
@@ -15,13 +17,6 @@ namespace fs = std::filesystem;
 
 class KeyedStateBackendTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    root_ = fs::temp_directory_path() /
-            ("keyed-state-" + std::to_string(::getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
-  }
-  void TearDown() override { fs::remove_all(root_); }
 
   StateBackendOptions Options(const std::string& local, const std::string& job = "job1") {
     StateBackendOptions options;
@@ -38,7 +33,8 @@ class KeyedStateBackendTest : public ::testing::Test {
   }
   std::string JobDir(const std::string& job = "job1") { return (root_ / "checkpoints" / job).string(); }
 
-  fs::path root_;
+  test_support::ScratchDir scratch_{"keyed-state"};
+  const fs::path root_ = scratch_.path();
 };
 
 TEST_F(KeyedStateBackendTest, ValueMapAndListStateKeepValuesPerKey) {
