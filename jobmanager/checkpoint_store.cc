@@ -15,6 +15,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "runtime/state/subtask_state.h"
 
 namespace ec {
 namespace fs = std::filesystem;
@@ -70,6 +71,8 @@ absl::StatusOr<StoredCheckpoint> CheckpointStore::WriteMetadata(
   meta["job_id"] = job_id;
   meta["checkpoint_id"] = checkpoint_id;
   meta["trigger_time_ms"] = trigger_time_ms;
+  meta["parallelism"] = data.parallelism;
+  meta["max_parallelism"] = data.max_parallelism;
   nlohmann::json operators = nlohmann::json::object();
   for (const auto& [name, bytes] : data.state) operators[name] = absl::Base64Escape(bytes);
   meta["operators"] = operators;
@@ -127,12 +130,25 @@ absl::StatusOr<CheckpointData> CheckpointStore::Read(const std::string& path) {
     return absl::DataLossError(absl::StrCat("checkpoint metadata in ", path, " is corrupt"));
   }
   CheckpointData data;
+  // Written before jobs ran in parallel: one subtask, its state by plain operator name.
+  const bool single_subtask_format = !meta.contains("parallelism");
   for (const auto& [name, encoded] : meta["operators"].items()) {
     std::string bytes;
-    if (!absl::Base64Unescape(encoded.get<std::string>(), &bytes)) {
+    if (!encoded.is_string() || !absl::Base64Unescape(encoded.get<std::string>(), &bytes)) {
       return absl::DataLossError(absl::StrCat("checkpoint ", path, ": state of ", name, " is corrupt"));
     }
-    data.state[name] = bytes;
+    data.state[single_subtask_format ? SubtaskStateKey(name, 0) : name] = std::move(bytes);
+  }
+  if (!single_subtask_format) {
+    const auto& parallelism = meta["parallelism"];
+    const auto& max_parallelism = meta.value("max_parallelism", nlohmann::json(128));
+    if (!parallelism.is_number_integer() || !max_parallelism.is_number_integer() ||
+        parallelism.get<int>() < 1 || max_parallelism.get<int>() < parallelism.get<int>()) {
+      return absl::DataLossError(
+          absl::StrCat("checkpoint metadata in ", path, " is corrupt (parallelism)"));
+    }
+    data.parallelism = parallelism.get<int>();
+    data.max_parallelism = max_parallelism.get<int>();
   }
   if (meta.contains("files")) data.files = meta["files"].get<std::set<std::string>>();
   data.base_dir = (fs::path(path) / meta.value("files_base", ".")).lexically_normal().string();

@@ -16,17 +16,22 @@ struct StoredCheckpoint {
 
 // What a checkpoint holds: small operator state inline, keyed state as files.
 struct CheckpointData {
-  std::map<std::string, std::string> state;  // by operator name
-  std::set<std::string> files;               // relative to `base_dir` ("shared/...")
-  std::string base_dir;                      // set by Read: where `files` are
+  // By SubtaskStateKey, "<operator>#<subtask>": every subtask's entries side by side.
+  std::map<std::string, std::string> state;
+  std::set<std::string> files;  // relative to `base_dir` ("shared/...")
+  std::string base_dir;         // set by Read: where `files` are
+  // The job's parallelism and max parallelism when the checkpoint was taken: a job restored at
+  // another parallelism must redistribute the state (see Dispatcher::SubmitJob).
+  int parallelism = 1;
+  int max_parallelism = 128;
 };
 
 // Layout: <root>/<job id>/chk-<id>/_metadata, a JSON file with the job id, the checkpoint id,
-// every operator's state (base64) and the state files it refers to, which live in
-// <root>/<job id>/shared and are shared between checkpoints (incremental snapshots). Metadata
-// is written to a temporary name, synced, then renamed, so a crash never leaves a half-written
-// checkpoint that looks complete. When old checkpoints are dropped, shared files that no
-// retained checkpoint refers to are deleted. A savepoint is self-contained: its directory holds
+// the parallelism, every subtask's operator state (base64) and the state files it refers to, which
+// live in <root>/<job id>/shared and are shared between checkpoints (incremental snapshots).
+// Metadata is written to a temporary name, synced, then renamed, so a crash never leaves a
+// half-written checkpoint that looks complete. When old checkpoints are dropped, shared files that
+// no retained checkpoint refers to are deleted. A savepoint is self-contained: its directory holds
 // copies of its files. Not thread-safe: the dispatcher calls it under its lock.
 class CheckpointStore {
  public:
@@ -42,7 +47,9 @@ class CheckpointStore {
                                                   int64_t checkpoint_id, int64_t trigger_time_ms,
                                                   const CheckpointData& data,
                                                   const std::string& files_from);
-  // Reads a checkpoint or savepoint directory written by Write or WriteTo.
+  // Reads a checkpoint or savepoint directory written by Write or WriteTo. Metadata from before
+  // parallel jobs (no "parallelism", state by plain operator name) reads as parallelism 1 with
+  // every entry belonging to subtask 0.
   static absl::StatusOr<CheckpointData> Read(const std::string& path);
 
  private:

@@ -5,9 +5,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "jobmanager/job_state_machine.h"
+#include "jobmanager/state_assignment.h"
 #include "operators/registry.h"
 #include "runtime/logging.h"
+#include "runtime/state/subtask_state.h"
 
 namespace ec {
 namespace {
@@ -186,6 +189,8 @@ void Dispatcher::StartCheckpoint(Job& job, std::string savepoint_dir, bool stop)
   pending.triggered = absl::Now();
   pending.savepoint_dir = std::move(savepoint_dir);
   pending.stop = stop;
+  pending.data.parallelism = job.spec.parallelism;
+  pending.data.max_parallelism = job.spec.max_parallelism;
   for (const auto& e : job.executions) {
     std::shared_ptr<TaskManagerGateway> gateway = GatewayOf(e.taskmanager_id);
     if (!gateway) continue;
@@ -264,19 +269,31 @@ void Dispatcher::AcknowledgeCheckpoint(const proto::CheckpointAck& ack) {
   if (it == jobs_.end()) return;
   Job& job = it->second;
   if (!job.pending_checkpoint || job.pending_checkpoint->id != ack.checkpoint_id()) return;
+  const int subtask = ack.task().subtask();
   bool current = false;
-  for (const auto& e : job.executions) current |= e.id.attempt() == ack.task().attempt();
+  for (const auto& e : job.executions) {
+    current |= e.id.attempt() == ack.task().attempt() && e.id.subtask() == subtask;
+  }
   if (!current) return;  // from an attempt that has been replaced
   if (!ack.decline_reason().empty()) {
-    AbortCheckpoint(job, absl::StrCat("declined by subtask ", ack.task().subtask(), ": ",
-                                      ack.decline_reason()));
+    AbortCheckpoint(job, absl::StrCat("declined by subtask ", subtask, ": ", ack.decline_reason()));
     return;
   }
-  for (const auto& [name, bytes] : ack.state()) job.pending_checkpoint->data.state[name] = bytes;
-  job.pending_checkpoint->data.files.insert(ack.state_files().begin(), ack.state_files().end());
-  if (++job.pending_checkpoint->acks >= static_cast<int>(job.executions.size())) {
-    CompleteCheckpoint(job);
+  Job::PendingCheckpoint& pending = *job.pending_checkpoint;
+  for (const auto& [name, bytes] : ack.state()) {
+    // Each subtask writes only its own entries; anything else would overwrite another's state.
+    ParsedStateKey key;
+    if (!ParseSubtaskStateKey(name, &key) || key.subtask != subtask) {
+      AbortCheckpoint(job, absl::StrCat("subtask ", subtask, " acknowledged state '", name,
+                                        "', not named <operator>#", subtask));
+      return;
+    }
+    pending.data.state[name] = bytes;
   }
+  // Every subtask's state files, side by side: a retained checkpoint keeps all of them.
+  pending.data.files.insert(ack.state_files().begin(), ack.state_files().end());
+  pending.acked.insert(subtask);
+  if (pending.acked.size() >= job.executions.size()) CompleteCheckpoint(job);
 }
 
 void Dispatcher::CompleteCheckpoint(Job& job) {
@@ -337,6 +354,10 @@ absl::StatusOr<std::string> Dispatcher::SubmitJob(
           absl::StrCat("--from-savepoint ", from_savepoint, ": ", state.status().message()));
     }
     restore = *std::move(state);
+    if (auto s = CheckStateAssignable(restore, *spec); !s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--from-savepoint ", from_savepoint, ": ", s.message()));
+    }
   }
   absl::MutexLock lock(&mu_);
   Job job;
@@ -397,56 +418,88 @@ void Dispatcher::ScheduleJobs() {
     if (job.state != proto::CREATED || !job.executions.empty()) continue;
     if (TryDeploy(job)) continue;
     if (now - job.submitted > job.spec.slot_timeout) {
-      int free = 0;
-      for (const auto& [tm_id, tm] : taskmanagers_) free += tm.info.slots() - tm.used_slots;
-      FailJob(job, /*retryable=*/false, absl::StrCat("no free slot within slot-timeout ",
-                                absl::FormatDuration(job.spec.slot_timeout), " (",
-                                taskmanagers_.size(), " TaskManagers registered, ", free,
-                                " slots free)"));
+      const int needed = job.spec.parallelism;
+      FailJob(job, /*retryable=*/false,
+              absl::StrCat(
+                  needed == 1 ? std::string("no free slot")
+                              : absl::StrCat("not ", needed, " free slots (one a subtask)"),
+                  " within slot-timeout ", absl::FormatDuration(job.spec.slot_timeout), " (",
+                  taskmanagers_.size(), " TaskManagers registered, ", FreeSlots(), " slots free)"));
     }
   }
 }
 
+int Dispatcher::FreeSlots() const {
+  int free = 0;
+  for (const auto& [tm_id, tm] : taskmanagers_) free += tm.info.slots() - tm.used_slots;
+  return free;
+}
+
 bool Dispatcher::TryDeploy(Job& job) {
-  // Spread load: the TaskManager with the most free slots.
-  TaskManagerEntry* best = nullptr;
-  for (auto& [tm_id, tm] : taskmanagers_) {
-    int free = tm.info.slots() - tm.used_slots;
-    if (free > 0 && (!best || free > best->info.slots() - best->used_slots)) best = &tm;
-  }
-  if (!best) return false;
+  // All subtasks or none: a job missing a subtask makes no progress and takes checkpoints never.
+  const int parallelism = job.spec.parallelism;
+  if (FreeSlots() < parallelism) return false;
   ++job.attempt;
-  Execution e;
-  e.id.set_job_id(job.id);
-  e.id.set_vertex(0);
-  e.id.set_subtask(0);
-  e.id.set_attempt(job.attempt);
-  e.taskmanager_id = best->info.id();
-  best->used_slots++;
-  proto::DeployTaskRequest request;
-  request.set_jobmanager_epoch(options_.epoch);
-  *request.mutable_task() = e.id;
-  request.set_job_name(job.spec.name);
-  request.set_job_spec_json(job.spec_json);
-  for (size_t i = 0; i < job.spec.pipeline.size(); ++i) request.add_chain(static_cast<int>(i));
-  request.set_checkpoint_dir(checkpoints_.JobDir(job.id));
-  if (!job.latest_state.state.empty()) {
-    request.set_restore_checkpoint_id(job.latest_checkpoint.id());
-    for (const auto& [name, bytes] : job.latest_state.state) {
-      (*request.mutable_restore_state())[name] = bytes;
-    }
-    request.set_restore_dir(job.latest_state.base_dir);
-    Logger("jobmanager")->info("job={} restoring from ckpt={} (0: a savepoint given at submit)",
-                               job.id, job.latest_checkpoint.id());
+  const bool restore = !job.latest_state.state.empty();
+  if (restore) {
+    Logger("jobmanager")
+        ->info("job={} restoring from ckpt={} (0: a savepoint given at submit){}", job.id,
+               job.latest_checkpoint.id(),
+               job.latest_state.parallelism == parallelism
+                   ? ""
+                   : absl::StrCat(", taken at parallelism ", job.latest_state.parallelism,
+                                  ": every subtask gets all subtasks' operator state"));
   }
-  job.executions = {e};
-  Logger("jobmanager")->info("job={} deploying subtask 0 attempt {} to {} ({})", job.id,
-                             job.attempt, best->info.id(), best->info.address());
-  std::shared_ptr<TaskManagerGateway> gateway = best->gateway;
-  const std::string tm_id = best->info.id();
-  Enqueue([this, gateway, request, tm_id] {
-    if (auto s = gateway->DeployTask(request); !s.ok()) OnDeployFailed(request.task(), tm_id, s);
-  });
+  job.executions.clear();
+  std::vector<std::string> placement;
+  std::map<std::string, int> placed;  // this attempt's subtasks per TaskManager
+  for (int subtask = 0; subtask < parallelism; ++subtask) {
+    // Spread out, like Flink's cluster.evenly-spread-out-slots: each subtask goes to the
+    // TaskManager with the most free slots at that moment; among equals, to the one with the
+    // fewest of this job's subtasks so far.
+    TaskManagerEntry* best = nullptr;
+    for (auto& [tm_id, tm] : taskmanagers_) {
+      const int free = tm.info.slots() - tm.used_slots;
+      if (free <= 0) continue;
+      const int best_free = best ? best->info.slots() - best->used_slots : 0;
+      if (!best || free > best_free ||
+          (free == best_free && placed[tm_id] < placed[best->info.id()])) {
+        best = &tm;
+      }
+    }
+    placed[best->info.id()]++;
+    Execution e;
+    e.id.set_job_id(job.id);
+    e.id.set_vertex(0);
+    e.id.set_subtask(subtask);
+    e.id.set_attempt(job.attempt);
+    e.taskmanager_id = best->info.id();
+    best->used_slots++;
+    proto::DeployTaskRequest request;
+    request.set_jobmanager_epoch(options_.epoch);
+    *request.mutable_task() = e.id;
+    request.set_job_name(job.spec.name);
+    request.set_job_spec_json(job.spec_json);
+    for (size_t i = 0; i < job.spec.pipeline.size(); ++i) request.add_chain(static_cast<int>(i));
+    request.set_checkpoint_dir(checkpoints_.JobDir(job.id));
+    if (restore) {
+      request.set_restore_checkpoint_id(job.latest_checkpoint.id());
+      for (auto& [name, bytes] : AssignState(job.latest_state, parallelism, subtask)) {
+        (*request.mutable_restore_state())[name] = std::move(bytes);
+      }
+      request.set_restore_dir(job.latest_state.base_dir);
+    }
+    placement.push_back(absl::StrCat(subtask, "->", best->info.id()));
+    std::shared_ptr<TaskManagerGateway> gateway = best->gateway;
+    const std::string tm_id = best->info.id();
+    Enqueue([this, gateway, request, tm_id] {
+      if (auto s = gateway->DeployTask(request); !s.ok()) OnDeployFailed(request.task(), tm_id, s);
+    });
+    job.executions.push_back(std::move(e));
+  }
+  Logger("jobmanager")
+      ->info("job={} deploying attempt {} of {} subtask(s): {}", job.id, job.attempt, parallelism,
+             absl::StrJoin(placement, ", "));
   return true;
 }
 
@@ -457,15 +510,21 @@ void Dispatcher::OnDeployFailed(const proto::TaskId& task, const std::string& ta
   if (it == jobs_.end()) return;
   Job& job = it->second;
   for (auto& e : job.executions) {
-    if (e.id.attempt() != task.attempt() || IsTerminalTask(e.state)) continue;
+    // Only this subtask: the others were deployed and hold their slots until they are
+    // cancelled, as the failover below does.
+    if (e.id.attempt() != task.attempt() || e.id.subtask() != task.subtask() ||
+        IsTerminalTask(e.state)) {
+      continue;
+    }
     e.state = proto::TASK_FAILED;
     ReleaseSlot(e);
   }
   if (job.state == proto::CANCELLING) {
     MaybeCompleteJob(job);
   } else if (!IsTerminal(job.state)) {
-    FailJob(job, /*retryable=*/true, absl::StrCat("deploying to TaskManager ", taskmanager_id, " failed: ",
-                              status.message()));
+    FailJob(job, /*retryable=*/true,
+            absl::StrCat("deploying subtask ", task.subtask(), " to TaskManager ", taskmanager_id,
+                         " failed: ", status.message()));
   }
 }
 

@@ -5,8 +5,9 @@
 #include <deque>
 #include <functional>
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -91,9 +92,11 @@ class Dispatcher {
     int64_t session = 0;
     int used_slots = 0;
   };
+  // One subtask's current attempt. All subtasks of a job share the attempt number: a job is
+  // restarted as a whole (Flink's full restart), never one subtask alone.
   struct Execution {
     proto::TaskId id;
-    std::string taskmanager_id;
+    std::string taskmanager_id;  // where it holds a slot; cleared when the slot is released
     proto::TaskState state = proto::TASK_DEPLOYING;
     std::vector<proto::OperatorMetrics> metrics;
   };
@@ -110,13 +113,13 @@ class Dispatcher {
     int restarts = 0;
     absl::Time restart_at = absl::InfinitePast();
     std::string last_failure;  // what caused the latest restart
-    std::vector<Execution> executions;
+    std::vector<Execution> executions;  // by subtask; empty while no attempt is deployed
     // Checkpoints: at most one pending; the latest completed one is what a restart restores.
     struct PendingCheckpoint {
       int64_t id = 0;
       absl::Time triggered;
       CheckpointData data;
-      int acks = 0;
+      std::set<int> acked;        // subtasks that acknowledged; complete when every one has
       std::string savepoint_dir;  // set for a savepoint
       bool stop = false;
     };
@@ -146,7 +149,10 @@ class Dispatcher {
   void Enqueue(std::function<void()> call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   void ScheduleJobs() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Deploys every subtask of the job as a new attempt once there is a free slot for each, spread
+  // over TaskManagers; false (nothing deployed) while there are fewer.
   bool TryDeploy(Job& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  int FreeSlots() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ApplyTaskStatus(const std::string& taskmanager_id, const proto::TaskStatus& status)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Transition(Job& job, proto::JobState to, const std::string& reason = "")

@@ -18,8 +18,8 @@ td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}</style></head>
 function esc(s){return String(s).replace(/[&<>"]/g,c=>({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;'}[c]))}
 async function refresh(){
   const jobs=await (await fetch('/jobs')).json();
-  let h='<tr><th>id</th><th>name</th><th>state</th><th>operator</th><th>records in</th><th>records out</th><th>bytes in</th><th>bytes out</th></tr>';
-  for(const j of jobs){for(const o of j.operators){h+=`<tr><td>${esc(j.id)}</td><td>${esc(j.name)}</td><td>${esc(j.state)}</td><td>${esc(o.name)}</td><td>${o.records_in}</td><td>${o.records_out}</td><td>${o.bytes_in}</td><td>${o.bytes_out}</td></tr>`}}
+  let h='<tr><th>id</th><th>name</th><th>state</th><th>operator</th><th>records in</th><th>records out</th><th>bytes in</th><th>bytes out</th><th>subtasks</th></tr>';
+  for(const j of jobs){for(const o of j.operators){const subs=(o.subtasks||[]).map(s=>esc(`${s.subtask}: ${s.taskmanager_id||'-'} ${s.state}`)).join('<br>');h+=`<tr><td>${esc(j.id)}</td><td>${esc(j.name)}</td><td>${esc(j.state)}</td><td>${esc(o.name)}</td><td>${o.records_in}</td><td>${o.records_out}</td><td>${o.bytes_in}</td><td>${o.bytes_out}</td><td>${subs}</td></tr>`}}
   document.getElementById('jobs').innerHTML=h;
   const tms=await (await fetch('/taskmanagers')).json();
   let t='<tr><th>id</th><th>address</th><th>slots</th><th>free</th></tr>';

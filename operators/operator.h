@@ -80,7 +80,10 @@ class Operator {
 
   // Checkpoints. SnapshotState is called between two batches, after Flush: what the operator
   // writes to `state` is handed back to RestoreState (called before Open) when the task is
-  // redeployed from that checkpoint. NotifyCheckpointComplete tells it the checkpoint is durable.
+  // redeployed from that checkpoint. A job restored at another parallelism calls RestoreState
+  // once per old subtask's state instead (Flink's union redistribution): an operator whose
+  // state cannot be merged so must run at parallelism 1. NotifyCheckpointComplete tells it the
+  // checkpoint is durable.
   virtual absl::Status SnapshotState(int64_t checkpoint_id, std::string* state) {
     (void)checkpoint_id;
     (void)state;

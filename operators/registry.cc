@@ -153,11 +153,44 @@ const OperatorType* FindOperatorType(const std::string& name) {
   return nullptr;
 }
 
-absl::Status ValidateJob(const JobSpec& job) {
-  if (job.parallelism != 1) {
-    return absl::InvalidArgumentError(
-        "job file: parallelism: this version runs each job as one chain; expected 1");
+namespace {
+
+// Parallelism of a forward-connected chain: every operator runs at the job's parallelism, one
+// chain per subtask. An operator at another parallelism, or one whose input must be partitioned
+// (keyed state), would need the network exchange between TaskManagers, which is coming.
+absl::Status ValidateParallelism(const JobSpec& job, const OperatorSpec& op,
+                                 const std::string& path) {
+  const int n = job.ParallelismOf(op);
+  if (op.type == "socket-source" && (n > 1 || job.parallelism > 1)) {
+    // Like Flink's socketTextStream: one connection, one reader; and a parallelism-1 source
+    // cannot feed parallel operators without an exchange.
+    const bool own = op.parallelism && *op.parallelism > 1;
+    const std::string field = own ? path + ".parallelism" : "parallelism";
+    return absl::InvalidArgumentError(absl::StrCat(
+        "job file: ", field, ": expected 1 for a job with a socket-source (", path, "), got ",
+        own ? n : job.parallelism,
+        "; the socket source is non-parallel, and feeding parallel operators from it needs the "
+        "network exchange, which is coming"));
   }
+  if (n != job.parallelism) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("job file: ", path, ".parallelism: expected the job's parallelism (",
+                     job.parallelism, "), got ", n,
+                     "; operators connected forward run at one parallelism until the network "
+                     "exchange comes"));
+  }
+  if (op.type == "keyed-count" && n > 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "job file: parallelism: expected 1 for a job with a keyed-count (", path, "), got ", n,
+        "; its subtasks would see records not partitioned by key and count each key in part; "
+        "keyed state in parallel needs a keyBy over the network exchange, which is coming"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateJob(const JobSpec& job) {
   const int n = static_cast<int>(job.pipeline.size());
   for (int i = 0; i < n; ++i) {
     const OperatorSpec& op = job.pipeline[i];
@@ -192,6 +225,7 @@ absl::Status ValidateJob(const JobSpec& job) {
             "job file: ", path, ".type: ", op.type, " expects validated JSON; put a json-parse before it"));
       }
     }
+    if (auto s = ValidateParallelism(job, op, path); !s.ok()) return s;
     if (auto s = type->validate(job, op, path); !s.ok()) return s;
   }
   return absl::OkStatus();

@@ -29,7 +29,8 @@ const std::vector<OperatorType>& OperatorTypes();
 const OperatorType* FindOperatorType(const std::string& name);
 
 // Validates a parsed job against the registry: known types, a source first, a sink last, and
-// the shape this version runs (a linear chain). Errors name the field.
+// the shape this version runs (a linear chain, every operator at the job's parallelism, a
+// socket source or keyed state only at parallelism 1). Errors name the field.
 absl::Status ValidateJob(const JobSpec& job);
 
 struct ChainOptions {

@@ -76,6 +76,20 @@ absl::Status ParseJobSettings(const json& root, JobSpec& spec) {
     if (!n.ok()) return n.status();
     spec.parallelism = *n;
   }
+  if (auto v = JobSetting(root, p, "max-parallelism")) {
+    int n = 0;
+    // 32768 key groups at most: a stored key starts with its key group in 2 bytes.
+    if (!absl::SimpleAtoi(*v, &n) || n < 1 || n > 32768) {
+      return FieldError("max-parallelism",
+                        absl::StrCat("expected an integer from 1 to 32768, got '", *v, "'"));
+    }
+    spec.max_parallelism = n;
+  }
+  if (spec.max_parallelism < spec.parallelism) {
+    return FieldError("max-parallelism",
+                      absl::StrCat("expected at least the parallelism (", spec.parallelism,
+                                   "), got ", spec.max_parallelism));
+  }
   if (auto v = JobSetting(root, p, "checkpoint-interval")) {
     auto d = ParseDurationField("checkpoint-interval", *v);
     if (!d.ok()) return d.status();
@@ -179,6 +193,12 @@ absl::Status ParsePipeline(const json& root, JobSpec& spec) {
     if (!resolved) {
       if (auto s = SubstituteInPlace(item, spec.parameters, path); !s.ok()) return s;
     }
+    if (item.contains("parallelism")) {
+      auto n = ParsePositiveInt(path + ".parallelism", JsonScalarToString(item["parallelism"]));
+      if (!n.ok()) return n.status();
+      op.parallelism = *n;
+      item.erase("parallelism");
+    }
     op.config = std::move(item);
     index_by_name[op.name] = static_cast<int>(i);
     spec.pipeline.push_back(std::move(op));
@@ -200,6 +220,7 @@ nlohmann::json JobSpec::ToJson() const {
   root[kResolvedField] = true;
   root["parameters"] = parameters;
   root["parallelism"] = parallelism;
+  root["max-parallelism"] = max_parallelism;
   if (checkpoint_interval) {
     root["checkpoint-interval"] = absl::StrCat(absl::ToInt64Milliseconds(*checkpoint_interval), "ms");
   }
@@ -218,6 +239,7 @@ nlohmann::json JobSpec::ToJson() const {
     json inputs = json::array();
     for (int input : op.inputs) inputs.push_back(this->pipeline[input].name);
     item["inputs"] = inputs;
+    if (op.parallelism) item["parallelism"] = *op.parallelism;
     pipeline.push_back(std::move(item));
   }
   root["pipeline"] = pipeline;

@@ -20,6 +20,8 @@ struct OperatorSpec {
   std::string name;
   std::string type;
   std::vector<int> inputs;
+  // The operator's own "parallelism" field, if it has one (else it runs at the job's).
+  std::optional<int> parallelism;
   nlohmann::json config;
 };
 
@@ -37,6 +39,10 @@ struct JobSpec {
   std::string name;
   std::map<std::string, std::string> parameters;
   int parallelism = 1;
+  // The number of key groups keyed state is spread over (Flink's max parallelism): the most
+  // subtasks the job can ever be rescaled to. Fixed for the job's life, since its checkpoints'
+  // keyed state is laid out by key group.
+  int max_parallelism = 128;
   std::optional<absl::Duration> checkpoint_interval;
   // Consecutive failed checkpoints tolerated; one more fails the job over (its restart
   // strategy applies). Unset: never.
@@ -48,6 +54,9 @@ struct JobSpec {
   // Looks up a setting for operator `op`: the operator's own field, else the job parameter of the
   // same name. Returns nullopt when neither is set.
   std::optional<std::string> Setting(const OperatorSpec& op, const std::string& key) const;
+
+  // How many subtasks run operator `op`: its own parallelism, else the job's.
+  int ParallelismOf(const OperatorSpec& op) const { return op.parallelism.value_or(parallelism); }
 
   // The resolved spec as JSON (what the JobManager sends to TaskManagers); ParseJobSpec of it
   // with no overrides gives back an equal spec. It carries "resolved": true, which tells

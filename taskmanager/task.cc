@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "operators/registry.h"
 #include "runtime/logging.h"
+#include "runtime/state/subtask_state.h"
 #include "runtime/status.h"
 
 namespace ec {
@@ -12,6 +13,19 @@ namespace {
 constexpr absl::Duration kPollWait = absl::Milliseconds(50);
 // How long a finishing or cancelled task waits for its sink's acknowledgements.
 constexpr absl::Duration kFlushTimeout = absl::Seconds(30);
+
+// The entries of `restore` that belong to operator `op`, in subtask order.
+std::vector<std::string_view> EntriesOf(const std::map<std::string, std::string>& restore,
+                                        const std::string& op) {
+  std::map<int, std::string_view> by_subtask;
+  ParsedStateKey key;
+  for (const auto& [name, bytes] : restore) {
+    if (ParseSubtaskStateKey(name, &key) && key.op == op) by_subtask[key.subtask] = bytes;
+  }
+  std::vector<std::string_view> entries;
+  for (const auto& [subtask, bytes] : by_subtask) entries.push_back(bytes);
+  return entries;
+}
 
 }  // namespace
 
@@ -33,9 +47,9 @@ absl::StatusOr<std::unique_ptr<Task>> Task::Create(
   task->chain_ = *std::move(chain);
   if (auto s = task->OpenKeyedState(restore, storage); !s.ok()) return s;
   for (size_t i = 0; i < task->chain_.size(); ++i) {
-    auto it = restore.find(task->spec_.pipeline[i].name);
-    if (it == restore.end()) continue;
-    if (auto s = task->chain_[i]->RestoreState(it->second); !s.ok()) return s;
+    for (std::string_view state : EntriesOf(restore, task->spec_.pipeline[i].name)) {
+      if (auto s = task->chain_[i]->RestoreState(state); !s.ok()) return s;
+    }
   }
   const std::string task_name = absl::StrCat("job=", task->id_.job_id(), " task=", task->spec_.name,
                                              "#", task->id_.subtask(), " attempt=", task->id_.attempt());
@@ -69,10 +83,16 @@ absl::Status Task::OpenKeyedState(const std::map<std::string, std::string>& rest
   StateBackendOptions options;
   options.local_dir = storage.local_state_dir;
   options.checkpoint_dir = storage.checkpoint_dir;
-  auto it = restore.find(kKeyedStateName);
-  auto backend = KeyedStateBackend::Open(std::move(options),
-                                         it == restore.end() ? std::string_view() : it->second,
-                                         storage.restore_dir);
+  options.max_parallelism = spec_.max_parallelism;
+  const std::vector<std::string_view> handles = EntriesOf(restore, kKeyedStateName);
+  if (handles.size() > 1) {
+    // The JobManager refuses such a restore at submit; this guards the task all the same.
+    return absl::FailedPreconditionError(
+        "keyed state of several subtasks cannot be merged into one: rescaling keyed state is "
+        "not supported yet");
+  }
+  auto backend = KeyedStateBackend::Open(
+      std::move(options), handles.empty() ? std::string_view() : handles[0], storage.restore_dir);
   if (!backend.ok()) return backend.status();
   keyed_state_ = *std::move(backend);
   return absl::OkStatus();
@@ -203,13 +223,15 @@ absl::Status Task::ServeCheckpoints() {
       status = chain_[i]->Flush(deadline);
       std::string state;
       if (status.ok()) status = chain_[i]->SnapshotState(requested, &state);
-      if (status.ok() && !state.empty()) (*ack.mutable_state())[spec_.pipeline[i].name] = state;
+      if (status.ok() && !state.empty()) {
+        (*ack.mutable_state())[SubtaskStateKey(spec_.pipeline[i].name, id_.subtask())] = state;
+      }
     }
     if (status.ok() && keyed_state_) {
       auto snapshot = keyed_state_->Snapshot(requested);
       status = snapshot.status();
       if (status.ok()) {
-        (*ack.mutable_state())[kKeyedStateName] = snapshot->handle;
+        (*ack.mutable_state())[SubtaskStateKey(kKeyedStateName, id_.subtask())] = snapshot->handle;
         for (auto& file : snapshot->files) ack.add_state_files(std::move(file));
       }
     }

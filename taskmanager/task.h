@@ -14,6 +14,7 @@
 #include "proto/jobmanager.pb.h"
 #include "runtime/job_spec.h"
 #include "runtime/metrics.h"
+#include "runtime/state/subtask_state.h"
 
 namespace ec {
 
@@ -23,9 +24,6 @@ struct TaskStorage {
   std::string checkpoint_dir;   // the job's checkpoint directory, shared with the JobManager
   std::string restore_dir;      // the directory the restored state's files are relative to
 };
-
-// The name under which a task's keyed-state snapshot is stored among its operators' states.
-inline constexpr char kKeyedStateName[] = "@keyed-state";
 
 // Runs the operators of one chain in one thread: the source polls a batch, each operator turns
 // it into the next batch, the sink writes it. Lifecycle: Create → Start → (Cancel) → Join; the
@@ -37,7 +35,9 @@ class Task {
   // Receives the task's acknowledgement (or decline) of a checkpoint, from the task's thread.
   using CheckpointListener = std::function<void(const proto::CheckpointAck&)>;
 
-  // `restore` holds operator state by operator name from the checkpoint to start from.
+  // `restore` holds the state to start from, by SubtaskStateKey: normally this subtask's own
+  // entries; after a rescale, every old subtask's entries of an operator, each handed to its
+  // RestoreState in subtask order (Flink's union redistribution).
   static absl::StatusOr<std::unique_ptr<Task>> Create(
       proto::TaskId id, JobSpec spec, StateListener on_state,
       CheckpointListener on_checkpoint = nullptr,

@@ -58,6 +58,16 @@ void PrintStatus(const ec::proto::JobStatus& s) {
                 static_cast<unsigned long>(m.bytes_in()), static_cast<unsigned long>(m.bytes_out()),
                 static_cast<unsigned long>(m.records_dead_letter()));
   }
+  // Every operator of a chain runs in every subtask: one placement table for all.
+  if (s.operators_size() > 0 && s.operators(0).subtasks_size() > 0) {
+    std::printf("\n%-8s %-40s %s\n", "SUBTASK", "TASKMANAGER", "STATE");
+    for (const auto& sub : s.operators(0).subtasks()) {
+      const std::string state = ec::proto::TaskState_Name(sub.state());
+      std::printf("%-8d %-40s %s\n", sub.subtask(),
+                  sub.taskmanager_id().empty() ? "-" : sub.taskmanager_id().c_str(),
+                  state.substr(state.find('_') + 1).c_str());
+    }
+  }
 }
 
 }  // namespace

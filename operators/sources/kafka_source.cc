@@ -401,7 +401,7 @@ absl::Status KafkaSource::Open(OperatorContext& ctx) {
   auto count = PartitionCount(deadline);
   if (count.status().code() == absl::StatusCode::kCancelled) return absl::OkStatus();
   if (!count.ok()) return count.status();
-  const int parallelism = std::max(ctx.job ? ctx.job->parallelism : 1, 1);
+  const int parallelism = std::max(ctx.job && ctx.spec ? ctx.job->ParallelismOf(*ctx.spec) : 1, 1);
   partitions_.clear();
   for (int32_t p = 0; p < *count; ++p) {
     if (p % parallelism == ctx.subtask) partitions_.push_back(p);
@@ -524,8 +524,16 @@ absl::Status KafkaSource::SnapshotState(int64_t checkpoint_id, std::string* stat
 absl::Status KafkaSource::RestoreState(std::string_view state) {
   auto restored = DecodeTopicOffsets(state);
   if (!restored.ok()) return restored.status();
+  // Called once per old subtask after a rescale: the union of their offsets covers every
+  // partition, and Open keeps those this subtask now reads.
+  if (restored_ && restored_topic_ != restored->topic) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("kafka-source '", name_, "': the restored state names topics '",
+                     restored_topic_, "' and '", restored->topic, "'"));
+  }
   restored_topic_ = std::move(restored->topic);
-  restored_ = std::move(restored->offsets);
+  if (!restored_) restored_.emplace();
+  for (const auto& [p, offset] : restored->offsets) (*restored_)[p] = offset;
   return absl::OkStatus();
 }
 

@@ -17,7 +17,8 @@
 
 namespace ec {
 
-// Reads the partitions p of `topic` with p % parallelism == subtask, assigned by hand (no group
+// Reads the partitions p of `topic` with p % parallelism == subtask (the operator's parallelism,
+// which is the job's unless the operator sets its own), assigned by hand (no group
 // membership or rebalancing: the job, not Kafka, decides who reads what). The start position is
 // resolved to concrete offsets at Open: the restored checkpoint's, else `start-from` (earliest,
 // latest, or the group's committed offsets falling back to earliest), so every snapshot names
@@ -58,7 +59,9 @@ class KafkaSource : public SourceOperator {
   absl::Status Close() override;
   // The state is {"topic": T, "offsets": {"<partition>": next offset, ...}}.
   absl::Status SnapshotState(int64_t checkpoint_id, std::string* state) override;
-  // Called before Open: the restored offsets win over start-from.
+  // Called before Open: the restored offsets win over start-from. Called once per old subtask
+  // when the job was rescaled (union redistribution): the offsets are merged, and Open keeps
+  // those of the partitions this subtask reads now.
   absl::Status RestoreState(std::string_view state) override;
   // Commits the offsets of that checkpoint's snapshot to the group (asynchronously).
   absl::Status NotifyCheckpointComplete(int64_t checkpoint_id) override;

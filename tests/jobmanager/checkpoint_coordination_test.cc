@@ -1,6 +1,7 @@
 // The dispatcher's checkpoint coordination with a fake TaskManager: periodic triggers, acks,
 // declines, timeouts, retention, restore on restart, savepoints and job recovery after a
-// JobManager restart.
+// JobManager restart; for parallel jobs, completion after every subtask's ack, state kept and
+// restored per subtask, and savepoints restored at another parallelism.
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -10,6 +11,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "tests/scratch_dir.h"
 
 #include "absl/synchronization/mutex.h"
@@ -25,6 +27,13 @@ using ::testing::HasSubstr;
 constexpr int64_t kEpoch = 7;
 constexpr char kJob[] = R"({"name": "events", "pipeline": [
   {"name": "source", "type": "socket-source", "hostname": "127.0.0.1", "port": 9999},
+  {"type": "json-parse", "dead-letter-topic": "none"},
+  {"type": "discard-sink"}]})";
+
+// Three subtasks; the sink keeps no state, so the state per subtask is the source's.
+constexpr char kParallelJob[] = R"({"name": "parallel", "parallelism": 3, "pipeline": [
+  {"name": "source", "type": "kafka-source", "topic": "in",
+   "kafka-bootstrap-servers": "127.0.0.1:9092"},
   {"type": "json-parse", "dead-letter-topic": "none"},
   {"type": "discard-sink"}]})";
 
@@ -138,19 +147,72 @@ class CheckpointCoordinationTest : public ::testing::Test {
     dispatcher_->UpdateTaskState(update);
   }
 
+  // Acknowledges with the source's state `seq` (under the task's own subtask), and with keyed
+  // state and a state file when `keyed` is set.
   void Ack(const proto::TaskId& task, int64_t id, const std::string& seq,
-           const std::string& decline = "") {
+           const std::string& decline = "", const std::string& keyed = "") {
     proto::CheckpointAck ack;
     ack.set_taskmanager_id("tm-1");
     ack.set_jobmanager_epoch(kEpoch);
     *ack.mutable_task() = task;
     ack.set_checkpoint_id(id);
     if (decline.empty()) {
-      (*ack.mutable_state())["source"] = seq;
+      (*ack.mutable_state())[absl::StrCat("source#", task.subtask())] = seq;
+      if (!keyed.empty()) {
+        (*ack.mutable_state())[absl::StrCat("@keyed-state#", task.subtask())] = keyed;
+        ack.add_state_files(absl::StrCat("shared/", keyed, ".sst"));
+      }
     } else {
       ack.set_decline_reason(decline);
     }
     dispatcher_->AcknowledgeCheckpoint(ack);
+  }
+
+  // Submits the three-subtask job (from `savepoint`, if given), registers `taskmanager` with
+  // three slots and reports every subtask RUNNING (through tm-1, as ReportState does); returns
+  // the tasks by subtask.
+  std::vector<proto::TaskId> RunningParallelJob(std::string* job_id,
+                                                const std::string& interval = "50ms",
+                                                const std::string& savepoint = "",
+                                                const std::string& taskmanager = "tm-1") {
+    std::map<std::string, std::string> parameters = {{"checkpoint-interval", interval},
+                                                     {"restart-delay", "10ms"}};
+    auto id = dispatcher_->SubmitJob(kParallelJob, parameters, savepoint);
+    EXPECT_TRUE(id.ok()) << id.status();
+    if (!id.ok()) return {};
+    *job_id = *id;
+    const size_t before = recorder_->deploys().size();
+    proto::RegisterTaskManagerRequest tm;
+    tm.set_taskmanager_id(taskmanager);
+    tm.set_rpc_address("fake:1");
+    tm.set_slots(3);
+    dispatcher_->RegisterTaskManager(tm);
+    return RunningSubtasks(before);
+  }
+
+  // The three deploys from the `from`-th on (0-based), reported RUNNING; tasks by subtask.
+  std::vector<proto::TaskId> RunningSubtasks(size_t from) {
+    EXPECT_TRUE(Eventually([&] { return recorder_->deploys().size() >= from + 3; }));
+    const auto deploys = recorder_->deploys();
+    std::vector<proto::TaskId> tasks(3);
+    for (size_t i = from; i < from + 3 && i < deploys.size(); ++i) {
+      tasks.at(deploys[i].task().subtask()) = deploys[i].task();
+    }
+    for (const auto& task : tasks) ReportState(task, proto::TASK_RUNNING);
+    return tasks;
+  }
+
+  // The restore state of the deploy of `subtask` among the three from the `from`-th on.
+  std::map<std::string, std::string> RestoreOf(size_t from, int subtask) {
+    const auto deploys = recorder_->deploys();
+    for (size_t i = from; i < from + 3 && i < deploys.size(); ++i) {
+      const proto::DeployTaskRequest& deploy = deploys[i];
+      if (deploy.task().subtask() == subtask) {
+        return {deploy.restore_state().begin(), deploy.restore_state().end()};
+      }
+    }
+    ADD_FAILURE() << "no deploy of subtask " << subtask;
+    return {};
   }
 
   proto::JobStatus Status(const std::string& job_id) { return *dispatcher_->GetJobStatus(job_id); }
@@ -241,7 +303,7 @@ TEST_F(CheckpointCoordinationTest, RestartRestoresTheLatestCompletedState) {
   ReportState(task, proto::TASK_FAILED);
   ASSERT_TRUE(Eventually([&] { return recorder_->deploys().size() == 2; }));
   const auto redeploy = recorder_->deploys()[1];
-  EXPECT_EQ(redeploy.restore_state().at("source"), "4242");
+  EXPECT_EQ(redeploy.restore_state().at("source#0"), "4242");
   EXPECT_GT(redeploy.restore_checkpoint_id(), 0);
   // State files are relative to the job's checkpoint directory, where tasks also write them.
   EXPECT_EQ(redeploy.checkpoint_dir(), (dir_ / "checkpoints" / job).string());
@@ -276,7 +338,7 @@ TEST_F(CheckpointCoordinationTest, StateFilesAreRecordedWithTheCheckpoint) {
   ack.set_jobmanager_epoch(kEpoch);
   *ack.mutable_task() = task;
   ack.set_checkpoint_id(id);
-  (*ack.mutable_state())["@keyed-state"] = "handle";
+  (*ack.mutable_state())["@keyed-state#0"] = "handle";
   ack.add_state_files("shared/x.sst");
   dispatcher_->AcknowledgeCheckpoint(ack);
   ASSERT_TRUE(Eventually([&] { return Status(job).checkpoints_completed() == 1; }));
@@ -317,7 +379,134 @@ TEST_F(CheckpointCoordinationTest, RestartedJobManagerRecoversTheJobWithItsCheck
   tm.set_slots(2);
   dispatcher_->RegisterTaskManager(tm);
   ASSERT_TRUE(Eventually([&] { return !recorder_->deploys().empty(); }));
-  EXPECT_EQ(recorder_->deploys()[0].restore_state().at("source"), "999");
+  EXPECT_EQ(recorder_->deploys()[0].restore_state().at("source#0"), "999");
+}
+
+TEST_F(CheckpointCoordinationTest,
+       EverySubtaskIsTriggeredAndTheCheckpointCompletesAfterTheLastAck) {
+  std::string job;
+  std::vector<proto::TaskId> tasks = RunningParallelJob(&job);
+  ASSERT_EQ(tasks.size(), 3u);
+  const int64_t id = WaitForTrigger(1);
+  ASSERT_TRUE(Eventually([&] { return recorder_->triggers().size() >= 3; }));
+  std::set<int> triggered;
+  for (const auto& t : recorder_->triggers()) {
+    if (t.checkpoint_id() == id) triggered.insert(t.task().subtask());
+  }
+  EXPECT_EQ(triggered, (std::set<int>{0, 1, 2}));
+  Ack(tasks[2], id, "offsets-2", "", "keyed-2");
+  Ack(tasks[0], id, "offsets-0", "", "keyed-0");
+  Ack(tasks[0], id, "offsets-0", "", "keyed-0");  // a repeated ack counts once
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_EQ(Status(job).checkpoints_completed(), 0);
+  Ack(tasks[1], id, "offsets-1", "", "keyed-1");
+  ASSERT_TRUE(Eventually([&] { return Status(job).checkpoints_completed() == 1; }));
+  auto data = CheckpointStore::Read(Status(job).latest_checkpoint().path());
+  ASSERT_TRUE(data.ok()) << data.status();
+  EXPECT_EQ(data->parallelism, 3);
+  EXPECT_EQ(data->max_parallelism, 128);
+  EXPECT_EQ(data->state, (std::map<std::string, std::string>{{"source#0", "offsets-0"},
+                                                             {"source#1", "offsets-1"},
+                                                             {"source#2", "offsets-2"},
+                                                             {"@keyed-state#0", "keyed-0"},
+                                                             {"@keyed-state#1", "keyed-1"},
+                                                             {"@keyed-state#2", "keyed-2"}}));
+  EXPECT_EQ(data->files, (std::set<std::string>{"shared/keyed-0.sst", "shared/keyed-1.sst",
+                                                "shared/keyed-2.sst"}));
+  ASSERT_TRUE(Eventually([&] { return recorder_->notifies().size() == 3; }));
+  std::set<int> notified;
+  for (const auto& n : recorder_->notifies()) notified.insert(n.task().subtask());
+  EXPECT_EQ(notified, (std::set<int>{0, 1, 2}));
+}
+
+TEST_F(CheckpointCoordinationTest, DeclineOfOneSubtaskAbortsTheCheckpoint) {
+  std::string job;
+  std::vector<proto::TaskId> tasks = RunningParallelJob(&job);
+  const int64_t id = WaitForTrigger(1);
+  Ack(tasks[0], id, "offsets-0");
+  Ack(tasks[1], id, "", "sink flush timed out");
+  Ack(tasks[2], id, "offsets-2");
+  ASSERT_TRUE(Eventually([&] { return Status(job).checkpoints_failed() == 1; }));
+  EXPECT_EQ(Status(job).checkpoints_completed(), 0);
+}
+
+TEST_F(CheckpointCoordinationTest, AckCarryingAnotherSubtasksStateAbortsTheCheckpoint) {
+  std::string job;
+  std::vector<proto::TaskId> tasks = RunningParallelJob(&job);
+  const int64_t id = WaitForTrigger(1);
+  proto::CheckpointAck ack;
+  ack.set_taskmanager_id("tm-1");
+  ack.set_jobmanager_epoch(kEpoch);
+  *ack.mutable_task() = tasks[1];
+  ack.set_checkpoint_id(id);
+  (*ack.mutable_state())["source#0"] = "not mine";
+  dispatcher_->AcknowledgeCheckpoint(ack);
+  ASSERT_TRUE(Eventually([&] { return Status(job).checkpoints_failed() == 1; }));
+}
+
+TEST_F(CheckpointCoordinationTest, FailureOfOneSubtaskRestoresEverySubtaskWithItsOwnState) {
+  std::string job;
+  std::vector<proto::TaskId> tasks = RunningParallelJob(&job);
+  const int64_t id = WaitForTrigger(1);
+  for (int i = 0; i < 3; ++i)
+    Ack(tasks[i], id, absl::StrCat("offsets-", i), "", absl::StrCat("keyed-", i));
+  ASSERT_TRUE(Eventually([&] { return Status(job).checkpoints_completed() == 1; }));
+  ReportState(tasks[2], proto::TASK_FAILED);
+  // The failover cancels the other two; they confirm, then all three are redeployed.
+  ReportState(tasks[0], proto::TASK_CANCELED);
+  ReportState(tasks[1], proto::TASK_CANCELED);
+  std::vector<proto::TaskId> second = RunningSubtasks(3);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(second[i].attempt(), tasks[i].attempt() + 1);
+    EXPECT_EQ(RestoreOf(3, i), (std::map<std::string, std::string>{
+                                   {absl::StrCat("source#", i), absl::StrCat("offsets-", i)},
+                                   {absl::StrCat("@keyed-state#", i), absl::StrCat("keyed-", i)}}))
+        << "subtask " << i;
+  }
+  EXPECT_EQ(recorder_->deploys()[3].restore_checkpoint_id(), id);
+}
+
+TEST_F(CheckpointCoordinationTest, SavepointAtAnotherParallelismGivesEverySubtaskAllOperatorState) {
+  std::string job;
+  proto::TaskId task = RunningJob(&job, "1h");
+  auto result = std::async(std::launch::async, [&] {
+    return dispatcher_->TriggerSavepoint(job, (dir_ / "sp").string(), /*stop=*/false);
+  });
+  Ack(task, WaitForTrigger(1), R"({"topic": "in", "offsets": {"0": 5, "1": 7, "2": 9}})");
+  auto path = result.get();
+  ASSERT_TRUE(path.ok()) << path.status();
+  std::string parallel;
+  RunningParallelJob(&parallel, "1h", *path, /*taskmanager=*/"tm-2");  // tm-1 still runs `job`
+  const std::map<std::string, std::string> all = {
+      {"source#0", R"({"topic": "in", "offsets": {"0": 5, "1": 7, "2": 9}})"}};
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(RestoreOf(1, i), all) << "subtask " << i;
+}
+
+TEST_F(CheckpointCoordinationTest, KeyedStateAtAnotherParallelismIsRefusedNamingTheSetting) {
+  std::string job;
+  std::vector<proto::TaskId> tasks = RunningParallelJob(&job, "1h");
+  auto result = std::async(std::launch::async, [&] {
+    return dispatcher_->TriggerSavepoint(job, (dir_ / "sp").string(), /*stop=*/false);
+  });
+  const int64_t id = WaitForTrigger(1);
+  fs::create_directories(dir_ / "checkpoints" / job / "shared");
+  for (int i = 0; i < 3; ++i) {
+    std::ofstream(dir_ / "checkpoints" / job / "shared" / absl::StrCat("keyed-", i, ".sst")) << i;
+    Ack(tasks[i], id, "offsets", "", absl::StrCat("keyed-", i));
+  }
+  auto path = result.get();
+  ASSERT_TRUE(path.ok()) << path.status();
+  auto rescaled = dispatcher_->SubmitJob(kParallelJob, {{"parallelism", "2"}}, *path);
+  ASSERT_FALSE(rescaled.ok());
+  EXPECT_EQ(rescaled.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(rescaled.status().message()),
+              HasSubstr("job file: parallelism: expected 3, the parallelism the checkpoint was "
+                        "taken at, got 2; its keyed state cannot be rescaled yet"));
+  auto other_max = dispatcher_->SubmitJob(kParallelJob, {{"max-parallelism", "64"}}, *path);
+  ASSERT_FALSE(other_max.ok());
+  EXPECT_THAT(std::string(other_max.status().message()), HasSubstr("job file: max-parallelism:"));
+  auto same = dispatcher_->SubmitJob(kParallelJob, {}, *path);
+  EXPECT_TRUE(same.ok()) << same.status();
 }
 
 }  // namespace

@@ -35,6 +35,36 @@ TEST_F(CheckpointStoreTest, WrittenStateReadsBackByteForByte) {
   EXPECT_EQ(read->base_dir, (root_ / "job1").string());
 }
 
+TEST_F(CheckpointStoreTest, ParallelismAndEverySubtasksStateReadBack) {
+  CheckpointStore store(root_.string(), 3);
+  CheckpointData data;
+  data.state = {{"source#0", "a"}, {"source#1", "b"}, {"@keyed-state#1", "h"}};
+  data.files = {"shared/x.sst", "shared/y.sst"};
+  data.parallelism = 2;
+  data.max_parallelism = 64;
+  auto stored = store.Write("job1", 3, 1000, data);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  auto read = CheckpointStore::Read(stored->path);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->state, data.state);
+  EXPECT_EQ(read->files, data.files);
+  EXPECT_EQ(read->parallelism, 2);
+  EXPECT_EQ(read->max_parallelism, 64);
+}
+
+// Checkpoints and savepoints written before jobs ran in parallel still restore.
+TEST_F(CheckpointStoreTest, MetadataWithoutParallelismReadsAsSubtaskZero) {
+  fs::create_directories(root_ / "old");
+  std::ofstream(root_ / "old" / "_metadata")
+      << R"({"job_id": "j", "checkpoint_id": 4, "operators": {"socket-source": "MTIz"},
+            "files": [], "files_base": "."})";
+  auto read = CheckpointStore::Read((root_ / "old").string());
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->state, (std::map<std::string, std::string>{{"socket-source#0", "123"}}));
+  EXPECT_EQ(read->parallelism, 1);
+  EXPECT_EQ(read->max_parallelism, 128);
+}
+
 TEST_F(CheckpointStoreTest, KeepsOnlyTheLastRetainedCheckpoints) {
   CheckpointStore store(root_.string(), 2);
   for (int id = 1; id <= 12; ++id) ASSERT_TRUE(store.Write("job1", id, 0, {{{"a", "b"}}, {}, {}}).ok());

@@ -1,7 +1,10 @@
 // Dispatcher with hand-written fake TaskManagers: scheduling onto slots, the job lifecycle driven
 // by task reports, cancellation, restarts, lost TaskManagers (stream closed, heartbeat timeout),
-// slot timeout, validation at submit and epoch fencing.
+// slot timeout, validation at submit and epoch fencing; parallel jobs: every subtask deployed as
+// one attempt, spread over TaskManagers, all restarted or cancelled together.
 #include "jobmanager/dispatcher.h"
+
+#include <set>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -21,6 +24,12 @@ constexpr char kJob[] = R"({"name": "events", "pipeline": [
   {"type": "json-parse", "dead-letter-topic": "none"},
   {"type": "discard-sink"}]})";
 
+// Three subtasks of a forward chain (a socket source cannot run in parallel).
+constexpr char kParallelJob[] = R"({"name": "parallel", "parallelism": 3, "pipeline": [
+  {"type": "kafka-source", "topic": "in", "kafka-bootstrap-servers": "127.0.0.1:9092"},
+  {"type": "json-parse", "dead-letter-topic": "none"},
+  {"type": "discard-sink"}]})";
+
 // What every fake TaskManager was asked to do; shared by all gateways the dispatcher creates.
 class FakeTaskManagers {
  public:
@@ -30,14 +39,16 @@ class FakeTaskManagers {
     proto::CancelTaskRequest cancel;
   };
 
-  void SetDeployResult(absl::Status status) {
+  // What deploys return; with `address`, only deploys to that TaskManager.
+  void SetDeployResult(absl::Status status, const std::string& address = "") {
     absl::MutexLock lock(&mu_);
-    deploy_result_ = std::move(status);
+    deploy_results_[address] = std::move(status);
   }
   absl::Status Deploy(const std::string& address, const proto::DeployTaskRequest& request) {
     absl::MutexLock lock(&mu_);
     deploys_.push_back({address, request, {}});
-    return deploy_result_;
+    auto it = deploy_results_.find(address);
+    return it != deploy_results_.end() ? it->second : deploy_results_[""];
   }
   absl::Status Cancel(const std::string& address, const proto::CancelTaskRequest& request) {
     absl::MutexLock lock(&mu_);
@@ -55,7 +66,7 @@ class FakeTaskManagers {
 
  private:
   mutable absl::Mutex mu_;
-  absl::Status deploy_result_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, absl::Status> deploy_results_ ABSL_GUARDED_BY(mu_);
   std::vector<Call> deploys_ ABSL_GUARDED_BY(mu_);
   std::vector<Call> cancels_ ABSL_GUARDED_BY(mu_);
 };
@@ -151,6 +162,35 @@ class DispatcherTest : public ::testing::Test {
     Report("tm-1", deploy.deploy.task(), proto::TASK_RUNNING);
     ReachesState(job_id, proto::RUNNING);
     return deploy.deploy.task();
+  }
+
+  std::string SubmitParallel(const std::map<std::string, std::string>& parameters = {
+                                 {"restart-strategy", "none"}}) {
+    auto id = dispatcher_->SubmitJob(kParallelJob, parameters);
+    EXPECT_TRUE(id.ok()) << id.status();
+    return id.ok() ? *id : "";
+  }
+
+  // The deploys from the `from`-th on (0-based), by subtask, once there are `count` of them.
+  std::map<int, FakeTaskManagers::Call> DeploysBySubtask(size_t from, size_t count) {
+    WaitForDeploy(from + count);
+    auto deploys = fakes_->deploys();
+    std::map<int, FakeTaskManagers::Call> by_subtask;
+    for (size_t i = from; i < deploys.size() && i < from + count; ++i) {
+      by_subtask[deploys[i].deploy.task().subtask()] = deploys[i];
+    }
+    EXPECT_EQ(by_subtask.size(), count);
+    return by_subtask;
+  }
+
+  static std::string TaskManagerOf(const FakeTaskManagers::Call& call) {
+    return call.address.substr(0, call.address.find(':'));
+  }
+
+  // Reports every deployed subtask in `state` from the TaskManager it was deployed to.
+  void ReportAll(const std::map<int, FakeTaskManagers::Call>& deploys, proto::TaskState state) {
+    for (const auto& [subtask, call] : deploys)
+      Report(TaskManagerOf(call), call.deploy.task(), state);
   }
 
   int FreeSlots(const std::string& taskmanager_id) {
@@ -390,7 +430,8 @@ TEST_F(DispatcherTest, FailedDeployFailsTheJobAndFreesTheSlot) {
   const std::string id = Submit();
   Register("tm-1");
   ASSERT_TRUE(ReachesState(id, proto::FAILED));
-  EXPECT_THAT(Failure(id), HasSubstr("deploying to TaskManager tm-1 failed: connection refused"));
+  EXPECT_THAT(Failure(id),
+              HasSubstr("deploying subtask 0 to TaskManager tm-1 failed: connection refused"));
   EXPECT_EQ(FreeSlots("tm-1"), 2);
 }
 
@@ -590,6 +631,206 @@ TEST_F(DispatcherTest, ReportOfATaskNoLongerWantedCancelsIt) {
   ASSERT_TRUE(Eventually([&] { return !fakes_->cancels().empty(); }));
   EXPECT_EQ(fakes_->cancels()[0].cancel.task().job_id(), "not-a-job");
   EXPECT_EQ(fakes_->cancels()[0].cancel.jobmanager_epoch(), kEpoch);
+}
+
+TEST_F(DispatcherTest, ParallelJobDeploysEverySubtaskAsOneAttempt) {
+  Register("tm-1", 3);
+  const std::string id = SubmitParallel();
+  auto deploys = DeploysBySubtask(0, 3);
+  for (int subtask = 0; subtask < 3; ++subtask) {
+    const proto::DeployTaskRequest& deploy = deploys.at(subtask).deploy;
+    EXPECT_EQ(deploy.task().job_id(), id);
+    EXPECT_EQ(deploy.task().attempt(), 1);
+    EXPECT_THAT(deploy.chain(), ::testing::ElementsAre(0, 1, 2));
+    EXPECT_EQ(ParseJobSpec(deploy.job_spec_json())->parallelism, 3);
+  }
+  EXPECT_EQ(FreeSlots("tm-1"), 0);
+  Report("tm-1", deploys.at(0).deploy.task(), proto::TASK_RUNNING);
+  Report("tm-1", deploys.at(1).deploy.task(), proto::TASK_RUNNING);
+  EXPECT_EQ(State(id), proto::CREATED);  // until every subtask runs
+  Report("tm-1", deploys.at(2).deploy.task(), proto::TASK_RUNNING);
+  EXPECT_TRUE(ReachesState(id, proto::RUNNING));
+}
+
+TEST_F(DispatcherTest, SubtasksAreSpreadEvenlyOverTaskManagersAndShownInTheStatus) {
+  Register("tm-1", 2);
+  Register("tm-2", 2);
+  Register("tm-3", 2);
+  const std::string id = SubmitParallel();
+  auto deploys = DeploysBySubtask(0, 3);
+  std::set<std::string> used;
+  for (const auto& [subtask, call] : deploys) used.insert(TaskManagerOf(call));
+  EXPECT_EQ(used, (std::set<std::string>{"tm-1", "tm-2", "tm-3"}));
+  for (const char* tm : {"tm-1", "tm-2", "tm-3"}) EXPECT_EQ(FreeSlots(tm), 1) << tm;
+  auto status = dispatcher_->GetJobStatus(id);
+  ASSERT_EQ(status->operators_size(), 3);
+  for (const auto& op : status->operators()) {
+    ASSERT_EQ(op.subtasks_size(), 3);
+    for (const auto& sub : op.subtasks()) {
+      EXPECT_EQ(sub.taskmanager_id(), TaskManagerOf(deploys.at(sub.subtask())));
+    }
+  }
+}
+
+TEST_F(DispatcherTest, SubtasksGoWhereMostSlotsAreFree) {
+  Register("tm-small", 1);
+  Register("tm-big", 3);
+  SubmitParallel();
+  std::map<std::string, int> per_tm;
+  for (const auto& [subtask, call] : DeploysBySubtask(0, 3)) per_tm[TaskManagerOf(call)]++;
+  // 3 free vs 1: the first two go to tm-big; then both have one free, and the third goes to
+  // tm-small, which has none of the job's subtasks yet.
+  EXPECT_EQ(per_tm["tm-big"], 2);
+  EXPECT_EQ(per_tm["tm-small"], 1);
+}
+
+TEST_F(DispatcherTest, ParallelJobWaitsForASlotPerSubtask) {
+  Register("tm-1", 2);
+  const std::string id = SubmitParallel();
+  absl::SleepFor(absl::Milliseconds(250));  // a few scheduling rounds of the timer thread
+  EXPECT_TRUE(fakes_->deploys().empty());   // never a part of the job
+  EXPECT_EQ(FreeSlots("tm-1"), 2);
+  Register("tm-2", 1);
+  DeploysBySubtask(0, 3);
+  EXPECT_EQ(State(id), proto::CREATED);
+}
+
+TEST_F(DispatcherTest, TooFewSlotsWithinSlotTimeoutFailsTheParallelJob) {
+  Register("tm-1", 2);
+  const std::string id = SubmitParallel({{"slot-timeout", "300ms"}});
+  ASSERT_TRUE(ReachesState(id, proto::FAILED));
+  EXPECT_THAT(Failure(id), HasSubstr("not 3 free slots (one a subtask) within slot-timeout 300ms"));
+  EXPECT_THAT(Failure(id), HasSubstr("1 TaskManagers registered, 2 slots free"));
+  EXPECT_TRUE(fakes_->deploys().empty());
+}
+
+TEST_F(DispatcherTest, FailureOfOneSubtaskRestartsEverySubtask) {
+  Register("tm-1", 2);
+  Register("tm-2", 2);
+  const std::string id = SubmitParallel(
+      {{"restart-strategy", "fixed-delay"}, {"restart-attempts", "2"}, {"restart-delay", "10ms"}});
+  auto first = DeploysBySubtask(0, 3);
+  ReportAll(first, proto::TASK_RUNNING);
+  ASSERT_TRUE(ReachesState(id, proto::RUNNING));
+  Report(TaskManagerOf(first.at(1)), first.at(1).deploy.task(), proto::TASK_FAILED,
+         MakeFailure(proto::EXTERNAL, true, "broker unreachable"));
+  ASSERT_TRUE(ReachesState(id, proto::RESTARTING));
+  // The other two are cancelled, each on its own TaskManager.
+  ASSERT_TRUE(Eventually([&] { return fakes_->cancels().size() >= 2; }));
+  std::set<int> cancelled;
+  for (const auto& call : fakes_->cancels()) {
+    EXPECT_EQ(call.cancel.task().attempt(), 1);
+    EXPECT_EQ(call.address, first.at(call.cancel.task().subtask()).address);
+    cancelled.insert(call.cancel.task().subtask());
+  }
+  EXPECT_EQ(cancelled, (std::set<int>{0, 2}));
+  // No new attempt while an old subtask still runs.
+  Report(TaskManagerOf(first.at(0)), first.at(0).deploy.task(), proto::TASK_CANCELED);
+  absl::SleepFor(absl::Milliseconds(150));
+  EXPECT_EQ(fakes_->deploys().size(), 3u);
+  Report(TaskManagerOf(first.at(2)), first.at(2).deploy.task(), proto::TASK_CANCELED);
+  auto second = DeploysBySubtask(3, 3);
+  for (const auto& [subtask, call] : second) EXPECT_EQ(call.deploy.task().attempt(), 2);
+  EXPECT_EQ(dispatcher_->GetJobStatus(id)->restarts(), 1);
+  EXPECT_THAT(Failure(id), HasSubstr("parallel#1 failed: broker unreachable"));
+  ReportAll(second, proto::TASK_RUNNING);
+  EXPECT_TRUE(ReachesState(id, proto::RUNNING));
+}
+
+TEST_F(DispatcherTest, LostTaskManagerRestartsEverySubtask) {
+  Register("tm-1", 1);
+  Register("tm-2", 1);
+  Register("tm-3", 1);
+  const std::string id = SubmitParallel(
+      {{"restart-strategy", "fixed-delay"}, {"restart-attempts", "2"}, {"restart-delay", "10ms"}});
+  auto first = DeploysBySubtask(0, 3);
+  ReportAll(first, proto::TASK_RUNNING);
+  ASSERT_TRUE(ReachesState(id, proto::RUNNING));
+  proto::Heartbeat heartbeat;
+  heartbeat.set_taskmanager_id("tm-2");
+  heartbeat.set_jobmanager_epoch(kEpoch);
+  int64_t session = 0;
+  ASSERT_TRUE(dispatcher_->OnHeartbeat(heartbeat, &session));
+  dispatcher_->OnHeartbeatStreamClosed("tm-2", session);
+  ASSERT_TRUE(ReachesState(id, proto::RESTARTING));
+  EXPECT_THAT(Failure(id), HasSubstr("TaskManager tm-2 (tm-2:6124) lost"));
+  ASSERT_TRUE(Eventually([&] { return fakes_->cancels().size() >= 2; }));
+  for (const auto& [subtask, call] : first) {
+    if (TaskManagerOf(call) != "tm-2")
+      Report(TaskManagerOf(call), call.deploy.task(), proto::TASK_CANCELED);
+  }
+  // Two TaskManagers with one slot each are left: the job waits for a third.
+  absl::SleepFor(absl::Milliseconds(250));
+  EXPECT_EQ(fakes_->deploys().size(), 3u);
+  Register("tm-4", 1);
+  auto second = DeploysBySubtask(3, 3);
+  std::set<std::string> used;
+  for (const auto& [subtask, call] : second) {
+    EXPECT_EQ(call.deploy.task().attempt(), 2);
+    used.insert(TaskManagerOf(call));
+  }
+  EXPECT_EQ(used, (std::set<std::string>{"tm-1", "tm-3", "tm-4"}));
+}
+
+// Regression: a failed deploy of one subtask marked every subtask of the attempt failed and freed
+// their slots, so the subtasks deployed elsewhere were never cancelled.
+TEST_F(DispatcherTest, FailedDeployOfOneSubtaskCancelsTheOthers) {
+  Register("tm-1", 1);
+  Register("tm-2", 1);
+  Register("tm-3", 1);
+  fakes_->SetDeployResult(absl::UnavailableError("connection refused"), "tm-2:6124");
+  const std::string id = SubmitParallel();
+  auto deploys = DeploysBySubtask(0, 3);
+  ASSERT_TRUE(ReachesState(id, proto::FAILED));
+  EXPECT_THAT(Failure(id), HasSubstr("to TaskManager tm-2 failed: connection refused"));
+  ASSERT_TRUE(Eventually([&] { return fakes_->cancels().size() == 2; }));
+  std::set<std::string> cancelled_on;
+  for (const auto& call : fakes_->cancels()) cancelled_on.insert(call.address);
+  EXPECT_EQ(cancelled_on, (std::set<std::string>{"tm-1:6124", "tm-3:6124"}));
+  EXPECT_EQ(FreeSlots("tm-2"), 1);
+  EXPECT_EQ(FreeSlots("tm-1"), 0);  // until its subtask confirms
+  for (const auto& [subtask, call] : deploys) {
+    if (TaskManagerOf(call) != "tm-2")
+      Report(TaskManagerOf(call), call.deploy.task(), proto::TASK_CANCELED);
+  }
+  EXPECT_TRUE(Eventually([&] { return FreeSlots("tm-1") == 1 && FreeSlots("tm-3") == 1; }));
+}
+
+TEST_F(DispatcherTest, CancelCancelsEverySubtaskAndEndsWhenAllConfirm) {
+  Register("tm-1", 3);
+  const std::string id = SubmitParallel();
+  auto deploys = DeploysBySubtask(0, 3);
+  ReportAll(deploys, proto::TASK_RUNNING);
+  ASSERT_TRUE(ReachesState(id, proto::RUNNING));
+  ASSERT_TRUE(dispatcher_->CancelJob(id).ok());
+  ASSERT_TRUE(Eventually([&] { return fakes_->cancels().size() == 3; }));
+  Report("tm-1", deploys.at(0).deploy.task(), proto::TASK_CANCELED);
+  Report("tm-1", deploys.at(1).deploy.task(), proto::TASK_CANCELED);
+  EXPECT_EQ(State(id), proto::CANCELLING);
+  Report("tm-1", deploys.at(2).deploy.task(), proto::TASK_CANCELED);
+  EXPECT_TRUE(ReachesState(id, proto::CANCELED));
+  EXPECT_EQ(FreeSlots("tm-1"), 3);
+}
+
+TEST_F(DispatcherTest, ParallelJobFinishesWhenEverySubtaskFinished) {
+  Register("tm-1", 3);
+  const std::string id = SubmitParallel();
+  auto deploys = DeploysBySubtask(0, 3);
+  ReportAll(deploys, proto::TASK_RUNNING);
+  ASSERT_TRUE(ReachesState(id, proto::RUNNING));
+  Report("tm-1", deploys.at(0).deploy.task(), proto::TASK_FINISHED);
+  Report("tm-1", deploys.at(2).deploy.task(), proto::TASK_FINISHED);
+  EXPECT_EQ(State(id), proto::RUNNING);
+  Report("tm-1", deploys.at(1).deploy.task(), proto::TASK_FINISHED);
+  EXPECT_TRUE(ReachesState(id, proto::FINISHED));
+}
+
+TEST_F(DispatcherTest, ParallelSocketSourceIsRefusedNamingTheField) {
+  auto id = dispatcher_->SubmitJob(kJob, {{"parallelism", "2"}});
+  ASSERT_FALSE(id.ok());
+  EXPECT_EQ(id.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(id.status().message()), HasSubstr("job file: parallelism: expected 1"));
+  EXPECT_THAT(std::string(id.status().message()), HasSubstr("socket source is non-parallel"));
 }
 
 TEST_F(DispatcherTest, StopIsIdempotent) {

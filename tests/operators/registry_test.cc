@@ -1,5 +1,6 @@
 // ValidateJob against the operator table: known types, source first and sink last, linear
-// chains, json-parse before map and filter, parallelism 1, operator fields named in errors; the
+// chains, json-parse before map and filter, parallelism (every operator at the job's, a socket
+// source and keyed state only at 1), operator fields named in errors; the
 // example job validates with the README's parameters; CreateChain builds one operator a step.
 #include "operators/registry.h"
 
@@ -141,9 +142,48 @@ TEST(RegistryTest, FilterNeedsJsonParseBeforeIt) {
               HasSubstr("job file: pipeline[1].type: filter expects validated JSON"));
 }
 
-TEST(RegistryTest, ParallelismMustBeOne) {
+constexpr char kKafkaSource[] =
+    R"({"type": "kafka-source", "topic": "in", "kafka-bootstrap-servers": "k:9092"})";
+
+TEST(RegistryTest, ForwardChainRunsInParallel) {
+  EXPECT_TRUE(ValidateJob(Job({kKafkaSource, R"({"type": "json-parse"})",
+                               R"({"type": "windows-event-map"})", R"({"type": "print-sink"})"},
+                              {}, R"("parallelism": 4, )"))
+                  .ok());
+  EXPECT_TRUE(ValidateJob(Job({kKafkaSource, R"({"type": "print-sink", "parallelism": 4})"}, {},
+                              R"("parallelism": 4, )"))
+                  .ok());
+}
+
+TEST(RegistryTest, ParallelSocketSourceIsRefusedNamingTheField) {
   EXPECT_THAT(Error(Job({kSource, R"({"type": "print-sink"})"}, {}, R"("parallelism": 2, )")),
-              HasSubstr("job file: parallelism:"));
+              HasSubstr("job file: parallelism: expected 1 for a job with a socket-source "
+                        "(pipeline[0]), got 2; the socket source is non-parallel"));
+  EXPECT_THAT(Error(Job({SourceWith(R"("hostname": "h", "port": 1, "parallelism": 3)"),
+                         R"({"type": "print-sink"})"})),
+              HasSubstr("job file: pipeline[0].parallelism: expected 1 for a job with a "
+                        "socket-source (pipeline[0]), got 3"));
+  // At 1 itself it still cannot feed parallel operators without an exchange.
+  EXPECT_THAT(Error(Job({SourceWith(R"("hostname": "h", "port": 1, "parallelism": 1)"),
+                         R"({"type": "print-sink"})"},
+                        {}, R"("parallelism": 2, )")),
+              HasSubstr("network exchange, which is coming"));
+}
+
+TEST(RegistryTest, OperatorParallelismMustEqualTheJobs) {
+  EXPECT_EQ(Error(Job({kKafkaSource, R"({"type": "print-sink", "parallelism": 2})"}, {},
+                      R"("parallelism": 3, )")),
+            "job file: pipeline[1].parallelism: expected the job's parallelism (3), got 2; "
+            "operators connected forward run at one parallelism until the network exchange comes");
+}
+
+TEST(RegistryTest, KeyedStateIsRefusedInParallel) {
+  EXPECT_THAT(Error(Job({kKafkaSource, R"({"type": "json-parse"})",
+                         R"({"type": "keyed-count", "key-fields": ["computer"]})",
+                         R"({"type": "print-sink"})"},
+                        {}, R"("parallelism": 2, )")),
+              HasSubstr("job file: parallelism: expected 1 for a job with a keyed-count "
+                        "(pipeline[2]), got 2"));
 }
 
 TEST(RegistryTest, PortOutOfRangeNamesTheField) {

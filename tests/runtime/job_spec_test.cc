@@ -127,6 +127,9 @@ TEST(JobSpecTest, ParametersMustBeAnObject) {
 TEST(JobSpecTest, JobSettingsDefaultWhenAbsent) {
   JobSpec spec = Parse(JobWithOp(R"("x": 1)"));
   EXPECT_EQ(spec.parallelism, 1);
+  EXPECT_EQ(spec.max_parallelism, 128);  // Flink's default
+  EXPECT_FALSE(spec.pipeline[0].parallelism.has_value());
+  EXPECT_EQ(spec.ParallelismOf(spec.pipeline[0]), 1);
   EXPECT_FALSE(spec.checkpoint_interval.has_value());
   EXPECT_EQ(spec.restart.strategy, "fixed-delay");
   EXPECT_EQ(spec.restart.attempts, 3);
@@ -169,6 +172,27 @@ TEST(JobSpecTest, ParallelismMustBeAPositiveInteger) {
             "job file: parallelism: expected a positive integer, got '0'");
   EXPECT_THAT(ParseError(JobWithOp(R"("x": 1)"), {{"parallelism", "two"}}),
               HasSubstr("job file: parallelism: expected a positive integer, got 'two'"));
+}
+
+TEST(JobSpecTest, MaxParallelismIsReadAndMustCoverTheParallelism) {
+  JobSpec spec = Parse(JobWithOp(R"("x": 1)", R"("parallelism": 4, "max-parallelism": 16, )"));
+  EXPECT_EQ(spec.max_parallelism, 16);
+  EXPECT_EQ(Parse(JobWithOp(R"("x": 1)"), {{"max-parallelism", "4096"}}).max_parallelism, 4096);
+  EXPECT_EQ(ParseError(JobWithOp(R"("x": 1)", R"("parallelism": 4, "max-parallelism": 2, )")),
+            "job file: max-parallelism: expected at least the parallelism (4), got 2");
+  EXPECT_EQ(ParseError(JobWithOp(R"("x": 1)", R"("max-parallelism": 40000, )")),
+            "job file: max-parallelism: expected an integer from 1 to 32768, got '40000'");
+}
+
+TEST(JobSpecTest, OperatorParallelismIsItsOwnFieldNotConfig) {
+  JobSpec spec =
+      Parse(JobWithOp(R"("parallelism": "${p}")", R"("parallelism": 3, )"), {{"p", "2"}});
+  EXPECT_EQ(spec.pipeline[0].parallelism, 2);
+  EXPECT_EQ(spec.ParallelismOf(spec.pipeline[0]), 2);
+  EXPECT_FALSE(spec.pipeline[0].config.contains("parallelism"));
+  EXPECT_EQ(Parse(spec.ToJson().dump()).pipeline[0].parallelism, 2);
+  EXPECT_EQ(ParseError(JobWithOp(R"("parallelism": 0)")),
+            "job file: pipeline[0].parallelism: expected a positive integer, got '0'");
 }
 
 TEST(JobSpecTest, UnknownRestartStrategyIsAnErrorListingTheKnownOnes) {
@@ -280,6 +304,7 @@ TEST(JobSpecTest, ToJsonParsesBackToAnEqualSpec) {
   EXPECT_EQ(back.name, spec.name);
   EXPECT_EQ(back.parameters, spec.parameters);
   EXPECT_EQ(back.parallelism, spec.parallelism);
+  EXPECT_EQ(back.max_parallelism, spec.max_parallelism);
   EXPECT_EQ(back.checkpoint_interval, spec.checkpoint_interval);
   EXPECT_EQ(back.restart.strategy, spec.restart.strategy);
   EXPECT_EQ(back.restart.attempts, spec.restart.attempts);

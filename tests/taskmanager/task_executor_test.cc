@@ -1,6 +1,7 @@
 // TaskExecutor: epoch fencing, slots, bad specs, and a real socket-source → json-parse →
 // discard-sink task against a loopback server, reporting RUNNING, its counters, then CANCELED;
-// with windows-event-map after json-parse (fused), the counters of each.
+// with windows-event-map after json-parse (fused), the counters of each; checkpoint state named
+// and restored per subtask.
 #include "taskmanager/task_executor.h"
 
 #include <gmock/gmock.h>
@@ -246,6 +247,40 @@ TEST_F(TaskExecutorTest, CancelOfAnUnknownTaskIsNotFound) {
   proto::TaskId task;
   task.set_job_id("nope");
   EXPECT_EQ(executor_->Cancel(Cancellation(task)).code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(TaskExecutorTest, SubtaskRestoresItsOwnStateAndAcknowledgesUnderItsSubtask) {
+  absl::Mutex mu;
+  std::vector<proto::CheckpointAck> acks;
+  executor_.reset();
+  executor_ = std::make_unique<TaskExecutor>(
+      1, [](const proto::TaskStatus&) {},
+      [&](const proto::CheckpointAck& ack) {
+        absl::MutexLock lock(&mu);
+        acks.push_back(ack);
+      });
+  executor_->SetEpoch(kEpoch);
+  proto::DeployTaskRequest request = Deployment("job-1", refusing_.port());
+  request.mutable_task()->set_subtask(2);
+  (*request.mutable_restore_state())["socket-source#2"] = "41";
+  (*request.mutable_restore_state())["json-parse#2"] = "ignored";
+  ASSERT_TRUE(executor_->Deploy(request).ok());
+  proto::TriggerCheckpointRequest trigger;
+  trigger.set_jobmanager_epoch(kEpoch);
+  *trigger.mutable_task() = request.task();
+  trigger.set_checkpoint_id(5);
+  ASSERT_TRUE(Eventually([&] {
+    (void)executor_->TriggerCheckpoint(trigger);  // fails until the task is registered
+    absl::MutexLock lock(&mu);
+    return !acks.empty();
+  }));
+  executor_->CancelAll();  // no more acks into this test's locals
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(acks[0].task().subtask(), 2);
+  EXPECT_EQ(acks[0].checkpoint_id(), 5);
+  // Nothing was read (the port refuses connections): the restored position, under subtask 2.
+  EXPECT_EQ((std::map<std::string, std::string>(acks[0].state().begin(), acks[0].state().end())),
+            (std::map<std::string, std::string>{{"socket-source#2", "41"}}));
 }
 
 TEST_F(TaskExecutorTest, CancelAllStopsEveryTask) {

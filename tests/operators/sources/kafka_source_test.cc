@@ -1,6 +1,7 @@
 // KafkaSource against librdkafka's mock cluster: every record in partition order, counters,
 // snapshot → restore with no gap or repeat, start-from earliest/latest/group-offsets, commits on
-// checkpoint completion, partitions split by subtask, errors for unknown or forbidden topics, a
+// checkpoint completion, partitions split by subtask, several old subtasks' offsets merged on a
+// rescaled restore, errors for unknown or forbidden topics, a
 // broker outage that does not fail the task, a bounded close, and settings validated at submit.
 #include "operators/sources/kafka_source.h"
 
@@ -337,6 +338,32 @@ TEST_F(KafkaSourceTest, SubtasksSplitPartitionsByModulo) {
   EXPECT_EQ(Collect(*a, 8).size(), 8u);
 }
 
+// After a rescale from 2 subtasks to 3, each new subtask is restored with both old subtasks'
+// offsets and keeps those of the partitions it reads now.
+TEST_F(KafkaSourceTest, RestoredStatesOfSeveralOldSubtasksAreMerged) {
+  constexpr char kThreeSubtasksJob[] = R"({"name": "t", "parallelism": 3, "pipeline": [
+    {"name": "source", "type": "kafka-source", "topic": "events"},
+    {"type": "discard-sink"}]})";
+  Produce("events", 0, Values("p0-", 0, 4));
+  Produce("events", 1, Values("p1-", 0, 4));
+  Produce("events", 2, Values("p2-", 0, 4));
+  std::map<int32_t, int64_t> positions;
+  for (int subtask = 0; subtask < 3; ++subtask) {
+    harnesses_.push_back(std::make_unique<OperatorHarness>(kThreeSubtasksJob));
+    harnesses_.back()->context().subtask = subtask;
+    sources_.push_back(std::make_unique<KafkaSource>(Options("events")));
+    KafkaSource& source = *sources_.back();
+    ASSERT_TRUE(source.RestoreState(R"({"topic": "events", "offsets": {"0": 1, "2": 3}})").ok());
+    ASSERT_TRUE(source.RestoreState(R"({"topic": "events", "offsets": {"1": 2}})").ok());
+    ASSERT_TRUE(source.Open(harnesses_.back()->context()).ok());
+    auto mine = source.positions();
+    EXPECT_EQ(mine.size(), 1u) << "subtask " << subtask;
+    positions.insert(mine.begin(), mine.end());
+  }
+  EXPECT_EQ(positions, (std::map<int32_t, int64_t>{{0, 1}, {1, 2}, {2, 3}}));
+  EXPECT_EQ(Collect(*sources_[1], 2), Values("p1-", 2, 4));
+}
+
 TEST_F(KafkaSourceTest, UnknownTopicFailsOpenNamingIt) {
   // The mock cluster creates any topic a metadata request names (it speaks Metadata < v4, which
   // has no AllowAutoTopicCreation), so it is told to answer "unknown" for this one instead.
@@ -415,6 +442,10 @@ TEST(KafkaSourceStateTest, RestoreRejectsStateThatIsNotOffsets) {
     EXPECT_THAT(s.message(), HasSubstr("kafka-source: checkpoint state")) << bad;
   }
   EXPECT_TRUE(source.RestoreState(R"({"topic": "t", "offsets": {"0": 5, "3": 0}})").ok());
+  // Several subtasks' states (a rescaled restore) must be of one topic.
+  absl::Status other = source.RestoreState(R"({"topic": "u", "offsets": {"1": 5}})");
+  EXPECT_EQ(other.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(other.message(), HasSubstr("topics 't' and 'u'"));
 }
 
 // Validation at submit, through the registry.
