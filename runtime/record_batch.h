@@ -42,6 +42,13 @@ class RecordBatch {
   // Read-only view of all records; simdjson needs padding past the end, which reserve() gives.
   const std::string& data() const { return data_; }
 
+  // The packed form, for the network layer, which sends and receives a batch as these two
+  // arrays without touching single records: ends()[i] is one past the last byte of record i.
+  const std::vector<uint32_t>& ends() const { return ends_; }
+  // A decoder that fills data and ends directly must leave ends ascending, the last equal to
+  // bytes(); runtime/network/frame.cc checks received batches before handing them on.
+  std::vector<uint32_t>& mutable_ends() { return ends_; }
+
  private:
   std::string data_;
   std::vector<uint32_t> ends_;

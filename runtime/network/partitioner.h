@@ -1,0 +1,56 @@
+// Partitioners: which consumer subtasks receive the records of a producer's batch.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "runtime/record_batch.h"
+
+namespace ec {
+
+// Where the records of one batch go: whole to some channels (no copy), or split by record.
+struct BatchRouting {
+  std::vector<int> whole;          // channels that receive the batch as it is
+  std::vector<RecordBatch> split;  // per channel, the records routed to it (may be empty)
+};
+
+// Routes whole batches, never single records through a virtual call. One per producer
+// subtask, called from its task thread only.
+class Partitioner {
+ public:
+  virtual ~Partitioner() = default;
+  // Fills `routing` for `in`: clears both parts, then `whole`, or `split` (resized to
+  // num_channels(); its batches are reused, so a warmed-up partitioner allocates nothing).
+  virtual void Route(const RecordBatch& in, BatchRouting& routing) = 0;
+  virtual int num_channels() const = 0;
+};
+
+// Subtask i → consumer subtask i: the one channel of the writer.
+std::unique_ptr<Partitioner> ForwardPartitioner();
+// Whole batches in turn over `channels`, starting at `first`. Per batch rather than per record
+// (Flink's rebalance is per record): the same spread over many batches without splitting and
+// copying every batch; producers should start at different channels (e.g. their subtask).
+std::unique_ptr<Partitioner> RebalancePartitioner(int channels, int first = 0);
+// Every batch to every channel.
+std::unique_ptr<Partitioner> BroadcastPartitioner(int channels);
+
+// The key of a record as bytes; the view must stay valid until the next call (a simdjson
+// extractor may return a view into its own buffer).
+using KeyExtractor = std::function<std::string_view(std::string_view record)>;
+// By key, as Flink's keyBy: key → key group (KeyGroupOf, over `max_parallelism` groups) →
+// the subtask owning that key group (SubtaskForKeyGroup). `channels` ≤ max_parallelism.
+std::unique_ptr<Partitioner> HashPartitioner(int channels, int max_parallelism, KeyExtractor key);
+
+// Flink's KeyGroupRangeAssignment: subtask i of p owns the contiguous key groups
+// [ceil(i·max/p), floor(((i+1)·max − 1)/p)], and key group g belongs to subtask g·p/max.
+int SubtaskForKeyGroup(int key_group, int parallelism, int max_parallelism);
+struct KeyGroupRange {
+  int first = 0;
+  int last = -1;  // inclusive
+  bool Contains(int key_group) const { return key_group >= first && key_group <= last; }
+};
+KeyGroupRange KeyGroupRangeOf(int subtask, int parallelism, int max_parallelism);
+
+}  // namespace ec
