@@ -1,12 +1,11 @@
 // ec-bench-chain: the parse → map → discard chain alone, in one thread, over events in memory.
 #include <sys/resource.h>
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
-
-#include <CLI/CLI.hpp>
 
 #include "operators/registry.h"
 
@@ -64,7 +63,8 @@ int main(int argc, char** argv) {
   }
   std::vector<std::unique_ptr<ec::OperatorCounters>> counters;
   std::vector<ec::OperatorContext> contexts(chain->size());
-  for (size_t i = 0; i < chain->size(); ++i) counters.push_back(std::make_unique<ec::OperatorCounters>(spec->pipeline[i].name));
+  for (size_t i = 0; i < chain->size(); ++i)
+    counters.push_back(std::make_unique<ec::OperatorCounters>(spec->pipeline[i].name));
   for (size_t i = 1; i < chain->size(); ++i) {
     contexts[i].job = &*spec;
     contexts[i].spec = &spec->pipeline[i];
@@ -99,9 +99,10 @@ int main(int argc, char** argv) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double cpu = CpuSeconds() - cpu0;
-  std::printf("{\"events\": %lu, \"seconds\": %.4f, \"events_per_s\": %.0f, \"cpu_seconds\": %.4f, "
-              "\"out\": %lu}\n",
-              static_cast<unsigned long>(events), seconds, events / seconds, cpu,
-              static_cast<unsigned long>(counters[3]->records_out()));
+  std::printf(
+      "{\"events\": %lu, \"seconds\": %.4f, \"events_per_s\": %.0f, \"cpu_seconds\": %.4f, "
+      "\"out\": %lu}\n",
+      static_cast<unsigned long>(events), seconds, events / seconds, cpu,
+      static_cast<unsigned long>(counters[3]->records_out()));
   return counters[3]->records_out() == events ? 0 : 1;
 }

@@ -5,13 +5,12 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <set>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -52,11 +51,14 @@ absl::StatusOr<StoredCheckpoint> CheckpointStore::WriteTo(
     const fs::path to = dir / file;
     fs::create_directories(to.parent_path(), ec);
     fs::copy_file(fs::path(files_from) / file, to, fs::copy_options::overwrite_existing, ec);
-    if (ec) return absl::UnavailableError(absl::StrCat("savepoint: cannot copy ", file, ": ", ec.message()));
+    if (ec)
+      return absl::UnavailableError(
+          absl::StrCat("savepoint: cannot copy ", file, ": ", ec.message()));
     int fd = open(to.c_str(), O_RDONLY | O_CLOEXEC);
     const bool synced = fd >= 0 && fsync(fd) == 0;
     if (fd >= 0) close(fd);
-    if (!synced) return absl::UnavailableError(absl::StrCat("savepoint: cannot sync ", to.string()));
+    if (!synced)
+      return absl::UnavailableError(absl::StrCat("savepoint: cannot sync ", to.string()));
     copied += static_cast<int64_t>(fs::file_size(to, ec));
   }
   auto stored = WriteMetadata(dir_path, job_id, checkpoint_id, trigger_time_ms, data, ".");
@@ -82,15 +84,19 @@ absl::StatusOr<StoredCheckpoint> CheckpointStore::WriteMetadata(
   const fs::path dir(dir_path);
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) return absl::UnavailableError(absl::StrCat("checkpoint dir ", dir.string(), ": ", ec.message()));
+  if (ec)
+    return absl::UnavailableError(
+        absl::StrCat("checkpoint dir ", dir.string(), ": ", ec.message()));
   const fs::path tmp = dir / "_metadata.tmp";
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return absl::UnavailableError(absl::StrCat("cannot write ", tmp.string()));
-  bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && fsync(fd) == 0;
+  bool ok =
+      write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && fsync(fd) == 0;
   close(fd);
   if (!ok) return absl::UnavailableError(absl::StrCat("cannot write ", tmp.string()));
   fs::rename(tmp, dir / "_metadata", ec);
-  if (ec) return absl::UnavailableError(absl::StrCat("cannot rename ", tmp.string(), ": ", ec.message()));
+  if (ec)
+    return absl::UnavailableError(absl::StrCat("cannot rename ", tmp.string(), ": ", ec.message()));
   return StoredCheckpoint{dir.string(), static_cast<int64_t>(text.size())};
 }
 
@@ -135,7 +141,8 @@ absl::StatusOr<CheckpointData> CheckpointStore::Read(const std::string& path) {
   for (const auto& [name, encoded] : meta["operators"].items()) {
     std::string bytes;
     if (!encoded.is_string() || !absl::Base64Unescape(encoded.get<std::string>(), &bytes)) {
-      return absl::DataLossError(absl::StrCat("checkpoint ", path, ": state of ", name, " is corrupt"));
+      return absl::DataLossError(
+          absl::StrCat("checkpoint ", path, ": state of ", name, " is corrupt"));
     }
     data.state[single_subtask_format ? SubtaskStateKey(name, 0) : name] = std::move(bytes);
   }

@@ -54,12 +54,9 @@ class CheckpointStore {
 
  private:
   // `files_base`: where the files are, relative to the metadata's directory.
-  static absl::StatusOr<StoredCheckpoint> WriteMetadata(const std::string& dir,
-                                                        const std::string& job_id,
-                                                        int64_t checkpoint_id,
-                                                        int64_t trigger_time_ms,
-                                                        const CheckpointData& data,
-                                                        const std::string& files_base);
+  static absl::StatusOr<StoredCheckpoint> WriteMetadata(
+      const std::string& dir, const std::string& job_id, int64_t checkpoint_id,
+      int64_t trigger_time_ms, const CheckpointData& data, const std::string& files_base);
   void DropOld(const std::string& job_dir);
 
   std::string root_;

@@ -67,7 +67,8 @@ void Dispatcher::Recover() {
   for (const StoredJob& stored : job_store_.LoadAll()) {
     auto spec = ParseJobSpec(stored.spec_json);
     if (!spec.ok()) {
-      Logger("jobmanager")->warn("job={} cannot be recovered: {}", stored.id, spec.status().message());
+      Logger("jobmanager")
+          ->warn("job={} cannot be recovered: {}", stored.id, spec.status().message());
       continue;
     }
     Job job;
@@ -96,12 +97,14 @@ void Dispatcher::Recover() {
         job.latest_checkpoint.set_path(stored.latest_checkpoint_path);
         job.next_checkpoint_id = stored.latest_checkpoint_id + 1;
       } else {
-        Logger("jobmanager")->error("job={} checkpoint {} unreadable ({}); starting without state",
-                                    job.id, stored.latest_checkpoint_path, state_bytes.status().message());
+        Logger("jobmanager")
+            ->error("job={} checkpoint {} unreadable ({}); starting without state", job.id,
+                    stored.latest_checkpoint_path, state_bytes.status().message());
       }
     }
-    Logger("jobmanager")->info("job={} recovered ({} before the restart); restoring from ckpt={}",
-                               job.id, stored.state, job.latest_checkpoint.id());
+    Logger("jobmanager")
+        ->info("job={} recovered ({} before the restart); restoring from ckpt={}", job.id,
+               stored.state, job.latest_checkpoint.id());
     jobs_.emplace(job.id, std::move(job));
   }
 }
@@ -130,7 +133,8 @@ void Dispatcher::WorkerLoop() {
     std::function<void()> call;
     {
       absl::MutexLock lock(&mu_);
-      auto ready = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_ || !calls_.empty(); };
+      auto ready = [this]()
+                       ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_ || !calls_.empty(); };
       mu_.Await(absl::Condition(&ready));
       if (calls_.empty()) return;
       call = std::move(calls_.front());
@@ -151,13 +155,15 @@ void Dispatcher::TimerLoop() {
       if (now - tm.last_heartbeat > options_.heartbeat_timeout) lost.push_back(id);
     }
     for (const auto& id : lost) {
-      LoseTaskManager(id, absl::StrCat("no heartbeat for ",
-                                       absl::ToInt64Milliseconds(options_.heartbeat_timeout), "ms"));
+      LoseTaskManager(id,
+                      absl::StrCat("no heartbeat for ",
+                                   absl::ToInt64Milliseconds(options_.heartbeat_timeout), "ms"));
     }
     for (auto& [id, job] : jobs_) {
       if (job.state == proto::CANCELLING && now - job.cancel_started > options_.cancel_timeout) {
-        Logger("jobmanager")->warn("job={} tasks did not confirm cancellation within {}s", id,
-                                   absl::ToInt64Seconds(options_.cancel_timeout));
+        Logger("jobmanager")
+            ->warn("job={} tasks did not confirm cancellation within {}s", id,
+                   absl::ToInt64Seconds(options_.cancel_timeout));
         for (auto& e : job.executions) ReleaseSlot(e);
         Transition(job, proto::CANCELED);
       }
@@ -201,8 +207,9 @@ void Dispatcher::StartCheckpoint(Job& job, std::string savepoint_dir, bool stop)
     request.set_stop_after(stop);
     Enqueue([gateway, request] {
       if (auto s = gateway->TriggerCheckpoint(request); !s.ok()) {
-        Logger("jobmanager")->warn("job={} ckpt={} trigger failed: {}", request.task().job_id(),
-                                   request.checkpoint_id(), s.message());
+        Logger("jobmanager")
+            ->warn("job={} ckpt={} trigger failed: {}", request.task().job_id(),
+                   request.checkpoint_id(), s.message());
       }
     });
   }
@@ -226,7 +233,8 @@ absl::StatusOr<std::string> Dispatcher::TriggerSavepoint(const std::string& job_
     return !running() || !jobs_.at(job_id).pending_checkpoint;
   };
   if (!mu_.AwaitWithTimeout(absl::Condition(&idle), options_.checkpoint_timeout) || !running()) {
-    return absl::UnavailableError(absl::StrCat("job ", job_id, " did not become ready for a savepoint"));
+    return absl::UnavailableError(
+        absl::StrCat("job ", job_id, " did not become ready for a savepoint"));
   }
   Job& job = jobs_.at(job_id);
   const int64_t id = job.next_checkpoint_id;
@@ -234,7 +242,8 @@ absl::StatusOr<std::string> Dispatcher::TriggerSavepoint(const std::string& job_
   StartCheckpoint(job, absl::StrCat(base, "/savepoint-", job_id.substr(0, 6), "-", id), stop);
   const std::string key = absl::StrCat(job_id, "/", id);
   auto done = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return savepoint_results_.count(key) > 0; };
-  if (!mu_.AwaitWithTimeout(absl::Condition(&done), options_.checkpoint_timeout + absl::Seconds(5))) {
+  if (!mu_.AwaitWithTimeout(absl::Condition(&done),
+                            options_.checkpoint_timeout + absl::Seconds(5))) {
     return absl::DeadlineExceededError(absl::StrCat("savepoint of job ", job_id, " timed out"));
   }
   absl::StatusOr<std::string> result = savepoint_results_.at(key);
@@ -244,7 +253,8 @@ absl::StatusOr<std::string> Dispatcher::TriggerSavepoint(const std::string& job_
 
 void Dispatcher::AbortCheckpoint(Job& job, const std::string& reason, bool checkpoint_failure) {
   if (!job.pending_checkpoint) return;
-  Logger("jobmanager")->warn("job={} ckpt={} aborted: {}", job.id, job.pending_checkpoint->id, reason);
+  Logger("jobmanager")
+      ->warn("job={} ckpt={} aborted: {}", job.id, job.pending_checkpoint->id, reason);
   const bool savepoint = !job.pending_checkpoint->savepoint_dir.empty();
   if (savepoint) {
     savepoint_results_[absl::StrCat(job.id, "/", job.pending_checkpoint->id)] =
@@ -252,13 +262,15 @@ void Dispatcher::AbortCheckpoint(Job& job, const std::string& reason, bool check
   }
   job.pending_checkpoint.reset();
   ++job.checkpoints_failed;
-  if (job.spec.checkpoint_interval) job.next_checkpoint = absl::Now() + *job.spec.checkpoint_interval;
+  if (job.spec.checkpoint_interval)
+    job.next_checkpoint = absl::Now() + *job.spec.checkpoint_interval;
   if (!checkpoint_failure || savepoint) return;
   const std::optional<int>& tolerable = job.spec.tolerable_failed_checkpoints;
   if (tolerable && ++job.consecutive_failed_checkpoints > *tolerable) {
     job.consecutive_failed_checkpoints = 0;
-    FailJob(job, /*retryable=*/true,
-            absl::StrCat("more than ", *tolerable, " consecutive checkpoints failed; last: ", reason));
+    FailJob(
+        job, /*retryable=*/true,
+        absl::StrCat("more than ", *tolerable, " consecutive checkpoints failed; last: ", reason));
   }
 }
 
@@ -299,13 +311,12 @@ void Dispatcher::AcknowledgeCheckpoint(const proto::CheckpointAck& ack) {
 void Dispatcher::CompleteCheckpoint(Job& job) {
   Job::PendingCheckpoint pending = *std::move(job.pending_checkpoint);
   job.pending_checkpoint.reset();
-  auto stored =
-      pending.savepoint_dir.empty()
-          ? checkpoints_.Write(job.id, pending.id, absl::ToUnixMillis(pending.triggered),
-                               pending.data)
-          : CheckpointStore::WriteTo(pending.savepoint_dir, job.id, pending.id,
-                                     absl::ToUnixMillis(pending.triggered), pending.data,
-                                     checkpoints_.JobDir(job.id));
+  auto stored = pending.savepoint_dir.empty()
+                    ? checkpoints_.Write(job.id, pending.id, absl::ToUnixMillis(pending.triggered),
+                                         pending.data)
+                    : CheckpointStore::WriteTo(pending.savepoint_dir, job.id, pending.id,
+                                               absl::ToUnixMillis(pending.triggered), pending.data,
+                                               checkpoints_.JobDir(job.id));
   if (!stored.ok()) {
     job.pending_checkpoint = pending;
     AbortCheckpoint(job, std::string(stored.status().message()));
@@ -319,16 +330,19 @@ void Dispatcher::CompleteCheckpoint(Job& job) {
   job.latest_checkpoint.set_path(stored->path);
   if (pending.savepoint_dir.empty()) job.consecutive_failed_checkpoints = 0;
   job.latest_state = std::move(pending.data);
-  job.latest_state.base_dir = pending.savepoint_dir.empty() ? checkpoints_.JobDir(job.id) : stored->path;
+  job.latest_state.base_dir =
+      pending.savepoint_dir.empty() ? checkpoints_.JobDir(job.id) : stored->path;
   ++job.checkpoints_completed;
   Persist(job);
   if (job.spec.checkpoint_interval) job.next_checkpoint = now + *job.spec.checkpoint_interval;
   if (!pending.savepoint_dir.empty()) {
     savepoint_results_[absl::StrCat(job.id, "/", pending.id)] = stored->path;
-    Logger("jobmanager")->info("job={} savepoint {} written to {}", job.id, pending.id, stored->path);
+    Logger("jobmanager")
+        ->info("job={} savepoint {} written to {}", job.id, pending.id, stored->path);
   }
-  Logger("jobmanager")->debug("job={} ckpt={} completed in {}ms ({} bytes)", job.id, pending.id,
-                              job.latest_checkpoint.duration_ms(), stored->size_bytes);
+  Logger("jobmanager")
+      ->debug("job={} ckpt={} completed in {}ms ({} bytes)", job.id, pending.id,
+              job.latest_checkpoint.duration_ms(), stored->size_bytes);
   for (const auto& e : job.executions) {
     std::shared_ptr<TaskManagerGateway> gateway = GatewayOf(e.taskmanager_id);
     if (!gateway) continue;
@@ -366,8 +380,9 @@ absl::StatusOr<std::string> Dispatcher::SubmitJob(
   job.spec = *std::move(spec);
   job.spec_json = job.spec.ToJson().dump();
   job.submitted = absl::Now();
-  Logger("jobmanager")->info("job={} submitted: '{}', {} operators", job.id, job.spec.name,
-                             job.spec.pipeline.size());
+  Logger("jobmanager")
+      ->info("job={} submitted: '{}', {} operators", job.id, job.spec.name,
+             job.spec.pipeline.size());
   const std::string id = job.id;
   Persist(job);
   jobs_.emplace(id, std::move(job));
@@ -405,8 +420,9 @@ void Dispatcher::CancelExecutions(Job& job) {
     *request.mutable_task() = e.id;
     Enqueue([gateway, request] {
       if (auto s = gateway->CancelTask(request); !s.ok()) {
-        Logger("jobmanager")->warn("job={} cancel of subtask {} failed: {}", request.task().job_id(),
-                                   request.task().subtask(), s.message());
+        Logger("jobmanager")
+            ->warn("job={} cancel of subtask {} failed: {}", request.task().job_id(),
+                   request.task().subtask(), s.message());
       }
     });
   }
@@ -543,12 +559,14 @@ void Dispatcher::ReleaseSlot(Execution& e) {
 void Dispatcher::Transition(Job& job, proto::JobState to, const std::string& reason) {
   if (job.state == to) return;
   if (!CanTransition(job.state, to)) {
-    Logger("jobmanager")->error("job={} illegal transition {} -> {} ignored", job.id,
-                                JobStateName(job.state), JobStateName(to));
+    Logger("jobmanager")
+        ->error("job={} illegal transition {} -> {} ignored", job.id, JobStateName(job.state),
+                JobStateName(to));
     return;
   }
-  Logger("jobmanager")->info("job={} {} -> {}{}{}", job.id, JobStateName(job.state),
-                             JobStateName(to), reason.empty() ? "" : ": ", reason);
+  Logger("jobmanager")
+      ->info("job={} {} -> {}{}{}", job.id, JobStateName(job.state), JobStateName(to),
+             reason.empty() ? "" : ": ", reason);
   job.state = to;
   if (IsTerminal(to)) job.ended = absl::Now();
   Persist(job);
@@ -583,14 +601,16 @@ void Dispatcher::FailJob(Job& job, bool retryable, const std::string& reason) {
                                     : job.restarts < restart.attempts;
   if (retryable && restart.strategy != "none" && allowed) {
     absl::Duration delay = restart.delay;
-    if (restart.strategy == "exponential-delay") delay = delay * (int64_t{1} << std::min(job.restarts, 20));
+    if (restart.strategy == "exponential-delay")
+      delay = delay * (int64_t{1} << std::min(job.restarts, 20));
     ++job.restarts;
     job.restart_at = now + delay;
     job.last_failure = reason;
     const std::string budget =
-        failure_rate ? absl::StrCat("failure ", job.failures.size(), " of at most ", restart.attempts,
-                                    " per ", absl::FormatDuration(restart.failure_rate_interval))
-                     : absl::StrCat("restart ", job.restarts, " of ", restart.attempts);
+        failure_rate
+            ? absl::StrCat("failure ", job.failures.size(), " of at most ", restart.attempts,
+                           " per ", absl::FormatDuration(restart.failure_rate_interval))
+            : absl::StrCat("restart ", job.restarts, " of ", restart.attempts);
     Transition(job, proto::RESTARTING,
                absl::StrCat(reason, " (", budget, "; restarting in ",
                             absl::ToInt64Milliseconds(delay), "ms)"));
@@ -639,7 +659,8 @@ void Dispatcher::MaybeCompleteJob(Job& job) {
   }
 }
 
-void Dispatcher::ApplyTaskStatus(const std::string& taskmanager_id, const proto::TaskStatus& status) {
+void Dispatcher::ApplyTaskStatus(const std::string& taskmanager_id,
+                                 const proto::TaskStatus& status) {
   auto it = jobs_.find(status.task().job_id());
   Execution* execution = nullptr;
   if (it != jobs_.end()) {
@@ -649,7 +670,8 @@ void Dispatcher::ApplyTaskStatus(const std::string& taskmanager_id, const proto:
       }
     }
   }
-  const bool zombie = !execution || (IsTerminal(it->second.state) && !IsTerminalTask(status.state()));
+  const bool zombie =
+      !execution || (IsTerminal(it->second.state) && !IsTerminalTask(status.state()));
   if (zombie) {
     // A task this JobManager no longer wants (its job ended, or an older attempt): stop it.
     std::shared_ptr<TaskManagerGateway> gateway = GatewayOf(taskmanager_id);
@@ -679,8 +701,9 @@ void Dispatcher::ApplyTaskStatus(const std::string& taskmanager_id, const proto:
     return;
   }
   if (status.state() == proto::TASK_FAILED && job.state != proto::CANCELLING) {
-    FailJob(job, status.failure().retryable(), absl::StrCat("task ", job.spec.name, "#", status.task().subtask(),
-                              " failed: ", DescribeFailure(status.failure())));
+    FailJob(job, status.failure().retryable(),
+            absl::StrCat("task ", job.spec.name, "#", status.task().subtask(),
+                         " failed: ", DescribeFailure(status.failure())));
     return;
   }
   MaybeCompleteJob(job);
@@ -701,8 +724,9 @@ proto::RegisterTaskManagerResponse Dispatcher::RegisterTaskManager(
   tm.gateway = gateways_(request.rpc_address());
   tm.last_heartbeat = absl::Now();
   tm.session = next_session_++;
-  Logger("jobmanager")->info("TaskManager {} registered from {} with {} slots", request.taskmanager_id(),
-                             request.rpc_address(), request.slots());
+  Logger("jobmanager")
+      ->info("TaskManager {} registered from {} with {} slots", request.taskmanager_id(),
+             request.rpc_address(), request.slots());
   ScheduleJobs();
   proto::RegisterTaskManagerResponse response;
   response.set_jobmanager_epoch(options_.epoch);
@@ -752,7 +776,8 @@ void Dispatcher::LoseTaskManager(const std::string& id, const std::string& reaso
     if (job.state == proto::CANCELLING) {
       MaybeCompleteJob(job);
     } else {
-      FailJob(job, /*retryable=*/true, absl::StrCat("TaskManager ", id, " (", address, ") lost: ", reason));
+      FailJob(job, /*retryable=*/true,
+              absl::StrCat("TaskManager ", id, " (", address, ") lost: ", reason));
     }
   }
   taskmanagers_.erase(it);

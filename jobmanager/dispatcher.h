@@ -112,7 +112,7 @@ class Dispatcher {
     int64_t attempt = 0;
     int restarts = 0;
     absl::Time restart_at = absl::InfinitePast();
-    std::string last_failure;  // what caused the latest restart
+    std::string last_failure;           // what caused the latest restart
     std::vector<Execution> executions;  // by subtask; empty while no attempt is deployed
     // Checkpoints: at most one pending; the latest completed one is what a restart restores.
     struct PendingCheckpoint {

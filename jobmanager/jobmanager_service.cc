@@ -11,7 +11,8 @@ grpc::Status JobManagerServiceImpl::RegisterTaskManager(
     grpc::ServerContext*, const proto::RegisterTaskManagerRequest* request,
     proto::RegisterTaskManagerResponse* response) {
   if (request->taskmanager_id().empty() || request->slots() < 1) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "taskmanager_id and slots >= 1 required");
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "taskmanager_id and slots >= 1 required");
   }
   *response = dispatcher_->RegisterTaskManager(*request);
   return grpc::Status::OK;
@@ -49,7 +50,8 @@ grpc::Status JobManagerServiceImpl::AcknowledgeCheckpoint(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status ClientServiceImpl::SubmitJob(grpc::ServerContext*, const proto::SubmitJobRequest* request,
+grpc::Status ClientServiceImpl::SubmitJob(grpc::ServerContext*,
+                                          const proto::SubmitJobRequest* request,
                                           proto::SubmitJobResponse* response) {
   std::map<std::string, std::string> parameters(request->parameters().begin(),
                                                 request->parameters().end());
@@ -64,7 +66,8 @@ grpc::Status ClientServiceImpl::CancelJob(grpc::ServerContext*, const proto::Job
   return ToGrpcStatus(dispatcher_->CancelJob(request->job_id()));
 }
 
-grpc::Status ClientServiceImpl::GetJobStatus(grpc::ServerContext*, const proto::JobIdRequest* request,
+grpc::Status ClientServiceImpl::GetJobStatus(grpc::ServerContext*,
+                                             const proto::JobIdRequest* request,
                                              proto::JobStatus* response) {
   auto status = dispatcher_->GetJobStatus(request->job_id());
   if (!status.ok()) return ToGrpcStatus(status.status());

@@ -11,10 +11,12 @@ class JobManagerServiceImpl final : public proto::JobManagerService::Service {
  public:
   explicit JobManagerServiceImpl(Dispatcher* dispatcher) : dispatcher_(dispatcher) {}
 
-  grpc::Status RegisterTaskManager(grpc::ServerContext*, const proto::RegisterTaskManagerRequest* request,
+  grpc::Status RegisterTaskManager(grpc::ServerContext*,
+                                   const proto::RegisterTaskManagerRequest* request,
                                    proto::RegisterTaskManagerResponse* response) override;
-  grpc::Status Heartbeats(grpc::ServerContext*,
-                          grpc::ServerReaderWriter<proto::HeartbeatAck, proto::Heartbeat>* stream) override;
+  grpc::Status Heartbeats(
+      grpc::ServerContext*,
+      grpc::ServerReaderWriter<proto::HeartbeatAck, proto::Heartbeat>* stream) override;
   grpc::Status UpdateTaskState(grpc::ServerContext*, const proto::TaskStateUpdate* request,
                                proto::TaskStateAck*) override;
   grpc::Status AcknowledgeCheckpoint(grpc::ServerContext*, const proto::CheckpointAck* request,

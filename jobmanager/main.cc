@@ -1,8 +1,8 @@
 // ec-jobmanager: accepts jobs over gRPC and schedules them onto TaskManagers.
-#include <filesystem>
+#include <grpcpp/grpcpp.h>
 
 #include <CLI/CLI.hpp>
-#include <grpcpp/grpcpp.h>
+#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "jobmanager/dispatcher.h"

@@ -45,7 +45,8 @@ RestServer::RestServer(Dispatcher* dispatcher)
     auto status = dispatcher_->GetJobStatus(req.matches[1]);
     if (!status.ok()) {
       res.status = 404;
-      res.set_content(nlohmann::json{{"error", status.status().message()}}.dump(), "application/json");
+      res.set_content(nlohmann::json{{"error", status.status().message()}}.dump(),
+                      "application/json");
       return;
     }
     res.set_content(JobStatusToJson(*status).dump(), "application/json");

@@ -31,8 +31,8 @@ absl::StatusOr<int64_t> ConfigFields::Int(const std::string& key, int64_t min, i
   if (!text.ok()) return text.status();
   int64_t value = 0;
   if (!absl::SimpleAtoi(*text, &value) || value < min || value > max) {
-    return Error(key, absl::StrCat("expected an integer from ", min, " to ", max, ", got '", *text,
-                                   "'"));
+    return Error(
+        key, absl::StrCat("expected an integer from ", min, " to ", max, ", got '", *text, "'"));
   }
   return value;
 }

@@ -47,8 +47,8 @@ absl::StatusOr<SocketTextSource::Options> SocketOptions(const JobSpec& job, cons
   return options;
 }
 
-absl::StatusOr<std::vector<std::string>> FilterValues(const OperatorSpec& op, const std::string& path,
-                                                      bool* keep) {
+absl::StatusOr<std::vector<std::string>> FilterValues(const OperatorSpec& op,
+                                                      const std::string& path, bool* keep) {
   const bool has_in = op.config.contains("in");
   const bool has_not_in = op.config.contains("not-in");
   if (has_in == has_not_in) {
@@ -58,7 +58,8 @@ absl::StatusOr<std::vector<std::string>> FilterValues(const OperatorSpec& op, co
   const auto& list = op.config[has_in ? "in" : "not-in"];
   const std::string key = absl::StrCat(path, ".", has_in ? "in" : "not-in");
   if (!list.is_array() || list.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("job file: ", key, ": expected a non-empty array"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("job file: ", key, ": expected a non-empty array"));
   }
   std::vector<std::string> values;
   for (const auto& v : list) {
@@ -109,13 +110,13 @@ std::vector<OperatorType> BuildTable() {
                    [](const JobSpec&, const OperatorSpec&) -> std::unique_ptr<Operator> {
                      return std::make_unique<WindowsEventMap>();
                    }});
-  table.push_back({"filter", OperatorKind::kTransform, "keeps records whose field is in a list",
-                   ValidateFilter,
-                   [](const JobSpec& j, const OperatorSpec& o) -> std::unique_ptr<Operator> {
-                     bool keep = true;
-                     auto values = *FilterValues(o, o.name, &keep);
-                     return std::make_unique<Filter>(*j.Setting(o, "field"), std::move(values), keep);
-                   }});
+  table.push_back(
+      {"filter", OperatorKind::kTransform, "keeps records whose field is in a list", ValidateFilter,
+       [](const JobSpec& j, const OperatorSpec& o) -> std::unique_ptr<Operator> {
+         bool keep = true;
+         auto values = *FilterValues(o, o.name, &keep);
+         return std::make_unique<Filter>(*j.Setting(o, "field"), std::move(values), keep);
+       }});
   table.push_back({"keyed-count", OperatorKind::kTransform,
                    "running count per key (key-fields), kept in RocksDB keyed state",
                    ValidateKeyedCount,
@@ -128,8 +129,7 @@ std::vector<OperatorType> BuildTable() {
                      return std::make_unique<KafkaSink>();
                    }});
   table.push_back({"print-sink", OperatorKind::kSink, "prints records on the TaskManager's stdout",
-                   NoFields,
-                   [](const JobSpec&, const OperatorSpec&) -> std::unique_ptr<Operator> {
+                   NoFields, [](const JobSpec&, const OperatorSpec&) -> std::unique_ptr<Operator> {
                      return std::make_unique<PrintSink>();
                    }});
   table.push_back({"discard-sink", OperatorKind::kSink, "drops records (for benchmarks)", NoFields,
@@ -198,31 +198,35 @@ absl::Status ValidateJob(const JobSpec& job) {
     const OperatorType* type = FindOperatorType(op.type);
     if (!type) {
       std::string known;
-      for (const auto& t : OperatorTypes()) absl::StrAppend(&known, known.empty() ? "" : ", ", t.name);
-      return absl::InvalidArgumentError(absl::StrCat("job file: ", path, ".type: unknown operator '",
-                                                     op.type, "' (expected one of ", known, ")"));
+      for (const auto& t : OperatorTypes())
+        absl::StrAppend(&known, known.empty() ? "" : ", ", t.name);
+      return absl::InvalidArgumentError(absl::StrCat("job file: ", path,
+                                                     ".type: unknown operator '", op.type,
+                                                     "' (expected one of ", known, ")"));
     }
     if ((i == 0) != (type->kind == OperatorKind::kSource)) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "job file: ", path, ".type: ",
-          i == 0 ? "expected a source first" : "a source may only come first"));
+          "job file: ", path,
+          ".type: ", i == 0 ? "expected a source first" : "a source may only come first"));
     }
     if ((i == n - 1) != (type->kind == OperatorKind::kSink)) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "job file: ", path, ".type: ",
-          i == n - 1 ? "expected a sink last" : "a sink may only come last"));
+          "job file: ", path,
+          ".type: ", i == n - 1 ? "expected a sink last" : "a sink may only come last"));
     }
     if (i > 0 && (op.inputs.size() != 1 || op.inputs[0] != i - 1)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "job file: ", path, ".inputs: this version runs linear chains; expected the operator "
-          "before it as the only input"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("job file: ", path,
+                       ".inputs: this version runs linear chains; expected the operator "
+                       "before it as the only input"));
     }
     if (op.type == "windows-event-map" || op.type == "filter" || op.type == "keyed-count") {
       bool after_parse = false;
       for (int k = 0; k < i; ++k) after_parse |= job.pipeline[k].type == "json-parse";
       if (!after_parse) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "job file: ", path, ".type: ", op.type, " expects validated JSON; put a json-parse before it"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("job file: ", path, ".type: ", op.type,
+                         " expects validated JSON; put a json-parse before it"));
       }
     }
     if (auto s = ValidateParallelism(job, op, path); !s.ok()) return s;

@@ -99,16 +99,18 @@ absl::Status ParseJobSettings(const json& root, JobSpec& spec) {
     static const std::set<std::string> kStrategies = {"fixed-delay", "exponential-delay",
                                                       "failure-rate", "none"};
     if (!kStrategies.count(*v)) {
-      return FieldError("restart-strategy", absl::StrCat("expected one of fixed-delay, "
-                                                         "exponential-delay, failure-rate, none; got '",
-                                                         *v, "'"));
+      return FieldError("restart-strategy",
+                        absl::StrCat("expected one of fixed-delay, "
+                                     "exponential-delay, failure-rate, none; got '",
+                                     *v, "'"));
     }
     spec.restart.strategy = *v;
   }
   if (auto v = JobSetting(root, p, "restart-attempts")) {
     int n = 0;
     if (!absl::SimpleAtoi(*v, &n) || n < 0) {
-      return FieldError("restart-attempts", absl::StrCat("expected an integer >= 0, got '", *v, "'"));
+      return FieldError("restart-attempts",
+                        absl::StrCat("expected an integer >= 0, got '", *v, "'"));
     }
     spec.restart.attempts = n;
   }
@@ -147,7 +149,8 @@ constexpr char kResolvedField[] = "resolved";
 
 absl::Status ParsePipeline(const json& root, JobSpec& spec) {
   const bool resolved = root.contains(kResolvedField) && root[kResolvedField] == true;
-  if (!root.contains("pipeline")) return FieldError("pipeline", "missing (expected an array of operators)");
+  if (!root.contains("pipeline"))
+    return FieldError("pipeline", "missing (expected an array of operators)");
   const json& pipeline = root["pipeline"];
   if (!pipeline.is_array() || pipeline.empty()) {
     return FieldError("pipeline", "expected a non-empty array of operators");
@@ -171,13 +174,16 @@ absl::Status ParsePipeline(const json& root, JobSpec& spec) {
       op.name = op.type;
     }
     if (index_by_name.count(op.name)) {
-      return FieldError(path + ".name", absl::StrCat("'", op.name, "' is used twice; names must be unique"));
+      return FieldError(path + ".name",
+                        absl::StrCat("'", op.name, "' is used twice; names must be unique"));
     }
     if (item.contains("inputs")) {
-      if (!item["inputs"].is_array()) return FieldError(path + ".inputs", "expected an array of operator names");
+      if (!item["inputs"].is_array())
+        return FieldError(path + ".inputs", "expected an array of operator names");
       for (size_t k = 0; k < item["inputs"].size(); ++k) {
         const json& input = item["inputs"][k];
-        auto it = input.is_string() ? index_by_name.find(input.get<std::string>()) : index_by_name.end();
+        auto it =
+            input.is_string() ? index_by_name.find(input.get<std::string>()) : index_by_name.end();
         if (it == index_by_name.end()) {
           return FieldError(absl::StrCat(path, ".inputs[", k, "]"),
                             "expected the name of an operator defined before this one");
@@ -209,7 +215,8 @@ absl::Status ParsePipeline(const json& root, JobSpec& spec) {
 }  // namespace
 
 std::optional<std::string> JobSpec::Setting(const OperatorSpec& op, const std::string& key) const {
-  if (op.config.contains(key) && !op.config[key].is_null()) return JsonScalarToString(op.config[key]);
+  if (op.config.contains(key) && !op.config[key].is_null())
+    return JsonScalarToString(op.config[key]);
   if (auto it = parameters.find(key); it != parameters.end()) return it->second;
   return std::nullopt;
 }
@@ -222,14 +229,16 @@ nlohmann::json JobSpec::ToJson() const {
   root["parallelism"] = parallelism;
   root["max-parallelism"] = max_parallelism;
   if (checkpoint_interval) {
-    root["checkpoint-interval"] = absl::StrCat(absl::ToInt64Milliseconds(*checkpoint_interval), "ms");
+    root["checkpoint-interval"] =
+        absl::StrCat(absl::ToInt64Milliseconds(*checkpoint_interval), "ms");
   }
   root["restart-strategy"] = restart.strategy;
   root["restart-attempts"] = restart.attempts;
   root["restart-delay"] = absl::StrCat(absl::ToInt64Milliseconds(restart.delay), "ms");
   root["restart-failure-rate-interval"] =
       absl::StrCat(absl::ToInt64Milliseconds(restart.failure_rate_interval), "ms");
-  if (tolerable_failed_checkpoints) root["tolerable-failed-checkpoints"] = *tolerable_failed_checkpoints;
+  if (tolerable_failed_checkpoints)
+    root["tolerable-failed-checkpoints"] = *tolerable_failed_checkpoints;
   root["slot-timeout"] = absl::StrCat(absl::ToInt64Milliseconds(slot_timeout), "ms");
   json pipeline = json::array();
   for (const auto& op : this->pipeline) {
@@ -278,7 +287,8 @@ absl::StatusOr<JobSpec> ParseJobSpec(std::string_view json_text,
   if (root.is_discarded()) return absl::InvalidArgumentError("job file: not valid JSON");
   if (!root.is_object()) return absl::InvalidArgumentError("job file: expected a JSON object");
   JobSpec spec;
-  if (!root.contains("name") || !root["name"].is_string() || root["name"].get<std::string>().empty()) {
+  if (!root.contains("name") || !root["name"].is_string() ||
+      root["name"].get<std::string>().empty()) {
     return FieldError("name", "expected a non-empty string");
   }
   spec.name = root["name"].get<std::string>();

@@ -22,14 +22,12 @@ std::string KafkaClientConfig::Describe() const {
 absl::Status SetRdKafkaProperty(rd_kafka_conf_t* conf, const std::string& name,
                                 const std::string& value, bool secret) {
   char err[512];
-  if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), err, sizeof(err)) !=
-      RD_KAFKA_CONF_OK) {
+  if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), err, sizeof(err)) != RD_KAFKA_CONF_OK) {
     // librdkafka's own message may quote the value ("Invalid value \"...\" for ...").
     std::string reason = err;
     if (secret && !value.empty()) reason = absl::StrReplaceAll(reason, {{value, "***"}});
-    return absl::InvalidArgumentError(
-        absl::StrCat("kafka property ", name, secret ? "" : absl::StrCat("='", value, "'"), ": ",
-                     reason));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "kafka property ", name, secret ? "" : absl::StrCat("='", value, "'"), ": ", reason));
   }
   return absl::OkStatus();
 }
@@ -80,7 +78,8 @@ absl::StatusOr<KafkaClientConfig> ResolveKafkaConfig(const JobSpec& job, const O
   }
   for (const auto& [key, value] : op.config.items()) {
     if (absl::StartsWith(key, "kafka.")) {
-      config.properties[key.substr(6)] = value.is_string() ? value.get<std::string>() : value.dump();
+      config.properties[key.substr(6)] =
+          value.is_string() ? value.get<std::string>() : value.dump();
     }
   }
   return config;

@@ -1,11 +1,11 @@
 // Kafka client settings shared by every Kafka operator, resolved from a job spec.
 #pragma once
 
+#include <librdkafka/rdkafka.h>
+
 #include <map>
 #include <memory>
 #include <string>
-
-#include <librdkafka/rdkafka.h>
 
 #include "absl/status/statusor.h"
 #include "runtime/job_spec.h"

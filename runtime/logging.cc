@@ -1,10 +1,10 @@
 // Named spdlog loggers writing to stderr.
 #include "runtime/logging.h"
 
+#include <spdlog/sinks/stdout_color_sinks.h>
+
 #include <cstdlib>
 #include <mutex>
-
-#include <spdlog/sinks/stdout_color_sinks.h>
 
 namespace ec {
 

@@ -1,10 +1,10 @@
 // Named spdlog loggers, one per module, and the process-wide log set-up.
 #pragma once
 
+#include <spdlog/spdlog.h>
+
 #include <memory>
 #include <string>
-
-#include <spdlog/spdlog.h>
 
 #include "absl/strings/string_view.h"
 

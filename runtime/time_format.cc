@@ -30,10 +30,10 @@ void AppendIsoMillis(int64_t unix_ms, std::string& out) {
   unsigned month, day;
   CivilFromDays(days, &year, &month, &day);
   char buf[32];
-  int n = std::snprintf(buf, sizeof(buf), "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", year, month, day,
-                        static_cast<int>(ms_of_day / 3600000),
-                        static_cast<int>(ms_of_day / 60000 % 60),
-                        static_cast<int>(ms_of_day / 1000 % 60), static_cast<int>(ms_of_day % 1000));
+  int n =
+      std::snprintf(buf, sizeof(buf), "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", year, month, day,
+                    static_cast<int>(ms_of_day / 3600000), static_cast<int>(ms_of_day / 60000 % 60),
+                    static_cast<int>(ms_of_day / 1000 % 60), static_cast<int>(ms_of_day % 1000));
   out.append(buf, n);
 }
 

@@ -32,7 +32,9 @@ JobManagerConnection::JobManagerConnection(Options options, TaskExecutor* execut
 
 JobManagerConnection::~JobManagerConnection() { Stop(); }
 
-void JobManagerConnection::Start() { thread_ = std::thread([this] { Run(); }); }
+void JobManagerConnection::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void JobManagerConnection::Stop() {
   if (!stop_.HasBeenNotified()) stop_.Notify();
@@ -59,8 +61,9 @@ bool JobManagerConnection::Register() {
     return false;
   }
   if (epoch_ != 0 && epoch_ != response.jobmanager_epoch()) {
-    Logger("taskmanager")->warn("JobManager changed (epoch {} -> {}); cancelling tasks of the old one",
-                                epoch_, response.jobmanager_epoch());
+    Logger("taskmanager")
+        ->warn("JobManager changed (epoch {} -> {}); cancelling tasks of the old one", epoch_,
+               response.jobmanager_epoch());
     executor_->CancelAll();
   }
   epoch_ = response.jobmanager_epoch();
@@ -68,9 +71,9 @@ bool JobManagerConnection::Register() {
   if (response.heartbeat_interval_ms() > 0) {
     heartbeat_interval_ = absl::Milliseconds(response.heartbeat_interval_ms());
   }
-  Logger("taskmanager")->info("registered with JobManager {} as {} (epoch {}, {} slots)",
-                              options_.jobmanager_address, options_.taskmanager_id, epoch_,
-                              executor_->slots());
+  Logger("taskmanager")
+      ->info("registered with JobManager {} as {} (epoch {}, {} slots)",
+             options_.jobmanager_address, options_.taskmanager_id, epoch_, executor_->slots());
   return true;
 }
 
@@ -97,9 +100,10 @@ void JobManagerConnection::Run() {
   while (!stop_.HasBeenNotified()) {
     if (!Register()) {
       ++attempt;
-      Logger("taskmanager")->warn("cannot register with JobManager {} ({}); retry {} in {}ms",
-                                  options_.jobmanager_address, last_error_, attempt,
-                                  absl::ToInt64Milliseconds(backoff));
+      Logger("taskmanager")
+          ->warn("cannot register with JobManager {} ({}); retry {} in {}ms",
+                 options_.jobmanager_address, last_error_, attempt,
+                 absl::ToInt64Milliseconds(backoff));
       if (!SleepUnlessStopped(backoff)) break;
       backoff = std::min(backoff * 2, kMaxBackoff);
       continue;
@@ -108,8 +112,9 @@ void JobManagerConnection::Run() {
     attempt = 0;
     HeartbeatUntilBroken();
     if (!stop_.HasBeenNotified()) {
-      Logger("taskmanager")->warn("heartbeat stream to JobManager {} broke; registering again",
-                                  options_.jobmanager_address);
+      Logger("taskmanager")
+          ->warn("heartbeat stream to JobManager {} broke; registering again",
+                 options_.jobmanager_address);
     }
   }
 }
@@ -124,8 +129,9 @@ void JobManagerConnection::ReportTaskState(const proto::TaskStatus& status) {
   ctx.set_deadline(DeadlineIn(absl::Seconds(2)));
   grpc::Status result = stub_->UpdateTaskState(&ctx, update, &ack);
   if (!result.ok()) {
-    Logger("taskmanager")->warn("job={} could not report task state ({}); the next heartbeat carries it",
-                                status.task().job_id(), result.error_message());
+    Logger("taskmanager")
+        ->warn("job={} could not report task state ({}); the next heartbeat carries it",
+               status.task().job_id(), result.error_message());
   }
 }
 
@@ -137,8 +143,9 @@ void JobManagerConnection::AcknowledgeCheckpoint(proto::CheckpointAck ack) {
   ctx.set_deadline(DeadlineIn(absl::Seconds(5)));
   grpc::Status result = stub_->AcknowledgeCheckpoint(&ctx, ack, &response);
   if (!result.ok()) {
-    Logger("taskmanager")->warn("job={} ckpt={} acknowledgement not delivered ({})",
-                                ack.task().job_id(), ack.checkpoint_id(), result.error_message());
+    Logger("taskmanager")
+        ->warn("job={} ckpt={} acknowledgement not delivered ({})", ack.task().job_id(),
+               ack.checkpoint_id(), result.error_message());
   }
 }
 

@@ -1,12 +1,11 @@
 // ec-taskmanager: runs operator chains in slots for a JobManager.
+#include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <random>
-
-#include <CLI/CLI.hpp>
-#include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
 #include "runtime/logging.h"
@@ -25,7 +24,8 @@ int main(int argc, char** argv) {
   std::string data_dir = "/tmp/ec-taskmanager";
   std::string advertise_host;
   std::string id;
-  app.add_option("--jobmanager", jobmanager, "JobManager RPC address HOST:PORT (env EC_JOBMANAGER)");
+  app.add_option("--jobmanager", jobmanager,
+                 "JobManager RPC address HOST:PORT (env EC_JOBMANAGER)");
   app.add_option("--slots", slots, "task slots offered")->check(CLI::Range(1, 1024));
   app.add_option("--data-port", data_port, "port for data exchange (0 = any free)");
   app.add_option("--rpc-port", rpc_port, "port for the JobManager's calls (0 = any free)");
@@ -75,7 +75,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   const std::string rpc_address = absl::StrCat(advertise_host, ":", bound_port);
-  ec::Logger("taskmanager")->info("TaskManager {} serving on {} with {} slots", id, rpc_address, slots);
+  ec::Logger("taskmanager")
+      ->info("TaskManager {} serving on {} with {} slots", id, rpc_address, slots);
 
   connection = std::make_unique<ec::JobManagerConnection>(
       ec::JobManagerConnection::Options{jobmanager, id, rpc_address,

@@ -51,8 +51,9 @@ absl::StatusOr<std::unique_ptr<Task>> Task::Create(
       if (auto s = task->chain_[i]->RestoreState(state); !s.ok()) return s;
     }
   }
-  const std::string task_name = absl::StrCat("job=", task->id_.job_id(), " task=", task->spec_.name,
-                                             "#", task->id_.subtask(), " attempt=", task->id_.attempt());
+  const std::string task_name =
+      absl::StrCat("job=", task->id_.job_id(), " task=", task->spec_.name, "#", task->id_.subtask(),
+                   " attempt=", task->id_.attempt());
   task->contexts_.resize(task->chain_.size());
   for (size_t i = 0; i < task->chain_.size(); ++i) {
     task->counters_.push_back(std::make_unique<OperatorCounters>(task->spec_.pipeline[i].name));
@@ -98,7 +99,9 @@ absl::Status Task::OpenKeyedState(const std::map<std::string, std::string>& rest
   return absl::OkStatus();
 }
 
-void Task::Start() { thread_ = std::thread([this] { Run(); }); }
+void Task::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void Task::Join() {
   if (thread_.joinable()) thread_.join();
@@ -244,7 +247,8 @@ absl::Status Task::ServeCheckpoints() {
     if (on_checkpoint_) on_checkpoint_(ack);
     if (status.ok() && stop_after_checkpoint_.load() == requested) {
       // Stop with savepoint: nothing after the snapshot is processed; the task finishes.
-      Logger("task")->info("{} ckpt={} stopping after savepoint", contexts_[0].task_name, requested);
+      Logger("task")->info("{} ckpt={} stopping after savepoint", contexts_[0].task_name,
+                           requested);
       return absl::OutOfRangeError("stopped with a savepoint");
     }
   }

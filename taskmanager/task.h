@@ -4,8 +4,8 @@
 #include <atomic>
 #include <functional>
 #include <map>
-#include <string>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 

@@ -41,8 +41,8 @@ absl::Status TaskExecutor::Deploy(const proto::DeployTaskRequest& request) {
   if (!spec.ok()) return spec.status();
   absl::MutexLock lock(&mu_);
   if (request.jobmanager_epoch() != epoch_) {
-    return absl::FailedPreconditionError(absl::StrCat("stale JobManager epoch ",
-                                                      request.jobmanager_epoch(), " (current ", epoch_, ")"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "stale JobManager epoch ", request.jobmanager_epoch(), " (current ", epoch_, ")"));
   }
   int used = 0;
   for (const auto& [key, task] : tasks_) used += task->IsTerminal() ? 0 : 1;
@@ -62,9 +62,9 @@ absl::Status TaskExecutor::Deploy(const proto::DeployTaskRequest& request) {
   auto task = Task::Create(request.task(), *std::move(spec), on_task_state_, on_checkpoint_,
                            restore, storage);
   if (!task.ok()) return task.status();
-  Logger("taskmanager")->info("job={} deploying {} (subtask {}, attempt {})",
-                              request.task().job_id(), request.job_name(), request.task().subtask(),
-                              request.task().attempt());
+  Logger("taskmanager")
+      ->info("job={} deploying {} (subtask {}, attempt {})", request.task().job_id(),
+             request.job_name(), request.task().subtask(), request.task().attempt());
   (*task)->Start();
   tasks_[Key(request.task())] = *std::move(task);
   return absl::OkStatus();
@@ -77,8 +77,8 @@ absl::Status TaskExecutor::Cancel(const proto::CancelTaskRequest& request) {
   }
   auto it = tasks_.find(Key(request.task()));
   if (it == tasks_.end()) return absl::NotFoundError("no such task");
-  Logger("taskmanager")->info("job={} cancelling subtask {}", request.task().job_id(),
-                              request.task().subtask());
+  Logger("taskmanager")
+      ->info("job={} cancelling subtask {}", request.task().job_id(), request.task().subtask());
   it->second->Cancel();
   return absl::OkStatus();
 }

@@ -17,9 +17,9 @@ grpc::Status TaskManagerServiceImpl::CancelTask(grpc::ServerContext*,
   return ToGrpcStatus(executor_->Cancel(*request));
 }
 
-grpc::Status TaskManagerServiceImpl::TriggerCheckpoint(grpc::ServerContext*,
-                                                       const proto::TriggerCheckpointRequest* request,
-                                                       proto::TriggerCheckpointResponse*) {
+grpc::Status TaskManagerServiceImpl::TriggerCheckpoint(
+    grpc::ServerContext*, const proto::TriggerCheckpointRequest* request,
+    proto::TriggerCheckpointResponse*) {
   return ToGrpcStatus(executor_->TriggerCheckpoint(*request));
 }
 

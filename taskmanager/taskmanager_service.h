@@ -14,7 +14,8 @@ class TaskManagerServiceImpl final : public proto::TaskManagerService::Service {
                           proto::DeployTaskResponse*) override;
   grpc::Status CancelTask(grpc::ServerContext*, const proto::CancelTaskRequest* request,
                           proto::CancelTaskResponse*) override;
-  grpc::Status TriggerCheckpoint(grpc::ServerContext*, const proto::TriggerCheckpointRequest* request,
+  grpc::Status TriggerCheckpoint(grpc::ServerContext*,
+                                 const proto::TriggerCheckpointRequest* request,
                                  proto::TriggerCheckpointResponse*) override;
   grpc::Status NotifyCheckpointComplete(grpc::ServerContext*,
                                         const proto::CheckpointCompleteRequest* request,

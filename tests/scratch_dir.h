@@ -1,12 +1,11 @@
 // ScratchDir: a fresh directory per test, removed afterwards.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <string>
-
-#include <gtest/gtest.h>
 
 namespace ec::test_support {
 

@@ -2,6 +2,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -12,8 +13,6 @@
 #include <optional>
 #include <string>
 #include <thread>
-
-#include <CLI/CLI.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "client/consumer/tcp_dial.h"
@@ -163,7 +162,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "ec-consumer: %s; retrying in %lld ms\n", error.c_str(),
                  static_cast<long long>(backoff.count()));
     std::this_thread::sleep_for(backoff);
-    backoff = std::min(backoff * 2,
-                       std::chrono::duration_cast<std::chrono::milliseconds>(kMaxBackoff));
+    backoff =
+        std::min(backoff * 2, std::chrono::duration_cast<std::chrono::milliseconds>(kMaxBackoff));
   }
 }

@@ -1,13 +1,13 @@
 // ecctl: the command-line client of the JobManager (submit, cancel, list, status, taskmanagers).
+#include <grpcpp/grpcpp.h>
+
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <sstream>
-
-#include <CLI/CLI.hpp>
-#include <grpcpp/grpcpp.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
@@ -25,8 +25,8 @@ int Fail(const std::string& message) {
 int FailRpc(const grpc::Status& status, const std::string& address) {
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
       status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
-    return Fail(absl::StrFormat("cannot reach the JobManager at %s (%s)", address,
-                                status.error_message()));
+    return Fail(
+        absl::StrFormat("cannot reach the JobManager at %s (%s)", address, status.error_message()));
   }
   return Fail(status.error_message());
 }
@@ -54,7 +54,8 @@ void PrintStatus(const ec::proto::JobStatus& s) {
   for (const auto& op : s.operators()) {
     const auto& m = op.metrics();
     std::printf("%-24s %12lu %12lu %14lu %14lu %12lu\n", m.name().c_str(),
-                static_cast<unsigned long>(m.records_in()), static_cast<unsigned long>(m.records_out()),
+                static_cast<unsigned long>(m.records_in()),
+                static_cast<unsigned long>(m.records_out()),
                 static_cast<unsigned long>(m.bytes_in()), static_cast<unsigned long>(m.bytes_out()),
                 static_cast<unsigned long>(m.records_dead_letter()));
   }
@@ -77,16 +78,18 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   const char* env_jm = std::getenv("EC_JOBMANAGER");
   std::string address = env_jm ? env_jm : "localhost:6123";
-  app.add_option("--jobmanager", address, "JobManager HOST:PORT (default $EC_JOBMANAGER or localhost:6123)");
+  app.add_option("--jobmanager", address,
+                 "JobManager HOST:PORT (default $EC_JOBMANAGER or localhost:6123)");
 
   std::string job_file;
   auto* submit = app.add_subcommand("submit", "submit a job file; prints the job id");
   submit->add_option("job", job_file, "job file (JSON)")->required();
   submit->allow_extras();
-  submit->footer("Every --KEY VALUE after the file sets job parameter KEY, except\n"
-                 "--from-savepoint PATH, which starts the job from a savepoint. E.g.\n"
-                 "  ecctl submit examples/job.json --hostname 10.0.0.5 --port 9999 \\\n"
-                 "    --kafka-bootstrap-servers kafka:9092 --kafka-topic events_processed");
+  submit->footer(
+      "Every --KEY VALUE after the file sets job parameter KEY, except\n"
+      "--from-savepoint PATH, which starts the job from a savepoint. E.g.\n"
+      "  ecctl submit examples/job.json --hostname 10.0.0.5 --port 9999 \\\n"
+      "    --kafka-bootstrap-servers kafka:9092 --kafka-topic events_processed");
 
   std::string job_id;
   auto* cancel = app.add_subcommand("cancel", "cancel a job");
@@ -101,16 +104,19 @@ int main(int argc, char** argv) {
   status->add_option("--output,-o", output, "text or json")->check(CLI::IsMember({"text", "json"}));
 
   std::string savepoint_path;
-  auto* savepoint = app.add_subcommand("savepoint", "take a savepoint of a running job; prints its path");
+  auto* savepoint =
+      app.add_subcommand("savepoint", "take a savepoint of a running job; prints its path");
   savepoint->add_option("job_id", job_id, "job id")->required();
   savepoint->add_option("--path", savepoint_path, "directory to write it under");
 
-  auto* stop = app.add_subcommand("stop", "stop a job with a savepoint; prints the savepoint's path");
+  auto* stop =
+      app.add_subcommand("stop", "stop a job with a savepoint; prints the savepoint's path");
   stop->add_option("job_id", job_id, "job id")->required();
   stop->add_option("--savepoint-path", savepoint_path, "directory to write the savepoint under");
 
   auto* taskmanagers = app.add_subcommand("taskmanagers", "list registered TaskManagers");
-  taskmanagers->add_option("--output,-o", output, "text or json")->check(CLI::IsMember({"text", "json"}));
+  taskmanagers->add_option("--output,-o", output, "text or json")
+      ->check(CLI::IsMember({"text", "json"}));
 
   try {
     app.parse(argc, argv);

@@ -33,10 +33,14 @@ timespec ToTimespec(Clock::duration d) {
 
 const char* EndName(ClientStream::End end) {
   switch (end) {
-    case ClientStream::End::kCountReached: return "count reached";
-    case ClientStream::End::kPeerClosed: return "client closed";
-    case ClientStream::End::kWriteError: return "write error";
-    case ClientStream::End::kStopping: return "server stopping";
+    case ClientStream::End::kCountReached:
+      return "count reached";
+    case ClientStream::End::kPeerClosed:
+      return "client closed";
+    case ClientStream::End::kWriteError:
+      return "write error";
+    case ClientStream::End::kStopping:
+      return "server stopping";
   }
   return "?";
 }

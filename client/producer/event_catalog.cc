@@ -189,8 +189,8 @@ std::vector<MessagePiece> CompileTemplate(std::string_view message) {
 CatalogTables BuildTables() {
   CatalogTables t;
   static constexpr std::string_view kDomainNames[kDomainUsers] = {
-      "alice", "bob",   "carol", "dave",    "erin",  "frank", "grace",  "heidi",
-      "ivan",  "judy",  "mallory", "oscar", "peggy", "trent", "victor", "walter"};
+      "alice", "bob",  "carol",   "dave",  "erin",  "frank", "grace",  "heidi",
+      "ivan",  "judy", "mallory", "oscar", "peggy", "trent", "victor", "walter"};
   for (int i = 0; i < kDomainUsers; ++i) {
     const std::string_view name = kDomainNames[i];
     t.users.push_back({JsonEscape(absl::StrCat("CORP\\", std::string(name))), std::string(name),
@@ -200,10 +200,9 @@ CatalogTables BuildTables() {
                                                                 "adm_jdoe", "svc_backup"};
   for (int i = 0; i < kAdminUsers; ++i) {
     const std::string_view name = kAdminNames[i];
-    t.users.push_back({JsonEscape(absl::StrCat("CORP\\", std::string(name))), std::string(name),
-                       "CORP",
-                       absl::StrCat("S-1-5-21-3623811015-3361044348-30300820-",
-                                    i == 0 ? 500 : 1200 + i)});
+    t.users.push_back(
+        {JsonEscape(absl::StrCat("CORP\\", std::string(name))), std::string(name), "CORP",
+         absl::StrCat("S-1-5-21-3623811015-3361044348-30300820-", i == 0 ? 500 : 1200 + i)});
   }
   // SYSTEM twice: it owns most service-side events.
   t.users.push_back({"SYSTEM", "SYSTEM", "NT AUTHORITY", "S-1-5-18"});
@@ -256,14 +255,13 @@ CatalogTables BuildTables() {
   const AppEntry apps[] = {
       {"EXCEL.EXE", "16.0.17029.20108",
        "C:\\Program Files\\Microsoft Office\\root\\Office16\\EXCEL.EXE", "mso20win32client.dll"},
-      {"chrome.exe", "120.0.6099.130",
-       "C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe", "chrome.dll"},
+      {"chrome.exe", "120.0.6099.130", "C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe",
+       "chrome.dll"},
       {"Teams.exe", "1.6.0.33567", "C:\\Users\\Public\\AppData\\Local\\Microsoft\\Teams\\Teams.exe",
        "KERNELBASE.dll"},
       {"OUTLOOK.EXE", "16.0.17029.20108",
        "C:\\Program Files\\Microsoft Office\\root\\Office16\\OUTLOOK.EXE", "ntdll.dll"},
-      {"notepad++.exe", "8.6.0.0", "C:\\Program Files\\Notepad++\\notepad++.exe",
-       "ucrtbase.dll"},
+      {"notepad++.exe", "8.6.0.0", "C:\\Program Files\\Notepad++\\notepad++.exe", "ucrtbase.dll"},
       {"java.exe", "17.0.9.0", "C:\\Program Files\\Java\\jdk-17\\bin\\java.exe", "jvm.dll"},
   };
   for (const AppEntry& app : apps) {
@@ -285,10 +283,13 @@ CatalogTables BuildTables() {
         {JsonEscape(product.name), JsonEscape(product.version), JsonEscape(product.vendor)});
   }
 
-  t.dns_names = {"wpad.corp.example.com", "fs01.corp.example.com", "update.contoso.com",
-                 "login.microsoftonline.com", "intranet", "printer-3f.corp.example.com"};
-  t.new_accounts = {"j.smith", "temp_admin", "svc_deploy", "k.tanaka", "contractor01",
-                    "test.user"};
+  t.dns_names = {"wpad.corp.example.com",
+                 "fs01.corp.example.com",
+                 "update.contoso.com",
+                 "login.microsoftonline.com",
+                 "intranet",
+                 "printer-3f.corp.example.com"};
+  t.new_accounts = {"j.smith", "temp_admin", "svc_deploy", "k.tanaka", "contractor01", "test.user"};
   // Interactive, network (most common), batch, service, unlock, remote interactive, cached.
   t.logon_types = {"2", "3", "3", "3", "4", "5", "7", "10"};
   return t;
@@ -308,11 +309,21 @@ std::string JsonEscape(std::string_view raw) {
   out.reserve(raw.size());
   for (const char c : raw) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           out += absl::StrFormat("\\u%04x", static_cast<unsigned char>(c));
@@ -335,19 +346,21 @@ EventCatalog::EventCatalog()
                    {kDomainUsers, kAdminUsers},
                    {kDomainUsers + kAdminUsers, kServiceUsers},
                    {0, kDomainUsers + kAdminUsers + kServiceUsers}} {
-  static_assert(static_cast<int>(UserClass::kDomain) == 0 &&
-                static_cast<int>(UserClass::kAdmin) == 1 &&
-                static_cast<int>(UserClass::kService) == 2 &&
-                static_cast<int>(UserClass::kAny) == 3);
-  size_t max_user = MaxOf(tables_.users, [](const UserEntry& u) -> const std::string& {
-    return u.user;
-  });
+  static_assert(
+      static_cast<int>(UserClass::kDomain) == 0 && static_cast<int>(UserClass::kAdmin) == 1 &&
+      static_cast<int>(UserClass::kService) == 2 && static_cast<int>(UserClass::kAny) == 3);
+  size_t max_user =
+      MaxOf(tables_.users, [](const UserEntry& u) -> const std::string& { return u.user; });
   size_t max_message = 0;
   for (const KindSpec& spec : kKindSpecs) {
-    EventKind kind{spec.source, spec.level, spec.event_id, spec.user_class, spec.weight,
+    EventKind kind{spec.source,
+                   spec.level,
+                   spec.event_id,
+                   spec.user_class,
+                   spec.weight,
                    absl::StrCat("\",\"source\":\"", std::string(spec.source), "\",\"level\":\"",
-                                std::string(spec.level),
-                                "\",\"event_id\":", spec.event_id, ",\"computer\":\""),
+                                std::string(spec.level), "\",\"event_id\":", spec.event_id,
+                                ",\"computer\":\""),
                    CompileTemplate(spec.message)};
     size_t message_bytes = 0;
     for (const MessagePiece& piece : kind.message) {
@@ -364,45 +377,75 @@ size_t EventCatalog::MaxSlotBytes(Slot slot) const {
   const CatalogTables& t = tables_;
   auto str = [](const std::string& s) -> const std::string& { return s; };
   switch (slot) {
-    case Slot::kNone: return 0;
-    case Slot::kUser: return MaxOf(t.users, [](const UserEntry& u) -> auto& { return u.user; });
+    case Slot::kNone:
+      return 0;
+    case Slot::kUser:
+      return MaxOf(
+          t.users, [](const UserEntry& u) -> auto& { return u.user; });
     case Slot::kAccount:
-      return MaxOf(t.users, [](const UserEntry& u) -> auto& { return u.account; });
+      return MaxOf(
+          t.users, [](const UserEntry& u) -> auto& { return u.account; });
     case Slot::kDomain:
-      return MaxOf(t.users, [](const UserEntry& u) -> auto& { return u.domain; });
-    case Slot::kSid: return MaxOf(t.users, [](const UserEntry& u) -> auto& { return u.sid; });
-    case Slot::kHost: return 8;  // "SRV-0001"
+      return MaxOf(
+          t.users, [](const UserEntry& u) -> auto& { return u.domain; });
+    case Slot::kSid:
+      return MaxOf(
+          t.users, [](const UserEntry& u) -> auto& { return u.sid; });
+    case Slot::kHost:
+      return 8;  // "SRV-0001"
     case Slot::kProcess:
-      return MaxOf(t.processes, [](const ProcessEntry& p) -> auto& { return p.path; });
+      return MaxOf(
+          t.processes, [](const ProcessEntry& p) -> auto& { return p.path; });
     case Slot::kCommandLine:
-      return MaxOf(t.processes, [](const ProcessEntry& p) -> auto& { return p.command_line; });
-    case Slot::kPid: return 6;  // "0x1a2c"
-    case Slot::kService: return MaxOf(t.services, str);
-    case Slot::kState: return MaxOf(t.states, str);
+      return MaxOf(
+          t.processes, [](const ProcessEntry& p) -> auto& { return p.command_line; });
+    case Slot::kPid:
+      return 6;  // "0x1a2c"
+    case Slot::kService:
+      return MaxOf(t.services, str);
+    case Slot::kState:
+      return MaxOf(t.states, str);
     case Slot::kInstalledService:
-      return MaxOf(t.installed_services,
-                   [](const InstalledServiceEntry& s) -> auto& { return s.name; });
+      return MaxOf(
+          t.installed_services, [](const InstalledServiceEntry& s) -> auto& { return s.name; });
     case Slot::kInstalledServicePath:
-      return MaxOf(t.installed_services,
-                   [](const InstalledServiceEntry& s) -> auto& { return s.path; });
-    case Slot::kApp: return MaxOf(t.apps, [](const AppEntry& a) -> auto& { return a.name; });
+      return MaxOf(
+          t.installed_services, [](const InstalledServiceEntry& s) -> auto& { return s.path; });
+    case Slot::kApp:
+      return MaxOf(
+          t.apps, [](const AppEntry& a) -> auto& { return a.name; });
     case Slot::kAppVersion:
-      return MaxOf(t.apps, [](const AppEntry& a) -> auto& { return a.version; });
-    case Slot::kAppPath: return MaxOf(t.apps, [](const AppEntry& a) -> auto& { return a.path; });
-    case Slot::kModule: return MaxOf(t.apps, [](const AppEntry& a) -> auto& { return a.module; });
-    case Slot::kHex: return 8;
-    case Slot::kOffset: return 18;  // "0x" and 16 hex digits
-    case Slot::kBucket: return 10;
+      return MaxOf(
+          t.apps, [](const AppEntry& a) -> auto& { return a.version; });
+    case Slot::kAppPath:
+      return MaxOf(
+          t.apps, [](const AppEntry& a) -> auto& { return a.path; });
+    case Slot::kModule:
+      return MaxOf(
+          t.apps, [](const AppEntry& a) -> auto& { return a.module; });
+    case Slot::kHex:
+      return 8;
+    case Slot::kOffset:
+      return 18;  // "0x" and 16 hex digits
+    case Slot::kBucket:
+      return 10;
     case Slot::kProduct:
-      return MaxOf(t.products, [](const ProductEntry& p) -> auto& { return p.name; });
+      return MaxOf(
+          t.products, [](const ProductEntry& p) -> auto& { return p.name; });
     case Slot::kProductVersion:
-      return MaxOf(t.products, [](const ProductEntry& p) -> auto& { return p.version; });
+      return MaxOf(
+          t.products, [](const ProductEntry& p) -> auto& { return p.version; });
     case Slot::kVendor:
-      return MaxOf(t.products, [](const ProductEntry& p) -> auto& { return p.vendor; });
-    case Slot::kLogonType: return MaxOf(t.logon_types, str);
-    case Slot::kIp: return 15;
-    case Slot::kDnsName: return MaxOf(t.dns_names, str);
-    case Slot::kNewAccount: return MaxOf(t.new_accounts, str);
+      return MaxOf(
+          t.products, [](const ProductEntry& p) -> auto& { return p.vendor; });
+    case Slot::kLogonType:
+      return MaxOf(t.logon_types, str);
+    case Slot::kIp:
+      return 15;
+    case Slot::kDnsName:
+      return MaxOf(t.dns_names, str);
+    case Slot::kNewAccount:
+      return MaxOf(t.new_accounts, str);
   }
   return 0;
 }

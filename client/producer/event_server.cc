@@ -79,9 +79,9 @@ absl::Status EventServer::Start() {
   sockaddr_storage bound{};
   socklen_t length = sizeof(bound);
   getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&bound), &length);
-  port_ = ntohs(bound.ss_family == AF_INET6
-                    ? reinterpret_cast<const sockaddr_in6*>(&bound)->sin6_port
-                    : reinterpret_cast<const sockaddr_in*>(&bound)->sin_port);
+  port_ =
+      ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<const sockaddr_in6*>(&bound)->sin6_port
+                                        : reinterpret_cast<const sockaddr_in*>(&bound)->sin_port);
   wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake_fd_ < 0) {
     close(listen_fd_);
@@ -124,8 +124,8 @@ void EventServer::AcceptLoop() {
     if (!(fds[0].revents & POLLIN)) continue;
     sockaddr_storage address{};
     socklen_t length = sizeof(address);
-    const int fd = accept4(listen_fd_, reinterpret_cast<sockaddr*>(&address), &length,
-                           SOCK_CLOEXEC);
+    const int fd =
+        accept4(listen_fd_, reinterpret_cast<sockaddr*>(&address), &length, SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
         ProducerLogger().error("accept: {}; pausing", std::strerror(errno));
@@ -140,9 +140,8 @@ void EventServer::AcceptLoop() {
     auto connection = std::make_unique<Connection>();
     connection->fd = fd;
     Connection* raw = connection.get();
-    connection->thread = std::thread([this, raw, peer = PeerName(address)]() mutable {
-      Serve(raw, std::move(peer));
-    });
+    connection->thread = std::thread(
+        [this, raw, peer = PeerName(address)]() mutable { Serve(raw, std::move(peer)); });
     connections_.push_back(std::move(connection));
   }
 }

@@ -1,12 +1,11 @@
 // ec-producer: serves synthetic Windows events as NDJSON over TCP, one stream per client.
 #include <signal.h>
+#include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
-
-#include <CLI/CLI.hpp>
-#include <spdlog/spdlog.h>
 
 #include "client/producer/event_server.h"
 #include "client/producer/producer_logger.h"
@@ -24,14 +23,16 @@ void InitLogging() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Serves synthetic Windows event logs as NDJSON over TCP; every client gets its "
-               "own stream, from seq 0 or from the seq of a first line \"RESUME <seq>\"."};
+  CLI::App app{
+      "Serves synthetic Windows event logs as NDJSON over TCP; every client gets its "
+      "own stream, from seq 0 or from the seq of a first line \"RESUME <seq>\"."};
   ec::producer::EventServer::Options options;
   std::string start_time;
   int64_t time_step_ms = options.stream.generator.time_step_ms;
   app.add_option("--port", options.port, "TCP port (0: any free port)")->capture_default_str();
   app.add_option("--bind", options.bind_address, "address to listen on")->capture_default_str();
-  app.add_option("--rate", options.stream.rate, "events per second per client (0: as fast as "
+  app.add_option("--rate", options.stream.rate,
+                 "events per second per client (0: as fast as "
                  "possible)")
       ->check(CLI::Range(0.0, 1e9))
       ->capture_default_str();

@@ -1,9 +1,9 @@
 // The producer's named spdlog logger ("producer", on stderr).
 #pragma once
 
-#include <memory>
-
 #include <spdlog/spdlog.h>
+
+#include <memory>
 
 namespace ec::producer {
 

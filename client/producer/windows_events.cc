@@ -112,36 +112,57 @@ char* EventGenerator::WriteSlot(Slot slot, const UserEntry& user, uint64_t h1, u
   const CatalogTables& t = catalog_.tables();
   const uint64_t entity = EntityBits(h1);
   switch (slot) {
-    case Slot::kNone: return out;
-    case Slot::kUser: return WriteText(out, user.user);
-    case Slot::kAccount: return WriteText(out, user.account);
-    case Slot::kDomain: return WriteText(out, user.domain);
-    case Slot::kSid: return WriteText(out, user.sid);
-    case Slot::kHost: return WriteHost(h1, out);
-    case Slot::kProcess: return WriteText(out, Pick(t.processes, entity).path);
-    case Slot::kCommandLine: return WriteText(out, Pick(t.processes, entity).command_line);
+    case Slot::kNone:
+      return out;
+    case Slot::kUser:
+      return WriteText(out, user.user);
+    case Slot::kAccount:
+      return WriteText(out, user.account);
+    case Slot::kDomain:
+      return WriteText(out, user.domain);
+    case Slot::kSid:
+      return WriteText(out, user.sid);
+    case Slot::kHost:
+      return WriteHost(h1, out);
+    case Slot::kProcess:
+      return WriteText(out, Pick(t.processes, entity).path);
+    case Slot::kCommandLine:
+      return WriteText(out, Pick(t.processes, entity).command_line);
     case Slot::kPid:
       // Windows process ids are multiples of 4.
       out = WriteText(out, "0x");
       return WriteHex(out, (h2 & 0xFFFC) | 0x100, 4);
-    case Slot::kService: return WriteText(out, Pick(t.services, entity));
-    case Slot::kState: return WriteText(out, Pick(t.states, DetailBits(h1)));
-    case Slot::kInstalledService: return WriteText(out, Pick(t.installed_services, entity).name);
+    case Slot::kService:
+      return WriteText(out, Pick(t.services, entity));
+    case Slot::kState:
+      return WriteText(out, Pick(t.states, DetailBits(h1)));
+    case Slot::kInstalledService:
+      return WriteText(out, Pick(t.installed_services, entity).name);
     case Slot::kInstalledServicePath:
       return WriteText(out, Pick(t.installed_services, entity).path);
-    case Slot::kApp: return WriteText(out, Pick(t.apps, entity).name);
-    case Slot::kAppVersion: return WriteText(out, Pick(t.apps, entity).version);
-    case Slot::kAppPath: return WriteText(out, Pick(t.apps, entity).path);
-    case Slot::kModule: return WriteText(out, Pick(t.apps, entity).module);
-    case Slot::kHex: return WriteHex(out, h2 >> 32, 8);
+    case Slot::kApp:
+      return WriteText(out, Pick(t.apps, entity).name);
+    case Slot::kAppVersion:
+      return WriteText(out, Pick(t.apps, entity).version);
+    case Slot::kAppPath:
+      return WriteText(out, Pick(t.apps, entity).path);
+    case Slot::kModule:
+      return WriteText(out, Pick(t.apps, entity).module);
+    case Slot::kHex:
+      return WriteHex(out, h2 >> 32, 8);
     case Slot::kOffset:
       out = WriteText(out, "0x");
       return WriteHex(out, h2 & 0xFFFFF, 16);
-    case Slot::kBucket: return WriteUint(out, 1'000'000'000 + (h2 >> 20) % 3'000'000'000);
-    case Slot::kProduct: return WriteText(out, Pick(t.products, entity).name);
-    case Slot::kProductVersion: return WriteText(out, Pick(t.products, entity).version);
-    case Slot::kVendor: return WriteText(out, Pick(t.products, entity).vendor);
-    case Slot::kLogonType: return WriteText(out, Pick(t.logon_types, DetailBits(h1)));
+    case Slot::kBucket:
+      return WriteUint(out, 1'000'000'000 + (h2 >> 20) % 3'000'000'000);
+    case Slot::kProduct:
+      return WriteText(out, Pick(t.products, entity).name);
+    case Slot::kProductVersion:
+      return WriteText(out, Pick(t.products, entity).version);
+    case Slot::kVendor:
+      return WriteText(out, Pick(t.products, entity).vendor);
+    case Slot::kLogonType:
+      return WriteText(out, Pick(t.logon_types, DetailBits(h1)));
     case Slot::kIp:
       out = WriteText(out, "10.");
       out = WriteUint(out, (h2 >> 16) & 0xFF);
@@ -149,8 +170,10 @@ char* EventGenerator::WriteSlot(Slot slot, const UserEntry& user, uint64_t h1, u
       out = WriteUint(out, (h2 >> 24) & 0xFF);
       *out++ = '.';
       return WriteUint(out, ((h2 >> 32) & 0xFF) % 254 + 1);
-    case Slot::kDnsName: return WriteText(out, Pick(t.dns_names, entity));
-    case Slot::kNewAccount: return WriteText(out, Pick(t.new_accounts, entity));
+    case Slot::kDnsName:
+      return WriteText(out, Pick(t.dns_names, entity));
+    case Slot::kNewAccount:
+      return WriteText(out, Pick(t.new_accounts, entity));
   }
   return out;
 }
@@ -209,8 +232,9 @@ char* EventGenerator::WriteMalformed(uint64_t seq, uint64_t h1, uint64_t h2, int
       p = WriteUint(p, seq);
       p = WriteText(p, ",\"timestamp\":\"");
       p = formatter_.Write(unix_ms, p);
-      p = WriteText(p, "\",\"source\":\"Application\",\"level\":\"Error\",\"event_id\":"
-                       "1026,\"message\":\"Could not find file C:\\Users\\");
+      p = WriteText(p,
+                    "\",\"source\":\"Application\",\"level\":\"Error\",\"event_id\":"
+                    "1026,\"message\":\"Could not find file C:\\Users\\");
       p = WriteText(p, catalog_.PickUser(UserClass::kDomain, UserBits(h1)).account);
       p = WriteText(p, "\\AppData\\Local\\Temp\\report.xlsx\"}");
       break;

@@ -30,15 +30,17 @@ absl::StatusOr<SinkSettings> ReadSettings(const JobSpec& job, const OperatorSpec
       fields.ChoiceOr("delivery-guarantee", "at-least-once", "at-least-once|exactly-once|none");
   if (!guarantee.ok()) return guarantee.status();
   if (*guarantee == "exactly-once" && !job.checkpoint_interval) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "job file: ", path, ".delivery-guarantee: exactly-once commits a Kafka transaction per "
-        "checkpoint; set checkpoint-interval (e.g. --checkpoint-interval 1s)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("job file: ", path,
+                     ".delivery-guarantee: exactly-once commits a Kafka transaction per "
+                     "checkpoint; set checkpoint-interval (e.g. --checkpoint-interval 1s)"));
   }
   settings.guarantee = *guarantee;
   auto timeout = fields.DurationOr("delivery-timeout", absl::Seconds(120));
   if (!timeout.ok()) return timeout.status();
   if (*timeout < absl::Seconds(1)) {
-    return absl::InvalidArgumentError("job file: " + path + ".delivery-timeout: expected at least 1s");
+    return absl::InvalidArgumentError("job file: " + path +
+                                      ".delivery-timeout: expected at least 1s");
   }
   settings.delivery_timeout = *timeout;
   return settings;
@@ -46,7 +48,8 @@ absl::StatusOr<SinkSettings> ReadSettings(const JobSpec& job, const OperatorSpec
 
 }  // namespace
 
-absl::Status ValidateKafkaSink(const JobSpec& job, const OperatorSpec& op, const std::string& path) {
+absl::Status ValidateKafkaSink(const JobSpec& job, const OperatorSpec& op,
+                               const std::string& path) {
   auto settings = ReadSettings(job, op, path);
   if (!settings.ok()) return settings.status();
   return ResolveKafkaConfig(job, op).status();

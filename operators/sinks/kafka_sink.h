@@ -3,8 +3,8 @@
 
 #include <memory>
 
-#include "operators/sinks/kafka_writer.h"
 #include "operators/operator.h"
+#include "operators/sinks/kafka_writer.h"
 
 namespace ec {
 

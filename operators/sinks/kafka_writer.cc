@@ -36,7 +36,8 @@ absl::StatusOr<std::unique_ptr<KafkaWriter>> KafkaWriter::Create(Options options
     if (auto s = SetRdKafkaProperty(c, name, value); !s.ok()) return s;
   }
   if (writer->transactional()) {
-    if (auto s = SetRdKafkaProperty(c, "transactional.id", writer->options_.transactional_id); !s.ok()) {
+    if (auto s = SetRdKafkaProperty(c, "transactional.id", writer->options_.transactional_id);
+        !s.ok()) {
       return s;
     }
     const std::string txn_ms =
@@ -49,19 +50,22 @@ absl::StatusOr<std::unique_ptr<KafkaWriter>> KafkaWriter::Create(Options options
   char err[512];
   writer->rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof(err));
   if (!writer->rk_) {
-    return absl::InvalidArgumentError(absl::StrCat("kafka producer for ", writer->options_.client.Describe(), ": ", err));
+    return absl::InvalidArgumentError(
+        absl::StrCat("kafka producer for ", writer->options_.client.Describe(), ": ", err));
   }
   conf->release();  // rd_kafka_new took ownership
   writer->rkt_ = rd_kafka_topic_new(writer->rk_, writer->options_.topic.c_str(), nullptr);
   if (writer->transactional()) {
     // Fences earlier producers with the same transactional id and aborts what they left open.
-    const int timeout_ms = static_cast<int>(absl::ToInt64Milliseconds(writer->options_.delivery_timeout));
+    const int timeout_ms =
+        static_cast<int>(absl::ToInt64Milliseconds(writer->options_.delivery_timeout));
     if (auto s = writer->TransactionError(rd_kafka_init_transactions(writer->rk_, timeout_ms),
                                           "init transactions");
         !s.ok()) {
       return s;
     }
-    if (auto s = writer->TransactionError(rd_kafka_begin_transaction(writer->rk_), "begin transaction");
+    if (auto s =
+            writer->TransactionError(rd_kafka_begin_transaction(writer->rk_), "begin transaction");
         !s.ok()) {
       return s;
     }
@@ -80,8 +84,8 @@ absl::Status KafkaWriter::Describe(rd_kafka_resp_err_t err, const std::string& d
     case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
     case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
     case RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED:
-      return absl::PermissionDeniedError(absl::StrCat(
-          where, ": not authorized to write (the user has no ACL for it): ", detail));
+      return absl::PermissionDeniedError(
+          absl::StrCat(where, ": not authorized to write (the user has no ACL for it): ", detail));
     case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
       return absl::UnavailableError(absl::StrCat(
           where, ": records not acknowledged within the delivery timeout of ",
@@ -104,7 +108,8 @@ void KafkaWriter::OnDelivery(rd_kafka_t* rk, const rd_kafka_message_t* msg, void
     char fatal[512];
     rd_kafka_resp_err_t code = rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
     self->Fail(self->Describe(code, fatal));
-  } else if (msg->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || msg->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
+  } else if (msg->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
+             msg->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
     // Dropped by our own transaction abort: intended, not a delivery failure.
   } else if (msg->err) {
     self->Fail(self->Describe(msg->err, rd_kafka_err2str(msg->err)));
@@ -145,8 +150,7 @@ absl::Status KafkaWriter::Write(std::string_view value) {
   while (true) {
     if (!failure_.ok()) return failure_;
     if (rd_kafka_produce(rkt_, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
-                         const_cast<char*>(value.data()), value.size(), nullptr, 0,
-                         nullptr) == 0) {
+                         const_cast<char*>(value.data()), value.size(), nullptr, 0, nullptr) == 0) {
       return absl::OkStatus();
     }
     rd_kafka_resp_err_t err = rd_kafka_last_error();
@@ -191,9 +195,9 @@ absl::Status KafkaWriter::Flush(absl::Time deadline) {
   while (rd_kafka_outq_len(rk_) > 0 && failure_.ok()) {
     absl::Duration left = deadline - absl::Now();
     if (left <= absl::ZeroDuration()) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "kafka topic '", options_.topic, "': ", rd_kafka_outq_len(rk_),
-          " records still unacknowledged at the flush deadline"));
+      return absl::DeadlineExceededError(
+          absl::StrCat("kafka topic '", options_.topic, "': ", rd_kafka_outq_len(rk_),
+                       " records still unacknowledged at the flush deadline"));
     }
     rd_kafka_flush(rk_, static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(left), 100)));
   }
@@ -238,8 +242,8 @@ absl::Status KafkaWriter::AbortTransaction(absl::Time deadline) {
   if (!error) return absl::OkStatus();
   const std::string detail = rd_kafka_error_string(error);
   rd_kafka_error_destroy(error);
-  return absl::UnavailableError(absl::StrCat("kafka topic '", options_.topic,
-                                             "': abort transaction: ", detail));
+  return absl::UnavailableError(
+      absl::StrCat("kafka topic '", options_.topic, "': abort transaction: ", detail));
 }
 
 }  // namespace ec

@@ -2,13 +2,13 @@
 // outputs. Turns librdkafka's asynchronous errors into one clear, secret-free status.
 #pragma once
 
+#include <librdkafka/rdkafka.h>
+
 #include <atomic>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <librdkafka/rdkafka.h>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -34,7 +34,7 @@ class KafkaWriter {
     std::string transactional_id;
     absl::Duration transaction_timeout = absl::Seconds(60);
     absl::Duration delivery_timeout = absl::Seconds(120);
-    std::string log_prefix;          // "job=.. task=.." for log lines
+    std::string log_prefix;                 // "job=.. task=.." for log lines
     OperatorCounters* delivered = nullptr;  // records/bytes out, counted on acknowledgement
   };
 

@@ -2,6 +2,8 @@
 // partition lists built from them.
 #pragma once
 
+#include <librdkafka/rdkafka.h>
+
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -9,8 +11,6 @@
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <librdkafka/rdkafka.h>
 
 #include "absl/status/statusor.h"
 

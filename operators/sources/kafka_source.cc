@@ -22,9 +22,12 @@ constexpr absl::Duration kUnknownTopicGrace = absl::Seconds(3);
 
 const char* StartFromName(KafkaSource::StartFrom start) {
   switch (start) {
-    case KafkaSource::StartFrom::kEarliest: return "earliest";
-    case KafkaSource::StartFrom::kLatest: return "latest";
-    case KafkaSource::StartFrom::kGroupOffsets: return "group-offsets";
+    case KafkaSource::StartFrom::kEarliest:
+      return "earliest";
+    case KafkaSource::StartFrom::kLatest:
+      return "latest";
+    case KafkaSource::StartFrom::kGroupOffsets:
+      return "group-offsets";
   }
   return "?";
 }
@@ -74,9 +77,7 @@ absl::Status ValidateKafkaSource(const JobSpec& job, const OperatorSpec& op,
 
 KafkaSource::KafkaSource(Options options) : options_(std::move(options)) {}
 
-KafkaSource::~KafkaSource() {
-  (void)Close();
-}
+KafkaSource::~KafkaSource() { (void)Close(); }
 
 std::string KafkaSource::Where() const {
   return absl::StrCat("kafka-source '", name_, "': topic '", options_.topic, "' on ",
@@ -88,8 +89,8 @@ absl::Status KafkaSource::Describe(rd_kafka_resp_err_t err, const std::string& d
     case RD_KAFKA_RESP_ERR__AUTHENTICATION:
     case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
       return absl::UnauthenticatedError(absl::StrCat(
-          Where(), ": authentication failed (check kafka-sasl-username and the password): ",
-          detail));
+          Where(),
+          ": authentication failed (check kafka-sasl-username and the password): ", detail));
     case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
     case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
       return absl::PermissionDeniedError(absl::StrCat(
@@ -97,9 +98,9 @@ absl::Status KafkaSource::Describe(rd_kafka_resp_err_t err, const std::string& d
           ": not authorized to read (the user needs Read and Describe ACLs on the topic): ",
           detail));
     case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
-      return absl::PermissionDeniedError(absl::StrCat(
-          Where(), ": not authorized for consumer group '", options_.group_id,
-          "' (the user needs Read and Describe ACLs on it; see group-id): ", detail));
+      return absl::PermissionDeniedError(
+          absl::StrCat(Where(), ": not authorized for consumer group '", options_.group_id,
+                       "' (the user needs Read and Describe ACLs on it; see group-id): ", detail));
     case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
     case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
       return absl::FailedPreconditionError(absl::StrCat(Where(), ": topic does not exist"));
@@ -273,9 +274,9 @@ absl::StatusOr<int> KafkaSource::PartitionCount(absl::Time deadline) {
       break;
     }
     if (absl::Now() >= deadline) {
-      result = absl::UnavailableError(
-          absl::StrCat(Where(), ": no partition metadata within ",
-                       absl::ToInt64Seconds(options_.open_timeout), "s: ", last_error));
+      result = absl::UnavailableError(absl::StrCat(Where(), ": no partition metadata within ",
+                                                   absl::ToInt64Seconds(options_.open_timeout),
+                                                   "s: ", last_error));
       break;
     }
     if (!unknown_since) Warn(err, absl::StrCat("reading partition metadata: ", last_error));
@@ -304,10 +305,9 @@ absl::StatusOr<KafkaSource::Offsets> KafkaSource::CommittedOffsets(absl::Time de
     if (!failure_.ok()) return failure_;
     if (ctx_->IsCancelled()) return absl::CancelledError("cancelled");
     if (absl::Now() >= deadline) {
-      return absl::UnavailableError(absl::StrCat(Where(), ": no committed offsets of group '",
-                                                 options_.group_id, "' within ",
-                                                 absl::ToInt64Seconds(options_.open_timeout),
-                                                 "s: ", rd_kafka_err2str(err)));
+      return absl::UnavailableError(
+          absl::StrCat(Where(), ": no committed offsets of group '", options_.group_id, "' within ",
+                       absl::ToInt64Seconds(options_.open_timeout), "s: ", rd_kafka_err2str(err)));
     }
     Warn(err, absl::StrCat("reading the committed offsets of group '", options_.group_id,
                            "': ", rd_kafka_err2str(err)));
@@ -367,8 +367,10 @@ absl::StatusOr<KafkaSource::Offsets> KafkaSource::StartOffsets(absl::Time deadli
     for (int32_t p : partitions_) {
       auto it = restored_->find(p);
       // A partition added since the checkpoint is read from its beginning, as Flink does.
-      if (it != restored_->end()) start[p] = it->second;
-      else earliest.push_back(p);
+      if (it != restored_->end())
+        start[p] = it->second;
+      else
+        earliest.push_back(p);
     }
   } else if (options_.start_from == StartFrom::kEarliest) {
     earliest = partitions_;
@@ -378,12 +380,14 @@ absl::StatusOr<KafkaSource::Offsets> KafkaSource::StartOffsets(absl::Time deadli
     auto committed = CommittedOffsets(deadline);
     if (!committed.ok()) return committed.status();
     for (const auto& [p, offset] : *committed) {
-      if (offset >= 0) start[p] = offset;
-      else earliest.push_back(p);  // the group has no committed offset here yet
+      if (offset >= 0)
+        start[p] = offset;
+      else
+        earliest.push_back(p);  // the group has no committed offset here yet
     }
   }
-  for (const auto& [set, which] : {std::pair{&earliest, RD_KAFKA_OFFSET_BEGINNING},
-                                   std::pair{&latest, RD_KAFKA_OFFSET_END}}) {
+  for (const auto& [set, which] :
+       {std::pair{&earliest, RD_KAFKA_OFFSET_BEGINNING}, std::pair{&latest, RD_KAFKA_OFFSET_END}}) {
     auto offsets = ListOffsets(*set, which, deadline);
     if (!offsets.ok()) return offsets.status();
     for (const auto& [p, offset] : *offsets) start[p] = offset;
@@ -426,15 +430,17 @@ absl::Status KafkaSource::Open(OperatorContext& ctx) {
   if (!failure_.ok()) return failure_;
   auto log = Logger("kafka-source");
   if (partitions_.empty()) {
-    log->warn("{} kafka-source '{}': topic '{}' has {} partitions, none for subtask {} of {}; "
-              "idle",
-              ctx.task_name, name_, options_.topic, *count, ctx.subtask, parallelism);
+    log->warn(
+        "{} kafka-source '{}': topic '{}' has {} partitions, none for subtask {} of {}; "
+        "idle",
+        ctx.task_name, name_, options_.topic, *count, ctx.subtask, parallelism);
   } else {
-    log->info("{} kafka-source '{}' reading topic '{}' on {} as group '{}' ({}), partition:offset "
-              "{} from {}",
-              ctx.task_name, name_, options_.topic, options_.client.Describe(), options_.group_id,
-              options_.isolation_level, absl::StrJoin(described, ","),
-              restored_ ? "the checkpoint" : StartFromName(options_.start_from));
+    log->info(
+        "{} kafka-source '{}' reading topic '{}' on {} as group '{}' ({}), partition:offset "
+        "{} from {}",
+        ctx.task_name, name_, options_.topic, options_.client.Describe(), options_.group_id,
+        options_.isolation_level, absl::StrJoin(described, ","),
+        restored_ ? "the checkpoint" : StartFromName(options_.start_from));
   }
   return absl::OkStatus();
 }
@@ -464,8 +470,8 @@ absl::Status KafkaSource::PollBatch(RecordBatch& out, absl::Duration max_wait) {
     absl::SleepFor(max_wait);
     return absl::OkStatus();
   }
-  const int wait_ms = static_cast<int>(
-      std::clamp<int64_t>(absl::ToInt64Milliseconds(max_wait), 0, INT_MAX));
+  const int wait_ms =
+      static_cast<int>(std::clamp<int64_t>(absl::ToInt64Milliseconds(max_wait), 0, INT_MAX));
   const ssize_t n =
       rd_kafka_consume_batch_queue(queue_, wait_ms, messages_.data(), messages_.size());
   if (n < 0) {
@@ -549,8 +555,8 @@ absl::Status KafkaSource::NotifyCheckpointComplete(int64_t checkpoint_id) {
   // Asynchronous: the result arrives in OnCommit while PollBatch serves the queue.
   rd_kafka_resp_err_t err = rd_kafka_commit(rk_, list.get(), /*async=*/1);
   if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
-    Warn(err, absl::StrCat("committing checkpoint offsets to group '", options_.group_id, "': ",
-                           rd_kafka_err2str(err)));
+    Warn(err, absl::StrCat("committing checkpoint offsets to group '", options_.group_id,
+                           "': ", rd_kafka_err2str(err)));
   }
   return failure_;
 }

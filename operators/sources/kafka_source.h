@@ -1,13 +1,13 @@
 // Kafka source: reads one topic like Flink's KafkaSource, with its position in checkpoints.
 #pragma once
 
+#include <librdkafka/rdkafka.h>
+
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <librdkafka/rdkafka.h>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -105,14 +105,14 @@ class KafkaSource : public SourceOperator {
   rd_kafka_t* rk_ = nullptr;
   rd_kafka_queue_t* queue_ = nullptr;
   bool assigned_ = false;
-  std::vector<int32_t> partitions_;      // assigned to this subtask, ascending
-  std::vector<int64_t> next_offset_;     // by partition id; -1 where not assigned
+  std::vector<int32_t> partitions_;                     // assigned to this subtask, ascending
+  std::vector<int64_t> next_offset_;                    // by partition id; -1 where not assigned
   std::optional<std::map<int32_t, int64_t>> restored_;  // from RestoreState
   std::string restored_topic_;
-  std::map<int64_t, Offsets> snapshots_;  // checkpoint id -> offsets, until committed
+  std::map<int64_t, Offsets> snapshots_;       // checkpoint id -> offsets, until committed
   std::vector<rd_kafka_message_t*> messages_;  // reused by PollBatch
-  absl::Status failure_;  // first fatal error seen in a callback
-  std::map<int, absl::Time> warned_;  // error code -> when last logged
+  absl::Status failure_;                       // first fatal error seen in a callback
+  std::map<int, absl::Time> warned_;           // error code -> when last logged
 };
 
 absl::StatusOr<KafkaSource::Options> KafkaSourceOptions(const JobSpec& job, const OperatorSpec& op,

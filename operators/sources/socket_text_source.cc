@@ -191,9 +191,9 @@ absl::Status SocketTextSource::SnapshotState(int64_t, std::string* state) {
 absl::Status SocketTextSource::RestoreState(std::string_view state) {
   uint64_t seq = 0;
   if (!absl::SimpleAtoi(absl::string_view(state.data(), state.size()), &seq)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("socket-source: checkpoint state '", absl::string_view(state.data(), state.size()),
-                     "' is not a sequence number"));
+    return absl::InvalidArgumentError(absl::StrCat("socket-source: checkpoint state '",
+                                                   absl::string_view(state.data(), state.size()),
+                                                   "' is not a sequence number"));
   }
   next_seq_ = seq;
   return absl::OkStatus();

@@ -20,7 +20,8 @@ std::string DeadLetterTopic(const JobSpec& job, const OperatorSpec& op) {
 
 }  // namespace
 
-absl::Status ValidateDeadLetter(const JobSpec& job, const OperatorSpec& op, const std::string& path) {
+absl::Status ValidateDeadLetter(const JobSpec& job, const OperatorSpec& op,
+                                const std::string& path) {
   if (DeadLetterTopic(job, op).empty()) return absl::OkStatus();
   auto config = ResolveKafkaConfig(job, op);
   if (!config.ok()) return config.status();
@@ -58,9 +59,9 @@ absl::Status DeadLetterOutput::Write(std::string_view record, std::string_view r
   if (ctx_->counters) ctx_->counters->AddDeadLetter(1);
   if (logged_ < kLoggedRecords) {
     ++logged_;
-    Logger("dead-letter")->warn("{} op={} rejected a record ({}){}", ctx_->task_name,
-                                ctx_->spec->name, reason,
-                                logged_ == kLoggedRecords ? "; further rejections are only counted" : "");
+    Logger("dead-letter")
+        ->warn("{} op={} rejected a record ({}){}", ctx_->task_name, ctx_->spec->name, reason,
+               logged_ == kLoggedRecords ? "; further rejections are only counted" : "");
   }
   return writer_ ? writer_->Write(record) : absl::OkStatus();
 }

@@ -42,6 +42,7 @@ class DeadLetterTransform : public Operator {
 };
 
 // Validates the dead-letter settings of a transform (used by the registry).
-absl::Status ValidateDeadLetter(const JobSpec& job, const OperatorSpec& op, const std::string& path);
+absl::Status ValidateDeadLetter(const JobSpec& job, const OperatorSpec& op,
+                                const std::string& path);
 
 }  // namespace ec

@@ -1,10 +1,10 @@
 // Filter: keeps the records whose field equals (or does not equal) one of the given values.
 #pragma once
 
+#include <simdjson.h>
+
 #include <string>
 #include <vector>
-
-#include <simdjson.h>
 
 #include "operators/operator.h"
 

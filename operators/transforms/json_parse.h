@@ -1,10 +1,10 @@
 // JSON parse: passes on records that are JSON objects; everything else goes to the dead letters.
 #pragma once
 
+#include <simdjson.h>
+
 #include <memory>
 #include <string_view>
-
-#include <simdjson.h>
 
 #include "operators/transforms/dead_letter.h"
 #include "operators/transforms/padded_record.h"

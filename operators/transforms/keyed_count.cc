@@ -33,12 +33,14 @@ uint64_t DecodeCount(std::string_view bytes) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<std::string>> KeyFields(const OperatorSpec& op, const std::string& path) {
+absl::StatusOr<std::vector<std::string>> KeyFields(const OperatorSpec& op,
+                                                   const std::string& path) {
   if (!op.config.contains("key-fields")) return std::vector<std::string>{"source", "level"};
   const auto& list = op.config["key-fields"];
   const std::string key = absl::StrCat("job file: ", path, ".key-fields");
   if (!list.is_array() || list.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(key, ": expected a non-empty array of field names"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(key, ": expected a non-empty array of field names"));
   }
   std::vector<std::string> fields;
   for (const auto& f : list) {
@@ -51,14 +53,16 @@ absl::StatusOr<std::vector<std::string>> KeyFields(const OperatorSpec& op, const
   return fields;
 }
 
-absl::Status ValidateKeyedCount(const JobSpec& job, const OperatorSpec& op, const std::string& path) {
+absl::Status ValidateKeyedCount(const JobSpec& job, const OperatorSpec& op,
+                                const std::string& path) {
   if (auto fields = KeyFields(op, path); !fields.ok()) return fields.status();
   return ValidateDeadLetter(job, op, path);
 }
 
 absl::Status KeyedCount::Open(OperatorContext& ctx) {
   if (auto s = DeadLetterTransform::Open(ctx); !s.ok()) return s;
-  if (!ctx.keyed_state) return absl::FailedPreconditionError(absl::StrCat(ctx.spec->name, ": no keyed state"));
+  if (!ctx.keyed_state)
+    return absl::FailedPreconditionError(absl::StrCat(ctx.spec->name, ": no keyed state"));
   auto state = ctx.keyed_state->GetValueState(absl::StrCat(ctx.spec->name, ".count"));
   if (!state.ok()) return state.status();
   counts_ = *state;

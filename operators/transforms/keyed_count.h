@@ -1,11 +1,11 @@
 // Keyed rolling count: Flink's keyBy(fields) with a running count, on RocksDB keyed state.
 #pragma once
 
+#include <simdjson.h>
+
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <simdjson.h>
 
 #include "absl/container/flat_hash_map.h"
 #include "operators/transforms/dead_letter.h"
@@ -41,7 +41,8 @@ class KeyedCount : public DeadLetterTransform {
   absl::flat_hash_map<std::string, uint64_t> batch_counts_;
 };
 
-absl::Status ValidateKeyedCount(const JobSpec& job, const OperatorSpec& op, const std::string& path);
+absl::Status ValidateKeyedCount(const JobSpec& job, const OperatorSpec& op,
+                                const std::string& path);
 absl::StatusOr<std::vector<std::string>> KeyFields(const OperatorSpec& op, const std::string& path);
 
 }  // namespace ec

@@ -1,10 +1,10 @@
 // Padded views of batch records for simdjson, which reads a few bytes past the end of a document.
 #pragma once
 
+#include <simdjson.h>
+
 #include <string>
 #include <string_view>
-
-#include <simdjson.h>
 
 #include "runtime/record_batch.h"
 

@@ -2,12 +2,12 @@
 // on-demand pass can both validate a record and read it.
 #pragma once
 
+#include <simdjson.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
-
-#include <simdjson.h>
 
 namespace ec {
 

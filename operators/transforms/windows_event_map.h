@@ -1,12 +1,12 @@
 // Windows event map: the original job's transformation of each event.
 #pragma once
 
+#include <simdjson.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
-
-#include <simdjson.h>
 
 #include "operators/transforms/dead_letter.h"
 #include "operators/transforms/padded_record.h"

@@ -10,12 +10,12 @@
 #include <random>
 
 #define XXH_INLINE_ALL
-#include <xxhash.h>
-
-#include <nlohmann/json.hpp>
 #include <rocksdb/db.h>
 #include <rocksdb/merge_operator.h>
 #include <rocksdb/utilities/checkpoint.h>
+#include <xxhash.h>
+
+#include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -71,10 +71,12 @@ rocksdb::WriteOptions NoWal() {
 
 absl::Status SyncPath(const fs::path& path, bool directory) {
   int fd = open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
-  if (fd < 0) return absl::UnavailableError(absl::StrCat("state backend: cannot open ", path.string()));
+  if (fd < 0)
+    return absl::UnavailableError(absl::StrCat("state backend: cannot open ", path.string()));
   const int rc = fsync(fd);
   close(fd);
-  if (rc != 0) return absl::UnavailableError(absl::StrCat("state backend: cannot sync ", path.string()));
+  if (rc != 0)
+    return absl::UnavailableError(absl::StrCat("state backend: cannot sync ", path.string()));
   return absl::OkStatus();
 }
 
@@ -82,8 +84,8 @@ absl::Status CopyDurably(const fs::path& from, const fs::path& to) {
   std::error_code ec;
   fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
   if (ec) {
-    return absl::UnavailableError(
-        absl::StrCat("state backend: cannot copy ", from.string(), " to ", to.string(), ": ", ec.message()));
+    return absl::UnavailableError(absl::StrCat("state backend: cannot copy ", from.string(), " to ",
+                                               to.string(), ": ", ec.message()));
   }
   return SyncPath(to, false);
 }
@@ -118,7 +120,8 @@ bool SamePath(const std::string& a, const std::string& b) {
 }  // namespace
 
 int KeyGroupOf(std::string_view key, int max_parallelism) {
-  return static_cast<int>(XXH3_64bits(key.data(), key.size()) % static_cast<uint64_t>(max_parallelism));
+  return static_cast<int>(XXH3_64bits(key.data(), key.size()) %
+                          static_cast<uint64_t>(max_parallelism));
 }
 
 // --- states ---------------------------------------------------------------------------------
@@ -135,7 +138,8 @@ absl::StatusOr<bool> ValueState::Get(std::string_view key, std::string* value) c
 absl::Status ValueState::Put(std::string_view key, std::string_view value) {
   std::string k;
   backend_->EncodeKey(key, &k);
-  return FromRocks(backend_->db_->Put(NoWal(), cf_, k, rocksdb::Slice(value.data(), value.size())), "put");
+  return FromRocks(backend_->db_->Put(NoWal(), cf_, k, rocksdb::Slice(value.data(), value.size())),
+                   "put");
 }
 
 absl::Status ValueState::Clear(std::string_view key) {
@@ -154,10 +158,12 @@ absl::StatusOr<bool> MapState::Get(std::string_view key, std::string_view user_k
   return true;
 }
 
-absl::Status MapState::Put(std::string_view key, std::string_view user_key, std::string_view value) {
+absl::Status MapState::Put(std::string_view key, std::string_view user_key,
+                           std::string_view value) {
   std::string k;
   backend_->EncodeMapKey(key, user_key, &k);
-  return FromRocks(backend_->db_->Put(NoWal(), cf_, k, rocksdb::Slice(value.data(), value.size())), "put");
+  return FromRocks(backend_->db_->Put(NoWal(), cf_, k, rocksdb::Slice(value.data(), value.size())),
+                   "put");
 }
 
 absl::Status MapState::Remove(std::string_view key, std::string_view user_key) {
@@ -166,8 +172,8 @@ absl::Status MapState::Remove(std::string_view key, std::string_view user_key) {
   return FromRocks(backend_->db_->Delete(NoWal(), cf_, k), "delete");
 }
 
-absl::Status MapState::ForEach(std::string_view key,
-                               const std::function<void(std::string_view, std::string_view)>& fn) const {
+absl::Status MapState::ForEach(
+    std::string_view key, const std::function<void(std::string_view, std::string_view)>& fn) const {
   std::string prefix;
   backend_->EncodeMapKey(key, {}, &prefix);
   std::unique_ptr<rocksdb::Iterator> it(backend_->db_->NewIterator(rocksdb::ReadOptions(), cf_));
@@ -212,7 +218,8 @@ absl::Status ListState::Clear(std::string_view key) {
 // --- backend --------------------------------------------------------------------------------
 
 KeyedStateBackend::KeyedStateBackend(StateBackendOptions options)
-    : options_(std::move(options)), db_dir_((fs::path(options_.local_dir) / "db").string()),
+    : options_(std::move(options)),
+      db_dir_((fs::path(options_.local_dir) / "db").string()),
       nonce_(RandomNonce()) {}
 
 KeyedStateBackend::~KeyedStateBackend() {
@@ -261,7 +268,8 @@ absl::StatusOr<std::unique_ptr<KeyedStateBackend>> KeyedStateBackend::Open(
 
 absl::Status KeyedStateBackend::Restore(std::string_view handle, const std::string& restore_dir) {
   auto json = nlohmann::json::parse(handle, nullptr, false);
-  if (json.is_discarded() || json.value("version", 0) != kHandleVersion || !json.contains("files")) {
+  if (json.is_discarded() || json.value("version", 0) != kHandleVersion ||
+      !json.contains("files")) {
     return absl::DataLossError("state backend: the checkpoint's state handle is unreadable");
   }
   options_.max_parallelism = json.value("max_parallelism", options_.max_parallelism);
@@ -284,7 +292,8 @@ absl::Status KeyedStateBackend::Restore(std::string_view handle, const std::stri
 
 absl::StatusOr<rocksdb::ColumnFamilyHandle*> KeyedStateBackend::Family(const std::string& name) {
   if (name.empty() || name == rocksdb::kDefaultColumnFamilyName) {
-    return absl::InvalidArgumentError(absl::StrCat("state backend: invalid state name \"", name, "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat("state backend: invalid state name \"", name, "\""));
   }
   if (auto it = families_.find(name); it != families_.end()) return it->second;
   rocksdb::ColumnFamilyHandle* handle = nullptr;
@@ -386,10 +395,11 @@ absl::StatusOr<StateSnapshot> KeyedStateBackend::Snapshot(int64_t checkpoint_id)
     for (const auto& f : files) live |= f["name"] == it->first;
     it = live ? std::next(it) : uploaded_.erase(it);
   }
-  out.handle = nlohmann::json{{"version", kHandleVersion},
-                              {"max_parallelism", options_.max_parallelism},
-                              {"files", files}}
-                   .dump();
+  out.handle = nlohmann::json{
+      {"version", kHandleVersion},
+      {"max_parallelism", options_.max_parallelism},
+      {"files",
+       files}}.dump();
   return out;
 }
 

@@ -53,7 +53,8 @@ class ValueState {
 
  private:
   friend class KeyedStateBackend;
-  ValueState(KeyedStateBackend* backend, rocksdb::ColumnFamilyHandle* cf) : backend_(backend), cf_(cf) {}
+  ValueState(KeyedStateBackend* backend, rocksdb::ColumnFamilyHandle* cf)
+      : backend_(backend), cf_(cf) {}
   KeyedStateBackend* backend_;
   rocksdb::ColumnFamilyHandle* cf_;
 };
@@ -61,7 +62,8 @@ class ValueState {
 // A map per key (user key → value).
 class MapState {
  public:
-  absl::StatusOr<bool> Get(std::string_view key, std::string_view user_key, std::string* value) const;
+  absl::StatusOr<bool> Get(std::string_view key, std::string_view user_key,
+                           std::string* value) const;
   absl::Status Put(std::string_view key, std::string_view user_key, std::string_view value);
   absl::Status Remove(std::string_view key, std::string_view user_key);
   // Calls `fn(user_key, value)` for every entry of `key`, in user-key order.
@@ -70,7 +72,8 @@ class MapState {
 
  private:
   friend class KeyedStateBackend;
-  MapState(KeyedStateBackend* backend, rocksdb::ColumnFamilyHandle* cf) : backend_(backend), cf_(cf) {}
+  MapState(KeyedStateBackend* backend, rocksdb::ColumnFamilyHandle* cf)
+      : backend_(backend), cf_(cf) {}
   KeyedStateBackend* backend_;
   rocksdb::ColumnFamilyHandle* cf_;
 };
@@ -84,7 +87,8 @@ class ListState {
 
  private:
   friend class KeyedStateBackend;
-  ListState(KeyedStateBackend* backend, rocksdb::ColumnFamilyHandle* cf) : backend_(backend), cf_(cf) {}
+  ListState(KeyedStateBackend* backend, rocksdb::ColumnFamilyHandle* cf)
+      : backend_(backend), cf_(cf) {}
   KeyedStateBackend* backend_;
   rocksdb::ColumnFamilyHandle* cf_;
 };

@@ -2,21 +2,20 @@
 // declines, timeouts, retention, restore on restart, savepoints and job recovery after a
 // JobManager restart; for parallel jobs, completion after every subtask's ack, state kept and
 // restored per subtask, and savepoints restored at another parallelism.
-#include <filesystem>
-#include <fstream>
-#include <set>
-#include <future>
-#include <thread>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "absl/strings/str_cat.h"
-#include "tests/scratch_dir.h"
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <set>
+#include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "tests/jobmanager/eventually.h"
 #include "jobmanager/dispatcher.h"
+#include "tests/jobmanager/eventually.h"
+#include "tests/scratch_dir.h"
 
 namespace ec {
 namespace {
@@ -321,7 +320,8 @@ TEST_F(CheckpointCoordinationTest, FailedCheckpointsBeyondTheTolerableNumberFail
   EXPECT_EQ(Status(job).restarts(), 0);
   Ack(task, WaitForTrigger(4), "", "third decline");
   ASSERT_TRUE(Eventually([&] { return Status(job).restarts() == 1; }));
-  EXPECT_NE(Status(job).failure().find("more than 1 consecutive checkpoints failed"), std::string::npos)
+  EXPECT_NE(Status(job).failure().find("more than 1 consecutive checkpoints failed"),
+            std::string::npos)
       << Status(job).failure();
   ReportState(task, proto::TASK_CANCELED);  // the failover cancelled the running task
   ASSERT_TRUE(Eventually([&] { return recorder_->deploys().size() == 2; }));

@@ -1,11 +1,11 @@
 // CheckpointStore: durable checkpoint metadata, read back, and retention.
 #include "jobmanager/checkpoint_store.h"
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
 #include <set>
-
-#include <gtest/gtest.h>
 
 #include "tests/scratch_dir.h"
 
@@ -67,7 +67,8 @@ TEST_F(CheckpointStoreTest, MetadataWithoutParallelismReadsAsSubtaskZero) {
 
 TEST_F(CheckpointStoreTest, KeepsOnlyTheLastRetainedCheckpoints) {
   CheckpointStore store(root_.string(), 2);
-  for (int id = 1; id <= 12; ++id) ASSERT_TRUE(store.Write("job1", id, 0, {{{"a", "b"}}, {}, {}}).ok());
+  for (int id = 1; id <= 12; ++id)
+    ASSERT_TRUE(store.Write("job1", id, 0, {{{"a", "b"}}, {}, {}}).ok());
   EXPECT_FALSE(fs::exists(root_ / "job1" / "chk-10"));
   EXPECT_TRUE(fs::exists(root_ / "job1" / "chk-11"));
   EXPECT_TRUE(fs::exists(root_ / "job1" / "chk-12"));
@@ -105,9 +106,9 @@ TEST_F(CheckpointStoreTest, SavepointCopiesItsFilesAndOutlivesTheJobsCheckpoints
   CheckpointStore store(root_.string(), 1);
   WriteFile(root_ / "job1" / "shared" / "a.sst", "state bytes");
   const fs::path savepoint = root_ / "savepoints" / "sp-1";
-  auto stored = CheckpointStore::WriteTo(savepoint.string(), "job1", 5, 0,
-                                         {{{"op", "x"}}, {"shared/a.sst"}, {}},
-                                         store.JobDir("job1"));
+  auto stored =
+      CheckpointStore::WriteTo(savepoint.string(), "job1", 5, 0,
+                               {{{"op", "x"}}, {"shared/a.sst"}, {}}, store.JobDir("job1"));
   ASSERT_TRUE(stored.ok()) << stored.status();
   fs::remove_all(root_ / "job1");
   auto read = CheckpointStore::Read(savepoint.string());

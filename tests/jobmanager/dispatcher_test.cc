@@ -4,10 +4,10 @@
 // one attempt, spread over TaskManagers, all restarted or cancelled together.
 #include "jobmanager/dispatcher.h"
 
-#include <set>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <set>
 
 #include "absl/synchronization/mutex.h"
 #include "tests/jobmanager/eventually.h"
@@ -135,7 +135,9 @@ class DispatcherTest : public ::testing::Test {
     return reached;
   }
 
-  std::string Failure(const std::string& job_id) { return dispatcher_->GetJobStatus(job_id)->failure(); }
+  std::string Failure(const std::string& job_id) {
+    return dispatcher_->GetJobStatus(job_id)->failure();
+  }
 
   // Waits for the n-th deploy (1-based) and returns it.
   FakeTaskManagers::Call WaitForDeploy(size_t n = 1) {
@@ -203,7 +205,7 @@ class DispatcherTest : public ::testing::Test {
   bool IsRegistered(const std::string& taskmanager_id) { return FreeSlots(taskmanager_id) >= 0; }
 
   static proto::TaskFailure MakeFailure(proto::ErrorDomain domain, bool retryable,
-                                    const std::string& message) {
+                                        const std::string& message) {
     proto::TaskFailure failure;
     failure.set_domain(domain);
     failure.set_retryable(retryable);
@@ -321,7 +323,8 @@ TEST_F(DispatcherTest, TaskFailureFailsTheJobWithTheFailureText) {
   const std::string id = Submit();
   Register("tm-1");
   proto::TaskId task = RunningJob(id);
-  Report("tm-1", task, proto::TASK_FAILED, MakeFailure(proto::EXTERNAL, true, "broker unreachable"));
+  Report("tm-1", task, proto::TASK_FAILED,
+         MakeFailure(proto::EXTERNAL, true, "broker unreachable"));
   ASSERT_TRUE(ReachesState(id, proto::FAILED));
   EXPECT_THAT(Failure(id), HasSubstr("broker unreachable"));
   EXPECT_THAT(Failure(id), HasSubstr("external error, retryable"));
@@ -333,16 +336,16 @@ TEST_F(DispatcherTest, UserErrorFailsTheJobAtOnceDespiteRestarts) {
   const std::string id = Submit({{"restart-strategy", "fixed-delay"}, {"restart-attempts", "3"}});
   Register("tm-1");
   proto::TaskId task = RunningJob(id);
-  Report("tm-1", task, proto::TASK_FAILED, MakeFailure(proto::USER, false, "authentication failed"));
+  Report("tm-1", task, proto::TASK_FAILED,
+         MakeFailure(proto::USER, false, "authentication failed"));
   ASSERT_TRUE(ReachesState(id, proto::FAILED));
   EXPECT_THAT(Failure(id), HasSubstr("authentication failed [user error, not retryable]"));
   EXPECT_EQ(dispatcher_->GetJobStatus(id)->restarts(), 0);
 }
 
 TEST_F(DispatcherTest, RetryableFailureRestartsTheJobAsANewAttempt) {
-  const std::string id = Submit({{"restart-strategy", "fixed-delay"},
-                                 {"restart-attempts", "2"},
-                                 {"restart-delay", "50ms"}});
+  const std::string id = Submit(
+      {{"restart-strategy", "fixed-delay"}, {"restart-attempts", "2"}, {"restart-delay", "50ms"}});
   Register("tm-1");
   proto::TaskId task = RunningJob(id);
   Report("tm-1", task, proto::TASK_FAILED, MakeFailure(proto::EXTERNAL, true, "socket reset"));
@@ -359,9 +362,8 @@ TEST_F(DispatcherTest, RetryableFailureRestartsTheJobAsANewAttempt) {
 // Regression: a TaskManager shutting down (SIGTERM) cancels its tasks on its own; the job used to
 // stay RUNNING with its subtask CANCELED on no TaskManager.
 TEST_F(DispatcherTest, TaskCanceledByItsTaskManagerRestartsTheJob) {
-  const std::string id = Submit({{"restart-strategy", "fixed-delay"},
-                                 {"restart-attempts", "2"},
-                                 {"restart-delay", "50ms"}});
+  const std::string id = Submit(
+      {{"restart-strategy", "fixed-delay"}, {"restart-attempts", "2"}, {"restart-delay", "50ms"}});
   Register("tm-1");
   proto::TaskId task = RunningJob(id);
   Report("tm-1", task, proto::TASK_CANCELED);
@@ -371,16 +373,16 @@ TEST_F(DispatcherTest, TaskCanceledByItsTaskManagerRestartsTheJob) {
 }
 
 TEST_F(DispatcherTest, JobFailsWhenRestartsAreUsedUp) {
-  const std::string id = Submit({{"restart-strategy", "fixed-delay"},
-                                 {"restart-attempts", "1"},
-                                 {"restart-delay", "10ms"}});
+  const std::string id = Submit(
+      {{"restart-strategy", "fixed-delay"}, {"restart-attempts", "1"}, {"restart-delay", "10ms"}});
   Register("tm-1");
   proto::TaskId task = RunningJob(id);
   Report("tm-1", task, proto::TASK_FAILED, MakeFailure(proto::EXTERNAL, true, "first"));
   FakeTaskManagers::Call second = WaitForDeploy(2);
   Report("tm-1", second.deploy.task(), proto::TASK_RUNNING);
   ASSERT_TRUE(ReachesState(id, proto::RUNNING));
-  Report("tm-1", second.deploy.task(), proto::TASK_FAILED, MakeFailure(proto::EXTERNAL, true, "second"));
+  Report("tm-1", second.deploy.task(), proto::TASK_FAILED,
+         MakeFailure(proto::EXTERNAL, true, "second"));
   ASSERT_TRUE(ReachesState(id, proto::FAILED));
   EXPECT_THAT(Failure(id), HasSubstr("second"));
   EXPECT_THAT(Failure(id), HasSubstr("no restart left after 1"));
@@ -405,16 +407,16 @@ TEST_F(DispatcherTest, FailureRateFailsTheJobOnlyWhenFailuresComeTooOften) {
   // Two within the interval: the second fails the job.
   Report("tm-1", task, proto::TASK_FAILED, MakeFailure(proto::EXTERNAL, true, "first"));
   FakeTaskManagers::Call next = WaitForDeploy(4);
-  Report("tm-1", next.deploy.task(), proto::TASK_FAILED, MakeFailure(proto::EXTERNAL, true, "second"));
+  Report("tm-1", next.deploy.task(), proto::TASK_FAILED,
+         MakeFailure(proto::EXTERNAL, true, "second"));
   ASSERT_TRUE(ReachesState(id, proto::FAILED));
   EXPECT_THAT(Failure(id), HasSubstr("more than 1 failures within"));
 }
 
 TEST_F(DispatcherTest, RetryableFailureBeforeRunningAlsoRestarts) {
   // A task can fail while opening its operators, before it ever reports RUNNING.
-  const std::string id = Submit({{"restart-strategy", "fixed-delay"},
-                                 {"restart-attempts", "2"},
-                                 {"restart-delay", "10ms"}});
+  const std::string id = Submit(
+      {{"restart-strategy", "fixed-delay"}, {"restart-attempts", "2"}, {"restart-delay", "10ms"}});
   Register("tm-1");
   FakeTaskManagers::Call first = WaitForDeploy();
   Report("tm-1", first.deploy.task(), proto::TASK_FAILED,
@@ -437,9 +439,8 @@ TEST_F(DispatcherTest, FailedDeployFailsTheJobAndFreesTheSlot) {
 
 TEST_F(DispatcherTest, FailedDeployIsRetriedUnderARestartStrategy) {
   fakes_->SetDeployResult(absl::UnavailableError("connection refused"));
-  const std::string id = Submit({{"restart-strategy", "fixed-delay"},
-                                 {"restart-attempts", "1"},
-                                 {"restart-delay", "10ms"}});
+  const std::string id = Submit(
+      {{"restart-strategy", "fixed-delay"}, {"restart-attempts", "1"}, {"restart-delay", "10ms"}});
   Register("tm-1");
   WaitForDeploy(2);
   ASSERT_TRUE(ReachesState(id, proto::FAILED));

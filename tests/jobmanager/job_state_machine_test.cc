@@ -1,10 +1,10 @@
 // The job lifecycle's transition table, checked cell by cell, and the state names.
 #include "jobmanager/job_state_machine.h"
 
+#include <gtest/gtest.h>
+
 #include <set>
 #include <utility>
-
-#include <gtest/gtest.h>
 
 namespace ec {
 namespace {
@@ -17,13 +17,13 @@ const std::vector<JobState> kStates = {proto::CREATED,    proto::RUNNING,  proto
 
 TEST(JobStateMachineTest, AllowsExactlyTheDocumentedTransitions) {
   const std::set<std::pair<JobState, JobState>> legal = {
-      {proto::CREATED, proto::RUNNING},       {proto::CREATED, proto::FAILED},
-      {proto::CREATED, proto::CANCELLING},    {proto::CREATED, proto::RESTARTING},
-      {proto::RUNNING, proto::FINISHED},
-      {proto::RUNNING, proto::FAILED},        {proto::RUNNING, proto::CANCELLING},
-      {proto::RUNNING, proto::RESTARTING},    {proto::RESTARTING, proto::RUNNING},
-      {proto::RESTARTING, proto::CREATED},    {proto::RESTARTING, proto::FAILED},
-      {proto::RESTARTING, proto::CANCELLING}, {proto::CANCELLING, proto::CANCELED},
+      {proto::CREATED, proto::RUNNING},     {proto::CREATED, proto::FAILED},
+      {proto::CREATED, proto::CANCELLING},  {proto::CREATED, proto::RESTARTING},
+      {proto::RUNNING, proto::FINISHED},    {proto::RUNNING, proto::FAILED},
+      {proto::RUNNING, proto::CANCELLING},  {proto::RUNNING, proto::RESTARTING},
+      {proto::RESTARTING, proto::RUNNING},  {proto::RESTARTING, proto::CREATED},
+      {proto::RESTARTING, proto::FAILED},   {proto::RESTARTING, proto::CANCELLING},
+      {proto::CANCELLING, proto::CANCELED},
   };
   for (JobState from : kStates) {
     for (JobState to : kStates) {

@@ -2,12 +2,12 @@
 // so one operator can be opened and fed batches in a test.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "operators/operator.h"
 #include "runtime/job_spec.h"

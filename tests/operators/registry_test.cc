@@ -4,12 +4,12 @@
 // example job validates with the README's parameters; CreateChain builds one operator a step.
 #include "operators/registry.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 namespace ec {
 namespace {
@@ -52,8 +52,8 @@ std::string ReadExampleJob() {
 }
 
 TEST(RegistryTest, TableHasEveryBuiltInType) {
-  for (const char* name : {"socket-source", "kafka-source", "json-parse", "windows-event-map", "filter",
-                           "kafka-sink", "print-sink", "discard-sink"}) {
+  for (const char* name : {"socket-source", "kafka-source", "json-parse", "windows-event-map",
+                           "filter", "kafka-sink", "print-sink", "discard-sink"}) {
     ASSERT_NE(FindOperatorType(name), nullptr) << name;
     EXPECT_EQ(FindOperatorType(name)->name, name);
   }
@@ -122,15 +122,17 @@ TEST(RegistryTest, OnlyLinearChainsAreAccepted) {
   EXPECT_THAT(Error(Job({kSource, R"({"type": "json-parse"})",
                          R"({"type": "discard-sink", "inputs": ["socket-source"]})"})),
               HasSubstr("job file: pipeline[2].inputs: this version runs linear chains"));
-  EXPECT_THAT(Error(Job({kSource, R"({"type": "json-parse"})",
-                         R"({"type": "discard-sink", "inputs": ["socket-source", "json-parse"]})"})),
-              HasSubstr("job file: pipeline[2].inputs:"));
+  EXPECT_THAT(
+      Error(Job({kSource, R"({"type": "json-parse"})",
+                 R"({"type": "discard-sink", "inputs": ["socket-source", "json-parse"]})"})),
+      HasSubstr("job file: pipeline[2].inputs:"));
 }
 
 TEST(RegistryTest, MapNeedsJsonParseBeforeIt) {
-  EXPECT_THAT(Error(Job({kSource, R"({"type": "windows-event-map"})", R"({"type": "print-sink"})"})),
-              HasSubstr("job file: pipeline[1].type: windows-event-map expects validated JSON; "
-                        "put a json-parse before it"));
+  EXPECT_THAT(
+      Error(Job({kSource, R"({"type": "windows-event-map"})", R"({"type": "print-sink"})"})),
+      HasSubstr("job file: pipeline[1].type: windows-event-map expects validated JSON; "
+                "put a json-parse before it"));
   EXPECT_TRUE(ValidateJob(Job({kSource, R"({"type": "json-parse"})",
                                R"({"type": "windows-event-map"})", R"({"type": "print-sink"})"}))
                   .ok());
@@ -187,18 +189,21 @@ TEST(RegistryTest, KeyedStateIsRefusedInParallel) {
 }
 
 TEST(RegistryTest, PortOutOfRangeNamesTheField) {
-  EXPECT_EQ(Error(Job({SourceWith(R"("hostname": "h", "port": 99999)"), R"({"type": "print-sink"})"})),
-            "job file: pipeline[0].port: expected an integer from 1 to 65535, got '99999'");
-  EXPECT_THAT(Error(Job({SourceWith(R"("hostname": "h", "port": 0)"), R"({"type": "print-sink"})"})),
-              HasSubstr("job file: pipeline[0].port:"));
-  EXPECT_THAT(Error(Job({SourceWith(R"("hostname": "h", "port": "http")"),
-                         R"({"type": "print-sink"})"})),
-              HasSubstr("job file: pipeline[0].port: expected an integer from 1 to 65535, got 'http'"));
+  EXPECT_EQ(
+      Error(Job({SourceWith(R"("hostname": "h", "port": 99999)"), R"({"type": "print-sink"})"})),
+      "job file: pipeline[0].port: expected an integer from 1 to 65535, got '99999'");
+  EXPECT_THAT(
+      Error(Job({SourceWith(R"("hostname": "h", "port": 0)"), R"({"type": "print-sink"})"})),
+      HasSubstr("job file: pipeline[0].port:"));
+  EXPECT_THAT(
+      Error(Job({SourceWith(R"("hostname": "h", "port": "http")"), R"({"type": "print-sink"})"})),
+      HasSubstr("job file: pipeline[0].port: expected an integer from 1 to 65535, got 'http'"));
 }
 
 TEST(RegistryTest, PortGivenAtSubmitIsCheckedToo) {
-  JobSpec job = Job({SourceWith(R"("hostname": "h", "port": "${port}")"), R"({"type": "print-sink"})"},
-                    {{"port", "70000"}});
+  JobSpec job =
+      Job({SourceWith(R"("hostname": "h", "port": "${port}")"), R"({"type": "print-sink"})"},
+          {{"port", "70000"}});
   EXPECT_THAT(Error(job), HasSubstr("job file: pipeline[0].port:"));
 }
 
@@ -237,10 +242,10 @@ TEST(RegistryTest, FilterNeedsExactlyOneOfInAndNotIn) {
   const std::string sink = R"({"type": "print-sink"})";
   EXPECT_THAT(Error(Job({kSource, parse, R"({"type": "filter", "field": "level"})", sink})),
               HasSubstr("job file: pipeline[2]: expected exactly one of \"in\" or \"not-in\""));
-  EXPECT_THAT(Error(Job({kSource, parse,
-                         R"({"type": "filter", "field": "level", "in": ["a"], "not-in": ["b"]})",
-                         sink})),
-              HasSubstr("job file: pipeline[2]: expected exactly one of"));
+  EXPECT_THAT(
+      Error(Job({kSource, parse,
+                 R"({"type": "filter", "field": "level", "in": ["a"], "not-in": ["b"]})", sink})),
+      HasSubstr("job file: pipeline[2]: expected exactly one of"));
 }
 
 TEST(RegistryTest, FilterListMustHoldStringsOrNumbers) {
@@ -248,9 +253,9 @@ TEST(RegistryTest, FilterListMustHoldStringsOrNumbers) {
   const std::string sink = R"({"type": "print-sink"})";
   EXPECT_THAT(Error(Job({kSource, parse, R"({"type": "filter", "field": "f", "in": []})", sink})),
               HasSubstr("job file: pipeline[2].in: expected a non-empty array"));
-  EXPECT_THAT(Error(Job({kSource, parse, R"({"type": "filter", "field": "f", "not-in": [{}]})",
-                         sink})),
-              HasSubstr("job file: pipeline[2].not-in: expected strings or numbers"));
+  EXPECT_THAT(
+      Error(Job({kSource, parse, R"({"type": "filter", "field": "f", "not-in": [{}]})", sink})),
+      HasSubstr("job file: pipeline[2].not-in: expected strings or numbers"));
   EXPECT_TRUE(ValidateJob(Job({kSource, parse,
                                R"({"type": "filter", "field": "f", "in": ["a", 4625]})", sink}))
                   .ok());
@@ -263,8 +268,9 @@ TEST(RegistryTest, FilterNeedsAField) {
 }
 
 TEST(RegistryTest, KafkaSinkNeedsATopicAndBootstrapServers) {
-  EXPECT_THAT(Error(Job({kSource, R"({"type": "kafka-sink"})"}, {{"kafka-bootstrap-servers", "b:1"}})),
-              HasSubstr("job file: pipeline[1].topic: missing"));
+  EXPECT_THAT(
+      Error(Job({kSource, R"({"type": "kafka-sink"})"}, {{"kafka-bootstrap-servers", "b:1"}})),
+      HasSubstr("job file: pipeline[1].topic: missing"));
   EXPECT_THAT(Error(Job({kSource, R"({"type": "kafka-sink", "topic": "t"})"})),
               HasSubstr("kafka-bootstrap-servers"));
   EXPECT_TRUE(ValidateJob(Job({kSource, R"({"type": "kafka-sink"})"},
@@ -273,10 +279,9 @@ TEST(RegistryTest, KafkaSinkNeedsATopicAndBootstrapServers) {
 }
 
 TEST(RegistryTest, CreateChainBuildsOneOperatorPerStep) {
-  auto chain = CreateChain(Job({kSource, R"({"type": "json-parse"})",
-                                R"({"type": "windows-event-map"})",
-                                R"({"type": "filter", "field": "level", "not-in": ["x"]})",
-                                R"({"type": "discard-sink"})"}));
+  auto chain = CreateChain(Job(
+      {kSource, R"({"type": "json-parse"})", R"({"type": "windows-event-map"})",
+       R"({"type": "filter", "field": "level", "not-in": ["x"]})", R"({"type": "discard-sink"})"}));
   ASSERT_TRUE(chain.ok()) << chain.status();
   ASSERT_EQ(chain->size(), 5u);
   EXPECT_NE(dynamic_cast<SourceOperator*>((*chain)[0].get()), nullptr);

@@ -275,13 +275,14 @@ TEST(JobSpecTest, InputNamingNoEarlierOperatorNamesTheElement) {
                             {"type": "b", "inputs": ["a", "c"]}, {"type": "c"}]})"),
               HasSubstr("job file: pipeline[1].inputs[1]: expected the name of an operator "
                         "defined before this one"));
-  EXPECT_THAT(ParseError(R"({"name": "j", "pipeline": [{"type": "a"}, {"type": "b", "inputs": "a"}]})"),
-              HasSubstr("job file: pipeline[1].inputs: expected an array"));
+  EXPECT_THAT(
+      ParseError(R"({"name": "j", "pipeline": [{"type": "a"}, {"type": "b", "inputs": "a"}]})"),
+      HasSubstr("job file: pipeline[1].inputs: expected an array"));
 }
 
 TEST(JobSpecTest, SettingPrefersTheOperatorFieldOverTheJobParameter) {
-  JobSpec spec = Parse(JobWithOp(R"("topic": "own", "port": 1234)"),
-                       {{"topic", "job-wide"}, {"other", "o"}});
+  JobSpec spec =
+      Parse(JobWithOp(R"("topic": "own", "port": 1234)"), {{"topic", "job-wide"}, {"other", "o"}});
   const OperatorSpec& op = spec.pipeline[0];
   EXPECT_EQ(spec.Setting(op, "topic"), "own");
   EXPECT_EQ(spec.Setting(op, "port"), "1234");

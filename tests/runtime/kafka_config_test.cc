@@ -2,10 +2,10 @@
 // kafka.<property> pass-through), Describe() and ToRdKafkaConf() never revealing the password.
 #include "runtime/kafka_config.h"
 
-#include <cstdlib>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <cstdlib>
 
 namespace ec {
 namespace {
@@ -105,16 +105,16 @@ TEST_F(KafkaConfigTest, EmptyPasswordParameterFallsBackToTheEnvironment) {
 
 TEST_F(KafkaConfigTest, GivenPasswordBeatsTheEnvironment) {
   setenv("EC_KAFKA_SASL_PASSWORD", kEnvPassword, 1);
-  KafkaClientConfig config = Resolve(
-      Job("", {{"kafka-bootstrap-servers", "b:9092"}, {"kafka-sasl-password", kPassword}}));
+  KafkaClientConfig config =
+      Resolve(Job("", {{"kafka-bootstrap-servers", "b:9092"}, {"kafka-sasl-password", kPassword}}));
   EXPECT_EQ(config.sasl_password, kPassword);
 }
 
 TEST_F(KafkaConfigTest, KafkaPrefixedSettingsPassThroughWithOperatorWinning) {
-  KafkaClientConfig config = Resolve(Job(R"("kafka.linger.ms": 5, "kafka.acks": "1")",
-                                         {{"kafka-bootstrap-servers", "b:9092"},
-                                          {"kafka.linger.ms", "50"},
-                                          {"kafka.client.id", "ec"}}));
+  KafkaClientConfig config = Resolve(
+      Job(R"("kafka.linger.ms": 5, "kafka.acks": "1")", {{"kafka-bootstrap-servers", "b:9092"},
+                                                         {"kafka.linger.ms", "50"},
+                                                         {"kafka.client.id", "ec"}}));
   EXPECT_EQ(config.properties, (std::map<std::string, std::string>{
                                    {"linger.ms", "5"}, {"acks", "1"}, {"client.id", "ec"}}));
 }

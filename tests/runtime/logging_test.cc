@@ -1,10 +1,10 @@
 // Logger(): named loggers, safe to create from several threads at once.
 #include "runtime/logging.h"
 
+#include <gtest/gtest.h>
+
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace ec {
 namespace {

@@ -2,10 +2,10 @@
 // against the C library over a sweep of instants.
 #include "runtime/time_format.h"
 
+#include <gtest/gtest.h>
+
 #include <ctime>
 #include <random>
-
-#include <gtest/gtest.h>
 
 #include "absl/strings/str_format.h"
 

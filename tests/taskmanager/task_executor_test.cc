@@ -35,10 +35,12 @@ constexpr char kParse[] = R"({"type": "json-parse", "dead-letter-topic": "none"}
 // The job spec a JobManager would send for a chain reading 127.0.0.1:`port`, with `transforms`
 // (comma-separated operators) between the source and a discard sink.
 std::string SpecJson(int port, const std::string& transforms) {
-  auto spec = ParseJobSpec(absl::StrCat(R"({"name": "tm-test", "pipeline": [
+  auto spec =
+      ParseJobSpec(absl::StrCat(R"({"name": "tm-test", "pipeline": [
       {"type": "socket-source", "hostname": "127.0.0.1", "port": )",
-                                        port, R"(, "initial-backoff": "10ms", "max-backoff": "50ms"},
-      )", transforms, R"(,
+                                port, R"(, "initial-backoff": "10ms", "max-backoff": "50ms"},
+      )",
+                                transforms, R"(,
       {"type": "discard-sink"}]})"));
   EXPECT_TRUE(spec.ok()) << spec.status();
   return spec->ToJson().dump();
@@ -145,8 +147,8 @@ TEST_F(TaskExecutorTest, SpecThatFailsValidationIsRefused) {
 }
 
 TEST_F(TaskExecutorTest, RunsAChainReportsRunningThenCanceledAfterCancel) {
-  LineServer server({LineServer::Send({"{\"seq\":0}\n{\"seq\":1}\nnot json\n{\"seq\":2}\n"})
-                         .HoldOpen()});
+  LineServer server(
+      {LineServer::Send({"{\"seq\":0}\n{\"seq\":1}\nnot json\n{\"seq\":2}\n"}).HoldOpen()});
   ASSERT_TRUE(server.ok());
   proto::DeployTaskRequest request = Deployment("job-1", server.port());
   ASSERT_TRUE(executor_->Deploy(request).ok());

@@ -3,17 +3,16 @@
 #include "client/producer/event_server.h"
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "client/producer/resume_line.h"
 #include "client/producer/windows_events.h"
@@ -64,8 +63,7 @@ class Client {
   bool connected() const { return connected_; }
 
   void Send(const std::string& text) {
-    ASSERT_EQ(send(fd_, text.data(), text.size(), MSG_NOSIGNAL),
-              static_cast<ssize_t>(text.size()));
+    ASSERT_EQ(send(fd_, text.data(), text.size(), MSG_NOSIGNAL), static_cast<ssize_t>(text.size()));
   }
 
   // Everything until the server closes the connection.

@@ -1,9 +1,9 @@
 // ParseResumeLine: complete lines, prefixes worth waiting for, and bytes that end the wait.
 #include "client/producer/resume_line.h"
 
-#include <string>
-
 #include <gtest/gtest.h>
+
+#include <string>
 
 namespace ec::producer {
 namespace {
@@ -31,8 +31,8 @@ TEST(ResumeLineTest, IgnoresBytesAfterTheLine) {
 }
 
 TEST(ResumeLineTest, PrefixesAreIncomplete) {
-  for (const std::string prefix : {"", "R", "RESUM", "RESUME", "RESUME ", "RESUME 12",
-                                   "RESUME 12\r"}) {
+  for (const std::string prefix :
+       {"", "R", "RESUM", "RESUME", "RESUME ", "RESUME 12", "RESUME 12\r"}) {
     EXPECT_EQ(ParseResumeLine(prefix).state, State::kIncomplete) << '"' << prefix << '"';
   }
 }

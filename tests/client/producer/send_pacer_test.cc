@@ -2,9 +2,9 @@
 // exact waits at low rates, and a dropped backlog after a long stall.
 #include "client/producer/send_pacer.h"
 
-#include <chrono>
-
 #include <gtest/gtest.h>
+
+#include <chrono>
 
 namespace ec::producer {
 namespace {

@@ -2,9 +2,9 @@
 // epoch's edges and the clamp; the accepted spellings of --start-time.
 #include "client/producer/timestamp_formatter.h"
 
-#include <string>
-
 #include <gtest/gtest.h>
+
+#include <string>
 
 namespace ec::producer {
 namespace {

@@ -2,17 +2,17 @@
 // that agree per source, deterministic timestamps and malformed lines where asked for.
 #include "client/producer/windows_events.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "client/producer/timestamp_formatter.h"
 
@@ -59,16 +59,26 @@ std::vector<std::string> SplitLines(const std::string& text) {
 // Source and level of each event id, written down independently of the catalog.
 const std::map<int, std::pair<std::string, std::string>>& ExpectedKinds() {
   static const auto* kinds = new std::map<int, std::pair<std::string, std::string>>{
-      {4624, {"Security", "Audit Success"}}, {4625, {"Security", "Audit Failure"}},
-      {4634, {"Security", "Audit Success"}}, {4672, {"Security", "Audit Success"}},
-      {4688, {"Security", "Audit Success"}}, {4720, {"Security", "Audit Success"}},
-      {4740, {"Security", "Audit Success"}}, {6005, {"System", "Information"}},
-      {6006, {"System", "Information"}},     {7036, {"System", "Information"}},
-      {1074, {"System", "Information"}},     {41, {"System", "Critical"}},
-      {7045, {"System", "Information"}},     {1014, {"System", "Warning"}},
-      {7000, {"System", "Error"}},           {1000, {"Application", "Error"}},
-      {1001, {"Application", "Information"}}, {1026, {"Application", "Error"}},
-      {11707, {"Application", "Information"}}, {1033, {"Application", "Information"}},
+      {4624, {"Security", "Audit Success"}},
+      {4625, {"Security", "Audit Failure"}},
+      {4634, {"Security", "Audit Success"}},
+      {4672, {"Security", "Audit Success"}},
+      {4688, {"Security", "Audit Success"}},
+      {4720, {"Security", "Audit Success"}},
+      {4740, {"Security", "Audit Success"}},
+      {6005, {"System", "Information"}},
+      {6006, {"System", "Information"}},
+      {7036, {"System", "Information"}},
+      {1074, {"System", "Information"}},
+      {41, {"System", "Critical"}},
+      {7045, {"System", "Information"}},
+      {1014, {"System", "Warning"}},
+      {7000, {"System", "Error"}},
+      {1000, {"Application", "Error"}},
+      {1001, {"Application", "Information"}},
+      {1026, {"Application", "Error"}},
+      {11707, {"Application", "Information"}},
+      {1033, {"Application", "Information"}},
       {1530, {"Application", "Warning"}},
   };
   return *kinds;
@@ -221,8 +231,7 @@ TEST(EventGeneratorTest, TimestampsFollowStartTimeAndStep) {
   EventGenerator generator(42, Deterministic(10));
   EXPECT_EQ(nlohmann::json::parse(Line(generator, 0))["timestamp"], "2026-01-01T00:00:00.000Z");
   EXPECT_EQ(nlohmann::json::parse(Line(generator, 1))["timestamp"], "2026-01-01T00:00:00.010Z");
-  EXPECT_EQ(nlohmann::json::parse(Line(generator, 123))["timestamp"],
-            "2026-01-01T00:00:01.230Z");
+  EXPECT_EQ(nlohmann::json::parse(Line(generator, 123))["timestamp"], "2026-01-01T00:00:01.230Z");
   // 8640000 steps of 10 ms are one day.
   EXPECT_EQ(nlohmann::json::parse(Line(generator, 8640000))["timestamp"],
             "2026-01-02T00:00:00.000Z");

@@ -17,8 +17,8 @@
 //    only for transactional producers, so a retried produce of the at-least-once sink whose
 //    first attempt was written (lost response) is written twice on the mock.
 // tests/integration/test_exactly_once.py checks read_committed after fencing on a real broker.
-#include "operators/sinks/kafka_sink.h"
-
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
@@ -27,13 +27,11 @@
 #include <string>
 #include <vector>
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "operators/sinks/kafka_sink.h"
 #include "tests/jobmanager/eventually.h"
 #include "tests/operators/operator_harness.h"
 
@@ -260,8 +258,8 @@ TEST_F(KafkaSinkExactlyOnceTest, CancelAbortsTheOpenTransactionAfterItsRecordsRe
   ASSERT_TRUE(s.ok()) << s;
   const auto aborted = Records("aborted", 20);
   ASSERT_TRUE(Write(sink, aborted).ok());
-  ASSERT_TRUE(Eventually(
-      [&] { return sink.Tick().ok() && harness->counters().records_out() == 40; }));
+  ASSERT_TRUE(
+      Eventually([&] { return sink.Tick().ok() && harness->counters().records_out() == 40; }));
 
   s = CancelAndClose(*harness, sink);
   EXPECT_TRUE(s.ok()) << s;
@@ -287,8 +285,7 @@ TEST_F(KafkaSinkExactlyOnceTest, FencedInstanceFailsItsCommitAndTheNewInstanceCo
   auto new_harness = Harness("exactly-once");
   KafkaSink new_sink;
   ASSERT_TRUE(new_sink.Open(new_harness->context()).ok());
-  rd_kafka_mock_push_request_errors(cluster(), kEndTxnApiKey, 1,
-                                    RD_KAFKA_RESP_ERR_PRODUCER_FENCED);
+  rd_kafka_mock_push_request_errors(cluster(), kEndTxnApiKey, 1, RD_KAFKA_RESP_ERR_PRODUCER_FENCED);
 
   s = Checkpoint(old_sink, 2);
   ASSERT_FALSE(s.ok());
@@ -374,12 +371,11 @@ TEST_F(KafkaSinkAtLeastOnceTest, FlushFailsAtItsDeadlineWhileTheBrokerIsDownThen
 TEST_F(KafkaSinkAtLeastOnceTest, RetriableProduceErrorsAreRetriedWithoutLossOrDuplicates) {
   // The mock rejects these before appending, so each retry writes its records once; a retry
   // after a lost response is the exactly-once test's (see the top of this file).
-  ASSERT_EQ(rd_kafka_mock_broker_push_request_error_rtts(
-                cluster(), kLeader, kProduceApiKey, 3,
-                RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION, 0,
-                RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION, 0,
-                RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS, 0),
-            RD_KAFKA_RESP_ERR_NO_ERROR);
+  ASSERT_EQ(
+      rd_kafka_mock_broker_push_request_error_rtts(
+          cluster(), kLeader, kProduceApiKey, 3, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION, 0,
+          RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION, 0, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS, 0),
+      RD_KAFKA_RESP_ERR_NO_ERROR);
   auto harness = Harness("at-least-once");
   KafkaSink sink;
   ASSERT_TRUE(sink.Open(harness->context()).ok());

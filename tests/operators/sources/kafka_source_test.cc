@@ -5,16 +5,15 @@
 // broker outage that does not fail the task, a bounded close, and settings validated at submit.
 #include "operators/sources/kafka_source.h"
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "operators/registry.h"
@@ -79,11 +78,10 @@ class KafkaSourceTest : public ::testing::Test {
   void Produce(const std::string& topic, int32_t partition,
                const std::vector<std::string>& values) {
     for (const auto& v : values) {
-      ASSERT_EQ(rd_kafka_producev(producer_, RD_KAFKA_V_TOPIC(topic.c_str()),
-                                  RD_KAFKA_V_PARTITION(partition),
-                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                  RD_KAFKA_V_VALUE(const_cast<char*>(v.data()), v.size()),
-                                  RD_KAFKA_V_END),
+      ASSERT_EQ(rd_kafka_producev(
+                    producer_, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition),
+                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                    RD_KAFKA_V_VALUE(const_cast<char*>(v.data()), v.size()), RD_KAFKA_V_END),
                 RD_KAFKA_RESP_ERR_NO_ERROR);
     }
     ASSERT_EQ(rd_kafka_flush(producer_, static_cast<int>(absl::ToInt64Milliseconds(kDeadline))),
@@ -142,8 +140,8 @@ class KafkaSourceTest : public ::testing::Test {
 
   // The offset `group` committed for `topic`/`partition` as another client sees it; -1 if none.
   int64_t Committed(const std::string& group, const std::string& topic, int32_t partition) {
-    rd_kafka_t* rk = NewClient(RD_KAFKA_CONSUMER, {{"bootstrap.servers", bootstraps_},
-                                                   {"group.id", group}});
+    rd_kafka_t* rk =
+        NewClient(RD_KAFKA_CONSUMER, {{"bootstrap.servers", bootstraps_}, {"group.id", group}});
     rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(list, topic.c_str(), partition);
     int64_t offset = -2;
@@ -434,9 +432,9 @@ TEST_F(KafkaSourceTest, NewPartitionMissingFromTheCheckpointStartsAtItsBeginning
 
 TEST(KafkaSourceStateTest, RestoreRejectsStateThatIsNotOffsets) {
   KafkaSource source(KafkaSource::Options{});
-  for (const char* bad : {"", "17", "{}", R"({"topic": "t"})", R"({"topic": "t", "offsets": 1})",
-                          R"({"topic": "t", "offsets": {"x": 1}})",
-                          R"({"topic": "t", "offsets": {"0": -5}})"}) {
+  for (const char* bad :
+       {"", "17", "{}", R"({"topic": "t"})", R"({"topic": "t", "offsets": 1})",
+        R"({"topic": "t", "offsets": {"x": 1}})", R"({"topic": "t", "offsets": {"0": -5}})"}) {
     absl::Status s = source.RestoreState(bad);
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
     EXPECT_THAT(s.message(), HasSubstr("kafka-source: checkpoint state")) << bad;
@@ -485,8 +483,9 @@ TEST(KafkaSourceValidationTest, BadStartFromIsRefusedNamingTheField) {
   absl::Status s = ValidateJob(SourceJob(R"(, "topic": "t", "start-from": "beginning")",
                                          {{"kafka-bootstrap-servers", "k:9092"}}));
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(s.message(), "job file: pipeline[0].start-from: expected one of "
-                         "earliest|latest|group-offsets, got 'beginning'");
+  EXPECT_EQ(s.message(),
+            "job file: pipeline[0].start-from: expected one of "
+            "earliest|latest|group-offsets, got 'beginning'");
 }
 
 TEST(KafkaSourceValidationTest, BadIsolationLevelIsRefusedNamingTheField) {
@@ -508,8 +507,10 @@ TEST(KafkaSourceValidationTest, MissingTopicAndBootstrapServersAreNamed) {
 }
 
 TEST(KafkaSourceValidationTest, SettingsMayComeFromJobParameters) {
-  JobSpec job = SourceJob("", {{"kafka-bootstrap-servers", "k:9092"}, {"kafka-topic", "in"},
-                               {"start-from", "latest"}, {"group-id", "mine"},
+  JobSpec job = SourceJob("", {{"kafka-bootstrap-servers", "k:9092"},
+                               {"kafka-topic", "in"},
+                               {"start-from", "latest"},
+                               {"group-id", "mine"},
                                {"kafka-sasl-password", "hunter2"}});
   auto options = KafkaSourceOptions(job, job.pipeline[0], "pipeline[0]");
   ASSERT_TRUE(options.ok()) << options.status();
@@ -520,8 +521,8 @@ TEST(KafkaSourceValidationTest, SettingsMayComeFromJobParameters) {
 
 TEST(KafkaSourceValidationTest, KafkaToKafkaExampleValidatesWithItsDefaults) {
   // This file is tests/operators/sources/kafka_source_test.cc.
-  const auto root = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path()
-                        .parent_path();
+  const auto root =
+      std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().parent_path();
   std::ifstream in(root / "examples" / "kafka-to-kafka.json");
   ASSERT_TRUE(in.good()) << root;
   std::stringstream text;

@@ -66,12 +66,10 @@ TEST_F(SocketTextSourceTest, EmitsOneRecordPerLine) {
 }
 
 TEST_F(SocketTextSourceTest, JoinsLinesSplitAcrossWrites) {
-  LineServer server(
-      {Send({"{\"se", "q\":0}\n{\"seq\"", ":1}", "\n", "{\"seq\":2}\n"}).HoldOpen()});
+  LineServer server({Send({"{\"se", "q\":0}\n{\"seq\"", ":1}", "\n", "{\"seq\":2}\n"}).HoldOpen()});
   ASSERT_TRUE(server.ok());
   Open(server.port());
-  EXPECT_EQ(Collect(3),
-            (std::vector<std::string>{"{\"seq\":0}", "{\"seq\":1}", "{\"seq\":2}"}));
+  EXPECT_EQ(Collect(3), (std::vector<std::string>{"{\"seq\":0}", "{\"seq\":1}", "{\"seq\":2}"}));
 }
 
 TEST_F(SocketTextSourceTest, StripsCarriageReturnBeforeNewline) {
@@ -109,8 +107,7 @@ TEST_F(SocketTextSourceTest, BatchHoldsAtMostMaxBatchRecords) {
 }
 
 TEST_F(SocketTextSourceTest, ReconnectsAndSendsResumeWithTheLinesReceived) {
-  LineServer server({Send({"l0\nl1\nl2\n"}),
-                     Send({"l3\nl4\n"}).ReadFirstLine().HoldOpen()});
+  LineServer server({Send({"l0\nl1\nl2\n"}), Send({"l3\nl4\n"}).ReadFirstLine().HoldOpen()});
   ASSERT_TRUE(server.ok());
   Open(server.port());
   EXPECT_EQ(Collect(5), (std::vector<std::string>{"l0", "l1", "l2", "l3", "l4"}));
@@ -120,8 +117,7 @@ TEST_F(SocketTextSourceTest, ReconnectsAndSendsResumeWithTheLinesReceived) {
 }
 
 TEST_F(SocketTextSourceTest, PartialLineAtDisconnectIsDroppedAndAskedForAgain) {
-  LineServer server({Send({"l0\nl1\nl2-part"}),
-                     Send({"l2\nl3\n"}).ReadFirstLine().HoldOpen()});
+  LineServer server({Send({"l0\nl1\nl2-part"}), Send({"l2\nl3\n"}).ReadFirstLine().HoldOpen()});
   ASSERT_TRUE(server.ok());
   Open(server.port());
   EXPECT_EQ(Collect(4), (std::vector<std::string>{"l0", "l1", "l2", "l3"}));
@@ -129,9 +125,8 @@ TEST_F(SocketTextSourceTest, PartialLineAtDisconnectIsDroppedAndAskedForAgain) {
 }
 
 TEST_F(SocketTextSourceTest, ResumeCountsLinesOverSeveralReconnects) {
-  LineServer server({Send({"a\n"}),
-                     Send({"b\nc\n"}).ReadFirstLine(),
-                     Send({"d\n"}).ReadFirstLine().HoldOpen()});
+  LineServer server(
+      {Send({"a\n"}), Send({"b\nc\n"}).ReadFirstLine(), Send({"d\n"}).ReadFirstLine().HoldOpen()});
   ASSERT_TRUE(server.ok());
   Open(server.port());
   EXPECT_EQ(Collect(4), (std::vector<std::string>{"a", "b", "c", "d"}));
@@ -139,8 +134,7 @@ TEST_F(SocketTextSourceTest, ResumeCountsLinesOverSeveralReconnects) {
 }
 
 TEST_F(SocketTextSourceTest, FirstConnectionSendsNoResume) {
-  LineServer server({Send({"x\n"}),
-                     Send({"y\n"}).ReadFirstLine().HoldOpen()});
+  LineServer server({Send({"x\n"}), Send({"y\n"}).ReadFirstLine().HoldOpen()});
   ASSERT_TRUE(server.ok());
   Open(server.port());
   ASSERT_EQ(Collect(2), (std::vector<std::string>{"x", "y"}));

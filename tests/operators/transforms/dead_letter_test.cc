@@ -10,8 +10,8 @@
 namespace ec {
 namespace {
 
-using ::testing::HasSubstr;
 using test_support::OperatorHarness;
+using ::testing::HasSubstr;
 
 std::string Job(const std::string& parse_fields) {
   return R"({"name": "t", "pipeline": [{"type": "socket-source", "hostname": "h", "port": 1},

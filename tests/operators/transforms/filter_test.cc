@@ -50,7 +50,8 @@ TEST(FilterTest, EscapedStringsCompareByTheirValue) {
 
 TEST(FilterTest, ComparisonIsExact) {
   Filter filter("level", {"Error"}, true);
-  EXPECT_TRUE(OperatorHarness::Run(filter, {R"({"level":"error"})", R"({"level":"Error "})"}).empty());
+  EXPECT_TRUE(
+      OperatorHarness::Run(filter, {R"({"level":"error"})", R"({"level":"Error "})"}).empty());
 }
 
 }  // namespace

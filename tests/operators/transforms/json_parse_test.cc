@@ -36,9 +36,9 @@ TEST_F(JsonParseTest, NonObjectsAreDeadLetters) {
 }
 
 TEST_F(JsonParseTest, MalformedRecordsAreDeadLettersAndTheRestPass) {
-  std::vector<std::string> out = OperatorHarness::Run(
-      parse_, {R"({"seq":0})", R"({"seq":1)", "", "not json", R"({"seq":2} trailing)",
-               R"({"a":"\x"})", R"({"seq":3})"});
+  std::vector<std::string> out =
+      OperatorHarness::Run(parse_, {R"({"seq":0})", R"({"seq":1)", "", "not json",
+                                    R"({"seq":2} trailing)", R"({"a":"\x"})", R"({"seq":3})"});
   EXPECT_EQ(out, (std::vector<std::string>{R"({"seq":0})", R"({"seq":3})"}));
   EXPECT_EQ(harness_.counters().dead_letter(), 5u);
 }

@@ -1,16 +1,14 @@
 // KeyedCount: running counts per key, kept across a snapshot and restore.
 #include "operators/transforms/keyed_count.h"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 
-#include <gtest/gtest.h>
-
-#include "tests/scratch_dir.h"
-
-#include "tests/operators/operator_harness.h"
 #include "operators/registry.h"
+#include "tests/operators/operator_harness.h"
+#include "tests/scratch_dir.h"
 
 namespace ec {
 namespace {
@@ -26,7 +24,8 @@ constexpr char kJob[] = R"({"name": "counts", "pipeline": [
 
 class KeyedCountTest : public ::testing::Test {
  protected:
-  std::unique_ptr<KeyedStateBackend> Backend(const std::string& local, std::string_view handle = {}) {
+  std::unique_ptr<KeyedStateBackend> Backend(const std::string& local,
+                                             std::string_view handle = {}) {
     StateBackendOptions options;
     options.local_dir = (root_ / local).string();
     options.checkpoint_dir = (root_ / "ckpt").string();
@@ -46,14 +45,13 @@ TEST_F(KeyedCountTest, CountsPerKeyAndContinuesAfterRestore) {
   EXPECT_TRUE(count.UsesKeyedState());
   ASSERT_TRUE(count.Open(harness.context()).ok());
   auto out = OperatorHarness::Run(count, {
-      R"({"seq":0,"source":"Security","level":"Error"})",
-      R"({"level":"Error","source":"Security","seq":1})",
-      R"({"seq":2,"source":"System","level":"Error"})",
-  });
-  EXPECT_EQ(out, (std::vector<std::string>{
-                     R"({"source":"Security","level":"Error","count":1})",
-                     R"({"source":"Security","level":"Error","count":2})",
-                     R"({"source":"System","level":"Error","count":1})"}));
+                                             R"({"seq":0,"source":"Security","level":"Error"})",
+                                             R"({"level":"Error","source":"Security","seq":1})",
+                                             R"({"seq":2,"source":"System","level":"Error"})",
+                                         });
+  EXPECT_EQ(out, (std::vector<std::string>{R"({"source":"Security","level":"Error","count":1})",
+                                           R"({"source":"Security","level":"Error","count":2})",
+                                           R"({"source":"System","level":"Error","count":1})"}));
   auto snapshot = backend->Snapshot(1);
   ASSERT_TRUE(snapshot.ok()) << snapshot.status();
   // Processed after the checkpoint, then lost with the failed attempt.
@@ -75,8 +73,8 @@ TEST_F(KeyedCountTest, RecordWithoutKeyFieldGoesToDeadLetters) {
   harness.context().keyed_state = backend.get();
   KeyedCount count({"source", "level"});
   ASSERT_TRUE(count.Open(harness.context()).ok());
-  auto out = OperatorHarness::Run(count, {R"({"source":"Security"})", "[1,2]",
-                                          R"({"source":"System","level":"Warning"})"});
+  auto out = OperatorHarness::Run(
+      count, {R"({"source":"Security"})", "[1,2]", R"({"source":"System","level":"Warning"})"});
   EXPECT_EQ(out, std::vector<std::string>{R"({"source":"System","level":"Warning","count":1})"});
   EXPECT_EQ(harness.counters().dead_letter(), 2u);
 }

@@ -3,9 +3,9 @@
 // fuses the pair and only the pair.
 #include "operators/transforms/parse_map_fusion.h"
 
-#include <random>
-
 #include <gtest/gtest.h>
+
+#include <random>
 
 #include "client/producer/windows_events.h"
 #include "operators/registry.h"

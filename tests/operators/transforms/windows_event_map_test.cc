@@ -2,11 +2,11 @@
 // copies of escaped strings, and dead letters for missing or mistyped fields.
 #include "operators/transforms/windows_event_map.h"
 
-#include <regex>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
+#include <regex>
 
 #include "runtime/time_format.h"
 #include "tests/operators/operator_harness.h"
@@ -27,11 +27,10 @@ constexpr char kEvent[] =
     R"("level":"Audit Failure","event_id":4625,"computer":"WS-042.Corp.Example.COM",)"
     R"("user":"CORP\\alice","message":"An account failed to log on.","extra":"dropped"})";
 
-constexpr char kMapped[] =
-    R"({"seq":7,"timestamp":"2026-11-25T19:15:38.123Z","source":"Security",)"
-    R"("level":"Audit Failure","severity":"audit_failure","event_id":4625,)"
-    R"("computer":"ws-042.corp.example.com","user":"CORP\\alice",)"
-    R"("message":"An account failed to log on.","processed_at":)";
+constexpr char kMapped[] = R"({"seq":7,"timestamp":"2026-11-25T19:15:38.123Z","source":"Security",)"
+                           R"("level":"Audit Failure","severity":"audit_failure","event_id":4625,)"
+                           R"("computer":"ws-042.corp.example.com","user":"CORP\\alice",)"
+                           R"("message":"An account failed to log on.","processed_at":)";
 
 // The output without its processed_at value, which the test checks separately.
 std::string WithoutProcessedAt(const std::string& record) {
@@ -76,9 +75,9 @@ TEST_F(WindowsEventMapTest, MapsAnEventToTheDocumentedFieldsInOrder) {
   std::vector<std::string> keys;
   const nlohmann::ordered_json mapped = nlohmann::ordered_json::parse(out[0]);
   for (const auto& [key, value] : mapped.items()) keys.push_back(key);
-  EXPECT_EQ(keys, (std::vector<std::string>{"seq", "timestamp", "source", "level", "severity",
-                                            "event_id", "computer", "user", "message",
-                                            "processed_at"}));
+  EXPECT_EQ(keys,
+            (std::vector<std::string>{"seq", "timestamp", "source", "level", "severity", "event_id",
+                                      "computer", "user", "message", "processed_at"}));
 }
 
 TEST_F(WindowsEventMapTest, ProcessedAtIsTheWallClockInIsoMillis) {
@@ -87,8 +86,8 @@ TEST_F(WindowsEventMapTest, ProcessedAtIsTheWallClockInIsoMillis) {
   const int64_t after = NowUnixMillis();
   ASSERT_EQ(out.size(), 1u);
   const std::string processed_at = ProcessedAt(out[0]);
-  EXPECT_TRUE(std::regex_match(processed_at,
-                               std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)")))
+  EXPECT_TRUE(
+      std::regex_match(processed_at, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)")))
       << processed_at;
   EXPECT_GE(processed_at, IsoMillis(before));
   EXPECT_LE(processed_at, IsoMillis(after));

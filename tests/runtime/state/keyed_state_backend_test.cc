@@ -1,12 +1,11 @@
 // KeyedStateBackend: the three state kinds, snapshots, restores and their shared files.
 #include "runtime/state/keyed_state_backend.h"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <set>
-
-#include <gtest/gtest.h>
 
 #include "tests/scratch_dir.h"
 
@@ -17,7 +16,6 @@ namespace fs = std::filesystem;
 
 class KeyedStateBackendTest : public ::testing::Test {
  protected:
-
   StateBackendOptions Options(const std::string& local, const std::string& job = "job1") {
     StateBackendOptions options;
     options.local_dir = (root_ / "tm" / local).string();
@@ -31,7 +29,9 @@ class KeyedStateBackendTest : public ::testing::Test {
     EXPECT_TRUE(backend.ok()) << backend.status();
     return backend.ok() ? *std::move(backend) : nullptr;
   }
-  std::string JobDir(const std::string& job = "job1") { return (root_ / "checkpoints" / job).string(); }
+  std::string JobDir(const std::string& job = "job1") {
+    return (root_ / "checkpoints" / job).string();
+  }
 
   test_support::ScratchDir scratch_{"keyed-state"};
   const fs::path root_ = scratch_.path();
@@ -56,9 +56,9 @@ TEST_F(KeyedStateBackendTest, ValueMapAndListStateKeepValuesPerKey) {
   ASSERT_TRUE(map.Put("a", "bc", "2").ok());  // must not collide with ("ab", "c")
   ASSERT_TRUE(map.Put("ab", "d", "3").ok());
   std::vector<std::pair<std::string, std::string>> entries;
-  ASSERT_TRUE(map.ForEach("ab", [&](std::string_view k, std::string_view v) {
-                   entries.emplace_back(k, v);
-                 }).ok());
+  ASSERT_TRUE(
+      map.ForEach("ab", [&](std::string_view k, std::string_view v) { entries.emplace_back(k, v); })
+          .ok());
   EXPECT_EQ(entries, (std::vector<std::pair<std::string, std::string>>{{"c", "1"}, {"d", "3"}}));
   ASSERT_TRUE(*map.Get("a", "bc", &out));
   EXPECT_EQ(out, "2");
@@ -72,7 +72,8 @@ TEST_F(KeyedStateBackendTest, ValueMapAndListStateKeepValuesPerKey) {
 TEST_F(KeyedStateBackendTest, RestoredBackendSeesTheSnapshotNotLaterWrites) {
   auto backend = OpenOrDie(Options("a"));
   auto value = *backend->GetValueState("op.count");
-  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(value.Put("key" + std::to_string(i), std::to_string(i)).ok());
+  for (int i = 0; i < 1000; ++i)
+    ASSERT_TRUE(value.Put("key" + std::to_string(i), std::to_string(i)).ok());
   auto snapshot = backend->Snapshot(1);
   ASSERT_TRUE(snapshot.ok()) << snapshot.status();
   ASSERT_TRUE(value.Put("key1", "after the snapshot").ok());
