@@ -164,3 +164,17 @@ class Cluster:
     def close(self) -> None:
         for p in reversed(self.processes):
             p.stop()
+
+
+def exactly_once_output(kafka, topic: str, n: int, timeout: float = 300) -> list[bytes]:
+    """Waits until `topic` holds `n` records, then asserts that at read_committed every seq
+    from 0 to n-1 is there exactly once; returns the records."""
+    wait_until(lambda: len(kafka.read_topic(topic, timeout=5)) >= n, timeout,
+               f"all events committed to {topic}", interval=2)
+    values = kafka.read_topic(topic, isolation="read_committed")
+    seqs = [json.loads(v)["seq"] for v in values]
+    missing = n - len(set(seqs))
+    assert len(seqs) == n and missing == 0, \
+        f"{len(seqs) - len(set(seqs))} duplicates, {missing} missing"
+    assert sorted(seqs) == list(range(n))
+    return values

@@ -11,7 +11,7 @@ import threading
 import time
 import uuid
 
-from cluster import Cluster, Producer, wait_until
+from cluster import Cluster, Producer, exactly_once_output, wait_until
 from kafka_fixture import source_dir
 
 JOB = str(source_dir() / "examples" / "kafka-to-kafka.json")
@@ -103,14 +103,7 @@ def test_kafka_source_killed_and_restored_neither_skips_nor_repeats(kafka, tmp_p
         assert writer.written == N
         assert read_before_kill < N, "the kill came after the whole input was read"
 
-        wait_until(lambda: len(kafka.read_topic(out_topic, timeout=5)) >= N, 240,
-                   "all events committed to the output topic", interval=2)
-        values = kafka.read_topic(out_topic, isolation="read_committed")
-        seqs = [json.loads(v)["seq"] for v in values]
-        missing = N - len(set(seqs))
-        assert len(seqs) == N and missing == 0, \
-            f"{len(seqs) - len(set(seqs))} duplicates, {missing} missing"
-        assert sorted(seqs) == list(range(N))
+        values = exactly_once_output(kafka, out_topic, N, timeout=240)
         assert all(json.loads(v)["severity"] for v in values[:100])  # mapped, not raw
 
         # The restarted attempt resumed from the checkpoint, not from the group or the start.

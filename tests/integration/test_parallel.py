@@ -13,7 +13,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from cluster import Cluster, Producer, wait_until
+from cluster import Cluster, Producer, exactly_once_output, wait_until
 from kafka_fixture import source_dir
 from test_kafka_source import InputWriter
 
@@ -116,14 +116,7 @@ def test_parallel_job_spreads_restarts_together_and_rescales_exactly_once(kafka,
         assert writer.error is None, writer.error
         assert writer.written == N
 
-        wait_until(lambda: len(kafka.read_topic(out_topic, timeout=5)) >= N, 300,
-                   "all events committed to the output topic", interval=2)
-        values = kafka.read_topic(out_topic, isolation="read_committed")
-        seqs = [json.loads(v)["seq"] for v in values]
-        missing = N - len(set(seqs))
-        assert len(seqs) == N and missing == 0, \
-            f"{len(seqs) - len(set(seqs))} duplicates, {missing} missing"
-        assert sorted(seqs) == list(range(N))
+        values = exactly_once_output(kafka, out_topic, N, timeout=300)
         assert all(json.loads(v)["severity"] for v in values[:100])  # mapped, not raw
         assert "from the checkpoint" in cluster.logs()
         cluster.ecctl("cancel", rescaled)
