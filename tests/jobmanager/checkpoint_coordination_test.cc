@@ -14,7 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "jobmanager/dispatcher.h"
-#include "tests/jobmanager/eventually.h"
+#include "tests/eventually.h"
 #include "tests/scratch_dir.h"
 
 namespace ec {

@@ -10,7 +10,7 @@
 #include <set>
 
 #include "absl/synchronization/mutex.h"
-#include "tests/jobmanager/eventually.h"
+#include "tests/eventually.h"
 
 namespace ec {
 namespace {

@@ -10,25 +10,16 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "runtime/job_spec.h"
+#include "tests/eventually.h"
 #include "tests/operators/sources/line_server.h"
 
 namespace ec {
 namespace {
 
+using test_support::Eventually;
 using test_support::LineServer;
 
 constexpr int64_t kEpoch = 7;
-
-// Polls `condition` every 5 ms for up to 10 s (tasks run on their own threads).
-template <typename F>
-bool Eventually(F condition) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < deadline) {
-    if (condition()) return true;
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  return condition();
-}
 
 constexpr char kParse[] = R"({"type": "json-parse", "dead-letter-topic": "none"})";
 

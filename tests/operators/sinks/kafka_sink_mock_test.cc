@@ -32,7 +32,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "operators/sinks/kafka_sink.h"
-#include "tests/jobmanager/eventually.h"
+#include "tests/eventually.h"
 #include "tests/operators/operator_harness.h"
 
 namespace ec {

@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "runtime/network/input_gate.h"
-#include "tests/jobmanager/eventually.h"
+#include "tests/eventually.h"
 
 namespace ec::test_support {
 
