@@ -67,8 +67,10 @@ TEST(NetworkFailureTest, BrokenConnectionFailsTheConsumerNamingThePeer) {
   // task fails and the job restarts from a checkpoint.
   absl::Status failure = GateFailure(**gate);
   EXPECT_EQ(failure.code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(failure.message(),
-            "data connection from " + producer_address + " lost: closed by peer");
+  // The reason is the socket's: "closed by peer" after a FIN, or a reset when the kernel
+  // answers the close with RST (it did on the CI machine). The peer is named either way.
+  const std::string prefix = "data connection from " + producer_address + " lost: ";
+  EXPECT_EQ(std::string(failure.message()).substr(0, prefix.size()), prefix) << failure.message();
 }
 
 TEST(NetworkFailureTest, ProducerStoppingBeforeTheEndFailsTheConsumer) {
