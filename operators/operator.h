@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "runtime/event_time.h"
 #include "runtime/job_spec.h"
 #include "runtime/metrics.h"
 #include "runtime/record_batch.h"
@@ -95,6 +96,20 @@ class Operator {
   }
   virtual absl::Status NotifyCheckpointComplete(int64_t checkpoint_id) {
     (void)checkpoint_id;
+    return absl::OkStatus();
+  }
+
+  // Event time. Called once per turn of the task loop (after the turn's batch, if any), in
+  // chain order, with the watermark status reaching this operator: from the task's input gate
+  // or, further down the chain, from the operator before. The operator sets `out` to what it
+  // passes on; the default passes `in` on unchanged. A timestamp assigner replaces it with its
+  // own; a window operator fires the windows `in.watermark` closes (or that processing time
+  // closes) and appends their results to `emitted` (cleared by the caller), which the task then
+  // runs through the operators after it.
+  virtual absl::Status AdvanceTime(const WatermarkStatus& in, RecordBatch& emitted,
+                                   WatermarkStatus* out) {
+    (void)emitted;
+    *out = in;
     return absl::OkStatus();
   }
 

@@ -9,14 +9,6 @@
 namespace ec {
 namespace {
 
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\n' || text.back() == '\r' ||
-                           text.back() == '\t')) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
-
 std::string EncodeCount(uint64_t n) {
   std::string bytes(8, '\0');
   for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>(n >> (8 * i));
@@ -66,40 +58,22 @@ absl::Status KeyedCount::Open(OperatorContext& ctx) {
   auto state = ctx.keyed_state->GetValueState(absl::StrCat(ctx.spec->name, ".count"));
   if (!state.ok()) return state.status();
   counts_ = *state;
-  values_.resize(key_fields_.size());
   return absl::OkStatus();
-}
-
-bool KeyedCount::ExtractKey(simdjson::padded_string_view record) {
-  simdjson::ondemand::document doc;
-  simdjson::ondemand::object object;
-  if (parser_.iterate(record).get(doc) || doc.get_object().get(object)) return false;
-  key_.clear();
-  for (size_t i = 0; i < key_fields_.size(); ++i) {
-    simdjson::ondemand::value value;
-    if (object.find_field_unordered(key_fields_[i]).get(value)) return false;
-    values_[i] = Trim(value.raw_json_token());
-    if (values_[i].empty()) return false;
-    // Raw JSON values cannot contain an unescaped control byte, so \x1f separates them safely.
-    if (i) key_.push_back('\x1f');
-    key_.append(values_[i]);
-  }
-  return true;
 }
 
 absl::Status KeyedCount::ProcessBatch(const RecordBatch& in, RecordBatch& out) {
   batch_counts_.clear();
   std::string stored;
   for (size_t i = 0; i < in.size(); ++i) {
-    if (!ExtractKey(PaddedRecord(in, i, scratch_))) {
+    if (!key_.ExtractPadded(PaddedRecord(in, i, scratch_))) {
       if (auto s = dead_letters_->Write(in[i], "missing key field or not a JSON object"); !s.ok()) {
         return s;
       }
       continue;
     }
-    auto [it, inserted] = batch_counts_.try_emplace(key_, 0);
+    auto [it, inserted] = batch_counts_.try_emplace(key_.key(), 0);
     if (inserted) {
-      auto found = counts_->Get(key_, &stored);
+      auto found = counts_->Get(key_.key(), &stored);
       if (!found.ok()) return found.status();
       if (*found) it->second = DecodeCount(stored);
     }
@@ -109,7 +83,7 @@ absl::Status KeyedCount::ProcessBatch(const RecordBatch& in, RecordBatch& out) {
       output_.push_back('"');
       output_.append(key_fields_[f]);
       output_.append("\":");
-      output_.append(values_[f]);
+      output_.append(key_.values()[f]);
       output_.push_back(',');
     }
     absl::StrAppend(&output_, "\"count\":", count, "}");

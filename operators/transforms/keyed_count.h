@@ -9,6 +9,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "operators/transforms/dead_letter.h"
+#include "runtime/record_key.h"
 
 namespace ec {
 
@@ -20,22 +21,18 @@ namespace ec {
 // source position left them.
 class KeyedCount : public DeadLetterTransform {
  public:
-  explicit KeyedCount(std::vector<std::string> key_fields) : key_fields_(std::move(key_fields)) {}
+  explicit KeyedCount(std::vector<std::string> key_fields)
+      : key_fields_(key_fields), key_(std::move(key_fields)) {}
 
   absl::Status Open(OperatorContext& ctx) override;
   absl::Status ProcessBatch(const RecordBatch& in, RecordBatch& out) override;
   bool UsesKeyedState() const override { return true; }
 
  private:
-  // Reads the key fields' raw JSON values into `values_`; false when one is missing.
-  bool ExtractKey(simdjson::padded_string_view record);
-
   std::vector<std::string> key_fields_;
   std::optional<ValueState> counts_;
-  simdjson::ondemand::parser parser_;
+  RecordKey key_;
   std::string scratch_;
-  std::vector<std::string_view> values_;
-  std::string key_;
   std::string output_;
   // Counts touched by the current batch: read from state once, written back once per batch.
   absl::flat_hash_map<std::string, uint64_t> batch_counts_;

@@ -2,13 +2,12 @@
 #pragma once
 
 #include <cstdint>
-#include <limits>
 #include <optional>
 #include <vector>
 
-namespace ec {
+#include "runtime/event_time.h"
 
-inline constexpr int64_t kNoWatermark = std::numeric_limits<int64_t>::min();
+namespace ec {
 
 // Flink's StatusWatermarkValve, simplified: each channel's watermark only rises; the gate's is
 // the minimum over channels that are neither idle (sent IDLE, until their next watermark or
