@@ -71,9 +71,16 @@ void Dispatcher::Recover() {
           ->warn("job={} cannot be recovered: {}", stored.id, spec.status().message());
       continue;
     }
+    auto graph = BuildJobGraph(*spec);
+    if (!graph.ok()) {
+      Logger("jobmanager")
+          ->warn("job={} cannot be recovered: {}", stored.id, graph.status().message());
+      continue;
+    }
     Job job;
     job.id = stored.id;
     job.spec = *std::move(spec);
+    job.graph = *std::move(graph);
     job.spec_json = stored.spec_json;
     job.failure = stored.failure;
     job.attempt = stored.attempt;
@@ -198,6 +205,9 @@ void Dispatcher::StartCheckpoint(Job& job, std::string savepoint_dir, bool stop)
   pending.data.parallelism = job.spec.parallelism;
   pending.data.max_parallelism = job.spec.max_parallelism;
   for (const auto& e : job.executions) {
+    // Barriers start at the sources and flow through every channel; the other tasks snapshot
+    // when theirs have aligned.
+    if (e.id.vertex() != 0) continue;
     std::shared_ptr<TaskManagerGateway> gateway = GatewayOf(e.taskmanager_id);
     if (!gateway) continue;
     proto::TriggerCheckpointRequest request;
@@ -282,11 +292,7 @@ void Dispatcher::AcknowledgeCheckpoint(const proto::CheckpointAck& ack) {
   Job& job = it->second;
   if (!job.pending_checkpoint || job.pending_checkpoint->id != ack.checkpoint_id()) return;
   const int subtask = ack.task().subtask();
-  bool current = false;
-  for (const auto& e : job.executions) {
-    current |= e.id.attempt() == ack.task().attempt() && e.id.subtask() == subtask;
-  }
-  if (!current) return;  // from an attempt that has been replaced
+  if (!FindExecution(job, ack.task())) return;  // from an attempt that has been replaced
   if (!ack.decline_reason().empty()) {
     AbortCheckpoint(job, absl::StrCat("declined by subtask ", subtask, ": ", ack.decline_reason()));
     return;
@@ -304,7 +310,7 @@ void Dispatcher::AcknowledgeCheckpoint(const proto::CheckpointAck& ack) {
   }
   // Every subtask's state files, side by side: a retained checkpoint keeps all of them.
   pending.data.files.insert(ack.state_files().begin(), ack.state_files().end());
-  pending.acked.insert(subtask);
+  pending.acked.insert({ack.task().vertex(), subtask});
   if (pending.acked.size() >= job.executions.size()) CompleteCheckpoint(job);
 }
 
@@ -374,15 +380,23 @@ absl::StatusOr<std::string> Dispatcher::SubmitJob(
     }
   }
   absl::MutexLock lock(&mu_);
+  auto graph = BuildJobGraph(*spec);
+  if (!graph.ok()) return graph.status();
   Job job;
   job.latest_state = std::move(restore);
   job.id = NewJobId();
   job.spec = *std::move(spec);
+  job.graph = *std::move(graph);
   job.spec_json = job.spec.ToJson().dump();
   job.submitted = absl::Now();
+  std::vector<std::string> chains;
+  for (const JobVertex& v : job.graph.vertices) {
+    chains.push_back(absl::StrCat(v.id ? absl::StrCat("=", PartitioningName(v.input), "=> ") : "",
+                                  "[", v.name, "] x", v.parallelism));
+  }
   Logger("jobmanager")
-      ->info("job={} submitted: '{}', {} operators", job.id, job.spec.name,
-             job.spec.pipeline.size());
+      ->info("job={} submitted: '{}', {} operators in {} chain(s): {}", job.id, job.spec.name,
+             job.spec.pipeline.size(), job.graph.vertices.size(), absl::StrJoin(chains, " "));
   const std::string id = job.id;
   Persist(job);
   jobs_.emplace(id, std::move(job));
@@ -434,7 +448,7 @@ void Dispatcher::ScheduleJobs() {
     if (job.state != proto::CREATED || !job.executions.empty()) continue;
     if (TryDeploy(job)) continue;
     if (now - job.submitted > job.spec.slot_timeout) {
-      const int needed = job.spec.parallelism;
+      const int needed = job.graph.max_vertex_parallelism();
       FailJob(job, /*retryable=*/false,
               absl::StrCat(
                   needed == 1 ? std::string("no free slot")
@@ -453,9 +467,10 @@ int Dispatcher::FreeSlots() const {
 
 bool Dispatcher::TryDeploy(Job& job) {
   // All subtasks or none: a job missing a subtask makes no progress and takes checkpoints never.
-  const int parallelism = job.spec.parallelism;
-  if (FreeSlots() < parallelism) return false;
+  const int slots = job.graph.max_vertex_parallelism();
+  if (FreeSlots() < slots) return false;
   ++job.attempt;
+  const int parallelism = job.spec.parallelism;
   const bool restore = !job.latest_state.state.empty();
   if (restore) {
     Logger("jobmanager")
@@ -466,13 +481,12 @@ bool Dispatcher::TryDeploy(Job& job) {
                    : absl::StrCat(", taken at parallelism ", job.latest_state.parallelism,
                                   ": every subtask gets all subtasks' operator state"));
   }
-  job.executions.clear();
-  std::vector<std::string> placement;
-  std::map<std::string, int> placed;  // this attempt's subtasks per TaskManager
-  for (int subtask = 0; subtask < parallelism; ++subtask) {
-    // Spread out, like Flink's cluster.evenly-spread-out-slots: each subtask goes to the
-    // TaskManager with the most free slots at that moment; among equals, to the one with the
-    // fewest of this job's subtasks so far.
+  // Slot k runs subtask k of every vertex (Flink's slot sharing); slots are spread out, like
+  // Flink's cluster.evenly-spread-out-slots: each goes to the TaskManager with the most free
+  // slots at that moment; among equals, to the one with the fewest of this job's slots so far.
+  std::vector<TaskManagerEntry*> slot_tm;
+  std::map<std::string, int> placed;
+  for (int k = 0; k < slots; ++k) {
     TaskManagerEntry* best = nullptr;
     for (auto& [tm_id, tm] : taskmanagers_) {
       const int free = tm.info.slots() - tm.used_slots;
@@ -484,39 +498,91 @@ bool Dispatcher::TryDeploy(Job& job) {
       }
     }
     placed[best->info.id()]++;
-    Execution e;
-    e.id.set_job_id(job.id);
-    e.id.set_vertex(0);
-    e.id.set_subtask(subtask);
-    e.id.set_attempt(job.attempt);
-    e.taskmanager_id = best->info.id();
     best->used_slots++;
-    proto::DeployTaskRequest request;
-    request.set_jobmanager_epoch(options_.epoch);
-    *request.mutable_task() = e.id;
-    request.set_job_name(job.spec.name);
-    request.set_job_spec_json(job.spec_json);
-    for (size_t i = 0; i < job.spec.pipeline.size(); ++i) request.add_chain(static_cast<int>(i));
-    request.set_checkpoint_dir(checkpoints_.JobDir(job.id));
-    if (restore) {
-      request.set_restore_checkpoint_id(job.latest_checkpoint.id());
-      for (auto& [name, bytes] : AssignState(job.latest_state, parallelism, subtask)) {
-        (*request.mutable_restore_state())[name] = std::move(bytes);
+    slot_tm.push_back(best);
+  }
+  int widest = 0;  // the vertex whose executions hold the slots
+  for (const JobVertex& v : job.graph.vertices) {
+    if (v.parallelism > job.graph.vertices[widest].parallelism) widest = v.id;
+  }
+  job.executions.clear();
+  std::vector<std::string> placement;
+  for (const JobVertex& v : job.graph.vertices) {
+    std::set<std::string> names;
+    for (int op : v.operators) names.insert(job.spec.pipeline[op].name);
+    const std::string keyed = KeyedStateName(job.spec.pipeline[v.operators[0]].name);
+    const bool last = v.id + 1 == static_cast<int>(job.graph.vertices.size());
+    for (int subtask = 0; subtask < v.parallelism; ++subtask) {
+      TaskManagerEntry* tm = slot_tm[subtask];
+      Execution e;
+      e.id.set_job_id(job.id);
+      e.id.set_vertex(v.id);
+      e.id.set_subtask(subtask);
+      e.id.set_attempt(job.attempt);
+      e.taskmanager_id = tm->info.id();
+      e.holds_slot = v.id == widest;
+      proto::DeployTaskRequest request;
+      request.set_jobmanager_epoch(options_.epoch);
+      *request.mutable_task() = e.id;
+      request.set_job_name(job.spec.name);
+      request.set_job_spec_json(job.spec_json);
+      for (int op : v.operators) request.add_chain(op);
+      if (v.id > 0) request.set_input_parallelism(job.graph.vertices[v.id - 1].parallelism);
+      if (!last) {
+        const JobVertex& next = job.graph.vertices[v.id + 1];
+        proto::ExchangeOutput* out = request.mutable_output();
+        out->set_partitioning(PartitioningName(next.input));
+        for (const auto& f : next.key_fields) out->add_key_fields(f);
+        for (int c = 0; c < next.parallelism; ++c) {
+          out->add_consumer_addresses(slot_tm[c]->data_address);
+        }
       }
-      request.set_restore_dir(job.latest_state.base_dir);
+      request.set_checkpoint_dir(checkpoints_.JobDir(job.id));
+      if (restore) {
+        request.set_restore_checkpoint_id(job.latest_checkpoint.id());
+        ParsedStateKey key;
+        for (auto& [name, bytes] : AssignState(job.latest_state, parallelism, subtask)) {
+          // Only this chain's entries: its operators' and its keyed state.
+          if (!ParseSubtaskStateKey(name, &key) || (!names.count(key.op) && key.op != keyed)) {
+            continue;
+          }
+          (*request.mutable_restore_state())[name] = std::move(bytes);
+        }
+        request.set_restore_dir(job.latest_state.base_dir);
+      }
+      placement.push_back(absl::StrCat(v.id, ".", subtask, "->", tm->info.id()));
+      std::shared_ptr<TaskManagerGateway> gateway = tm->gateway;
+      const std::string tm_id = tm->info.id();
+      Enqueue([this, gateway, request, tm_id] {
+        if (auto s = gateway->DeployTask(request); !s.ok()) {
+          OnDeployFailed(request.task(), tm_id, s);
+        }
+      });
+      job.executions.push_back(std::move(e));
     }
-    placement.push_back(absl::StrCat(subtask, "->", best->info.id()));
-    std::shared_ptr<TaskManagerGateway> gateway = best->gateway;
-    const std::string tm_id = best->info.id();
-    Enqueue([this, gateway, request, tm_id] {
-      if (auto s = gateway->DeployTask(request); !s.ok()) OnDeployFailed(request.task(), tm_id, s);
-    });
-    job.executions.push_back(std::move(e));
   }
   Logger("jobmanager")
-      ->info("job={} deploying attempt {} of {} subtask(s): {}", job.id, job.attempt, parallelism,
-             absl::StrJoin(placement, ", "));
+      ->info("job={} deploying attempt {}: {} task(s) in {} slot(s): {}", job.id, job.attempt,
+             job.executions.size(), slots, absl::StrJoin(placement, ", "));
   return true;
+}
+
+std::string Dispatcher::TaskName(const Job& job, const proto::TaskId& task) {
+  // A one-chain job's tasks are the job's subtasks; otherwise name the chain.
+  const bool one = job.graph.vertices.size() <= 1 ||
+                   task.vertex() >= static_cast<int>(job.graph.vertices.size());
+  return absl::StrCat(one ? job.spec.name : job.graph.vertices[task.vertex()].name, "#",
+                      task.subtask());
+}
+
+Dispatcher::Execution* Dispatcher::FindExecution(Job& job, const proto::TaskId& task) {
+  for (auto& e : job.executions) {
+    if (e.id.attempt() == task.attempt() && e.id.vertex() == task.vertex() &&
+        e.id.subtask() == task.subtask()) {
+      return &e;
+    }
+  }
+  return nullptr;
 }
 
 void Dispatcher::OnDeployFailed(const proto::TaskId& task, const std::string& taskmanager_id,
@@ -525,21 +591,18 @@ void Dispatcher::OnDeployFailed(const proto::TaskId& task, const std::string& ta
   auto it = jobs_.find(task.job_id());
   if (it == jobs_.end()) return;
   Job& job = it->second;
-  for (auto& e : job.executions) {
-    // Only this subtask: the others were deployed and hold their slots until they are
-    // cancelled, as the failover below does.
-    if (e.id.attempt() != task.attempt() || e.id.subtask() != task.subtask() ||
-        IsTerminalTask(e.state)) {
-      continue;
-    }
-    e.state = proto::TASK_FAILED;
-    ReleaseSlot(e);
+  // Only this task: the others were deployed and hold their slots until they are cancelled,
+  // as the failover below does.
+  Execution* e = FindExecution(job, task);
+  if (e && !IsTerminalTask(e->state)) {
+    e->state = proto::TASK_FAILED;
+    ReleaseSlot(*e);
   }
   if (job.state == proto::CANCELLING) {
     MaybeCompleteJob(job);
   } else if (!IsTerminal(job.state)) {
     FailJob(job, /*retryable=*/true,
-            absl::StrCat("deploying subtask ", task.subtask(), " to TaskManager ", taskmanager_id,
+            absl::StrCat("deploying ", TaskName(job, task), " to TaskManager ", taskmanager_id,
                          " failed: ", status.message()));
   }
 }
@@ -552,7 +615,9 @@ std::shared_ptr<TaskManagerGateway> Dispatcher::GatewayOf(const std::string& tas
 void Dispatcher::ReleaseSlot(Execution& e) {
   if (e.taskmanager_id.empty()) return;
   auto tm = taskmanagers_.find(e.taskmanager_id);
-  if (tm != taskmanagers_.end() && tm->second.used_slots > 0) tm->second.used_slots--;
+  if (e.holds_slot && tm != taskmanagers_.end() && tm->second.used_slots > 0) {
+    tm->second.used_slots--;
+  }
   e.taskmanager_id.clear();
 }
 
@@ -662,14 +727,7 @@ void Dispatcher::MaybeCompleteJob(Job& job) {
 void Dispatcher::ApplyTaskStatus(const std::string& taskmanager_id,
                                  const proto::TaskStatus& status) {
   auto it = jobs_.find(status.task().job_id());
-  Execution* execution = nullptr;
-  if (it != jobs_.end()) {
-    for (auto& e : it->second.executions) {
-      if (e.id.attempt() == status.task().attempt() && e.id.subtask() == status.task().subtask()) {
-        execution = &e;
-      }
-    }
-  }
+  Execution* execution = it == jobs_.end() ? nullptr : FindExecution(it->second, status.task());
   const bool zombie =
       !execution || (IsTerminal(it->second.state) && !IsTerminalTask(status.state()));
   if (zombie) {
@@ -684,7 +742,7 @@ void Dispatcher::ApplyTaskStatus(const std::string& taskmanager_id,
     if (!execution) return;
   }
   Job& job = it->second;
-  execution->metrics.assign(status.operators().begin(), status.operators().end());
+  execution->status = status;
   if (IsTerminalTask(execution->state)) return;  // late report of a task already settled
   execution->state = status.state();
   if (!IsTerminalTask(status.state())) {
@@ -696,14 +754,12 @@ void Dispatcher::ApplyTaskStatus(const std::string& taskmanager_id,
       (job.state == proto::RUNNING || job.state == proto::CREATED)) {
     // Nobody asked for this: its TaskManager is shutting down (SIGTERM). Run it elsewhere.
     FailJob(job, /*retryable=*/true,
-            absl::StrCat("task ", job.spec.name, "#", status.task().subtask(),
-                         " was canceled by TaskManager ", taskmanager_id, " (shutting down)"));
+            absl::StrCat("task ", TaskName(job, status.task()), " was canceled by TaskManager ", taskmanager_id, " (shutting down)"));
     return;
   }
   if (status.state() == proto::TASK_FAILED && job.state != proto::CANCELLING) {
     FailJob(job, status.failure().retryable(),
-            absl::StrCat("task ", job.spec.name, "#", status.task().subtask(),
-                         " failed: ", DescribeFailure(status.failure())));
+            absl::StrCat("task ", TaskName(job, status.task()), " failed: ", DescribeFailure(status.failure())));
     return;
   }
   MaybeCompleteJob(job);
@@ -721,6 +777,7 @@ proto::RegisterTaskManagerResponse Dispatcher::RegisterTaskManager(
   tm.info.set_id(request.taskmanager_id());
   tm.info.set_address(request.rpc_address());
   tm.info.set_slots(request.slots());
+  tm.data_address = request.data_address();
   tm.gateway = gateways_(request.rpc_address());
   tm.last_heartbeat = absl::Now();
   tm.session = next_session_++;
@@ -795,23 +852,29 @@ proto::JobStatus Dispatcher::ToStatus(const Job& job) const {
   status.set_checkpoints_failed(job.checkpoints_failed);
   status.set_start_time_ms(absl::ToUnixMillis(job.submitted));
   if (job.ended != absl::InfinitePast()) status.set_end_time_ms(absl::ToUnixMillis(job.ended));
-  for (size_t i = 0; i < job.spec.pipeline.size(); ++i) {
-    proto::OperatorStatus* op = status.add_operators();
-    op->mutable_metrics()->set_name(job.spec.pipeline[i].name);
-    for (const auto& e : job.executions) {
-      if (i < e.metrics.size()) {
-        const auto& m = e.metrics[i];
-        auto* sum = op->mutable_metrics();
+  for (const JobVertex& v : job.graph.vertices) {
+    for (size_t step = 0; step < v.operators.size(); ++step) {
+      proto::OperatorStatus* op = status.add_operators();
+      auto* sum = op->mutable_metrics();
+      sum->set_name(job.spec.pipeline[v.operators[step]].name);
+      for (const auto& e : job.executions) {
+        if (e.id.vertex() != v.id) continue;
+        proto::SubtaskInfo* sub = op->add_subtasks();
+        sub->set_subtask(e.id.subtask());
+        sub->set_taskmanager_id(e.taskmanager_id);
+        sub->set_state(e.state);
+        sub->set_running_ms(e.status.running_ms());
+        sub->set_backpressured_ms(e.status.backpressured_ms());
+        sub->set_idle_ms(e.status.idle_ms());
+        if (static_cast<int>(step) >= e.status.operators_size()) continue;
+        const auto& m = e.status.operators(static_cast<int>(step));
+        *sub->mutable_metrics() = m;
         sum->set_records_in(sum->records_in() + m.records_in());
         sum->set_records_out(sum->records_out() + m.records_out());
         sum->set_bytes_in(sum->bytes_in() + m.bytes_in());
         sum->set_bytes_out(sum->bytes_out() + m.bytes_out());
         sum->set_records_dead_letter(sum->records_dead_letter() + m.records_dead_letter());
       }
-      proto::SubtaskInfo* sub = op->add_subtasks();
-      sub->set_subtask(e.id.subtask());
-      sub->set_taskmanager_id(e.taskmanager_id);
-      sub->set_state(e.state);
     }
   }
   return status;

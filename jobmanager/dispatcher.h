@@ -19,6 +19,7 @@
 #include "jobmanager/job_store.h"
 #include "jobmanager/taskmanager_gateway.h"
 #include "proto/jobmanager.pb.h"
+#include "runtime/job_graph.h"
 #include "runtime/job_spec.h"
 
 namespace ec {
@@ -91,18 +92,23 @@ class Dispatcher {
     absl::Time last_heartbeat;
     int64_t session = 0;
     int used_slots = 0;
+    std::string data_address;  // host:port of its data plane
   };
   // One subtask's current attempt. All subtasks of a job share the attempt number: a job is
-  // restarted as a whole (Flink's full restart), never one subtask alone.
+  // restarted as a whole (Flink's full restart), never one subtask alone. Slots are shared as
+  // in Flink's default slot sharing group: slot k runs subtask k of every vertex, and the
+  // execution of the widest vertex is the one that holds (and releases) it.
   struct Execution {
     proto::TaskId id;
-    std::string taskmanager_id;  // where it holds a slot; cleared when the slot is released
+    std::string taskmanager_id;  // where it runs; cleared when it has settled
+    bool holds_slot = false;
     proto::TaskState state = proto::TASK_DEPLOYING;
-    std::vector<proto::OperatorMetrics> metrics;
+    proto::TaskStatus status;  // the latest report: metrics and time split
   };
   struct Job {
     std::string id;
     JobSpec spec;
+    JobGraph graph;
     std::string spec_json;
     proto::JobState state = proto::CREATED;
     std::string failure;
@@ -119,7 +125,7 @@ class Dispatcher {
       int64_t id = 0;
       absl::Time triggered;
       CheckpointData data;
-      std::set<int> acked;        // subtasks that acknowledged; complete when every one has
+      std::set<std::pair<int, int>> acked;  // (vertex, subtask); complete when every one has
       std::string savepoint_dir;  // set for a savepoint
       bool stop = false;
     };
@@ -173,6 +179,10 @@ class Dispatcher {
   proto::JobStatus ToStatus(const Job& job) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnDeployFailed(const proto::TaskId& task, const std::string& taskmanager_id,
                       const absl::Status& status);
+  // The execution of `task`'s vertex and subtask in the job's current attempt, or null.
+  static Execution* FindExecution(Job& job, const proto::TaskId& task);
+  // "<job name>#<subtask>" for a one-chain job, else "<chain>#<subtask>", for messages.
+  static std::string TaskName(const Job& job, const proto::TaskId& task);
 
   Options options_;
   GatewayFactory gateways_;

@@ -10,7 +10,7 @@ absl::Status CheckStateAssignable(const CheckpointData& data, const JobSpec& job
   bool keyed = false;
   ParsedStateKey key;
   for (const auto& [name, bytes] : data.state) {
-    keyed |= ParseSubtaskStateKey(name, &key) && key.op == kKeyedStateName;
+    keyed |= ParseSubtaskStateKey(name, &key) && IsKeyedStateName(key.op);
   }
   if (!keyed) return absl::OkStatus();
   if (data.parallelism != job.parallelism) {
@@ -36,7 +36,7 @@ std::map<std::string, std::string> AssignState(const CheckpointData& data, int p
   for (const auto& [name, bytes] : data.state) {
     if (!ParseSubtaskStateKey(name, &key)) continue;
     // Rescaled: the union of every old subtask's operator state (keyed state was refused).
-    if (rescaled ? key.op != kKeyedStateName : key.subtask == subtask) assigned[name] = bytes;
+    if (rescaled ? !IsKeyedStateName(key.op) : key.subtask == subtask) assigned[name] = bytes;
   }
   return assigned;
 }

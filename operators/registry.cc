@@ -13,6 +13,7 @@
 #include "operators/transforms/keyed_count.h"
 #include "operators/transforms/parse_map_fusion.h"
 #include "operators/transforms/windows_event_map.h"
+#include "runtime/job_graph.h"
 
 namespace ec {
 namespace {
@@ -155,35 +156,16 @@ const OperatorType* FindOperatorType(const std::string& name) {
 
 namespace {
 
-// Parallelism of a forward-connected chain: every operator runs at the job's parallelism, one
-// chain per subtask. An operator at another parallelism, or one whose input must be partitioned
-// (keyed state), would need the network exchange between TaskManagers, which is coming.
+// A socket-source is non-parallel, like Flink's socketTextStream: one connection, one reader
+// (each connection gets the whole stream, so two readers would duplicate it).
 absl::Status ValidateParallelism(const JobSpec& job, const OperatorSpec& op,
                                  const std::string& path) {
-  const int n = job.ParallelismOf(op);
-  if (op.type == "socket-source" && (n > 1 || job.parallelism > 1)) {
-    // Like Flink's socketTextStream: one connection, one reader; and a parallelism-1 source
-    // cannot feed parallel operators without an exchange.
-    const bool own = op.parallelism && *op.parallelism > 1;
-    const std::string field = own ? path + ".parallelism" : "parallelism";
+  const int n = OperatorParallelism(job, op);
+  if (op.type == "socket-source" && n > 1) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "job file: ", field, ": expected 1 for a job with a socket-source (", path, "), got ",
-        own ? n : job.parallelism,
-        "; the socket source is non-parallel, and feeding parallel operators from it needs the "
-        "network exchange, which is coming"));
-  }
-  if (n != job.parallelism) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("job file: ", path, ".parallelism: expected the job's parallelism (",
-                     job.parallelism, "), got ", n,
-                     "; operators connected forward run at one parallelism until the network "
-                     "exchange comes"));
-  }
-  if (op.type == "keyed-count" && n > 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "job file: parallelism: expected 1 for a job with a keyed-count (", path, "), got ", n,
-        "; its subtasks would see records not partitioned by key and count each key in part; "
-        "keyed state in parallel needs a keyBy over the network exchange, which is coming"));
+        "job file: ", path, ".parallelism: expected 1 for a socket-source, got ", n,
+        "; it is non-parallel (every connection gets the whole stream): the operators after it "
+        "run in parallel and receive its records round robin"));
   }
   return absl::OkStatus();
 }
@@ -232,17 +214,29 @@ absl::Status ValidateJob(const JobSpec& job) {
     if (auto s = ValidateParallelism(job, op, path); !s.ok()) return s;
     if (auto s = type->validate(job, op, path); !s.ok()) return s;
   }
-  return absl::OkStatus();
+  return BuildJobGraph(job).status();
 }
 
 absl::StatusOr<std::vector<std::unique_ptr<Operator>>> CreateChain(const JobSpec& job,
                                                                    const ChainOptions& options) {
   if (auto s = ValidateJob(job); !s.ok()) return s;
+  std::vector<int> ops = options.operators;
+  if (ops.empty()) {
+    for (size_t i = 0; i < job.pipeline.size(); ++i) ops.push_back(static_cast<int>(i));
+  }
   std::vector<std::unique_ptr<Operator>> chain;
-  for (const auto& op : job.pipeline) chain.push_back(FindOperatorType(op.type)->create(job, op));
+  for (int index : ops) {
+    if (index < 0 || index >= static_cast<int>(job.pipeline.size())) {
+      return absl::InvalidArgumentError(absl::StrCat("chain names operator ", index, " of ",
+                                                     job.pipeline.size()));
+    }
+    const OperatorSpec& op = job.pipeline[index];
+    chain.push_back(FindOperatorType(op.type)->create(job, op));
+  }
   if (options.fuse) {
     for (size_t i = 0; i + 1 < chain.size(); ++i) {
-      if (job.pipeline[i].type != "json-parse" || job.pipeline[i + 1].type != "windows-event-map") {
+      if (job.pipeline[ops[i]].type != "json-parse" ||
+          job.pipeline[ops[i + 1]].type != "windows-event-map") {
         continue;
       }
       // The types are the registry's own, created just above.

@@ -38,9 +38,12 @@ struct ChainOptions {
   // Operator::FusedSuccessors): json-parse followed by windows-event-map parse each record once.
   // What users see is the same either way; false is for benchmarks and tests of single steps.
   bool fuse = true;
+  // The pipeline operators of the chain (one vertex of the job graph), in order; empty: all.
+  std::vector<int> operators;
 };
 
-// Creates the operators of a job's chain, one per pipeline step, in pipeline order.
+// Creates the operators of a job's chain, one per pipeline step, in pipeline order (or those of
+// `options.operators`).
 absl::StatusOr<std::vector<std::unique_ptr<Operator>>> CreateChain(
     const JobSpec& job, const ChainOptions& options = {});
 

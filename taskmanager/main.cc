@@ -10,6 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "runtime/logging.h"
 #include "runtime/net.h"
+#include "runtime/network/data_client.h"
+#include "runtime/network/data_server.h"
 #include "taskmanager/jobmanager_connection.h"
 #include "taskmanager/task_executor.h"
 #include "taskmanager/taskmanager_service.h"
@@ -51,6 +53,19 @@ int main(int argc, char** argv) {
   std::error_code fs_error;
   std::filesystem::remove_all(state_dir, fs_error);
 
+  // The data plane: consumers' input gates register with the server's registry; producers
+  // reach peers through the client, and this process's own consumers without a socket.
+  ec::DataServer data_server(ec::DataServerOptions{"0.0.0.0", data_port});
+  if (auto s = data_server.Start(); !s.ok()) {
+    ec::Logger("taskmanager")->critical("cannot listen on data port {}: {}", data_port, s.message());
+    return 1;
+  }
+  const std::string data_address = absl::StrCat(advertise_host, ":", data_server.port());
+  ec::DataClientOptions client_options;
+  client_options.local_registry = &data_server.registry();
+  client_options.local_address = data_address;
+  ec::DataClient data_client(client_options);
+
   std::unique_ptr<ec::JobManagerConnection> connection;
   ec::TaskExecutor executor(
       slots,
@@ -60,7 +75,7 @@ int main(int argc, char** argv) {
       [&connection](const ec::proto::CheckpointAck& ack) {
         if (connection) connection->AcknowledgeCheckpoint(ack);
       },
-      state_dir);
+      state_dir, &data_server.registry(), &data_client);
   ec::TaskManagerServiceImpl service(&executor);
   grpc::ServerBuilder builder;
   int bound_port = 0;
@@ -76,11 +91,12 @@ int main(int argc, char** argv) {
   }
   const std::string rpc_address = absl::StrCat(advertise_host, ":", bound_port);
   ec::Logger("taskmanager")
-      ->info("TaskManager {} serving on {} with {} slots", id, rpc_address, slots);
+      ->info("TaskManager {} serving on {} (data {}) with {} slots", id, rpc_address, data_address,
+             slots);
 
   connection = std::make_unique<ec::JobManagerConnection>(
       ec::JobManagerConnection::Options{jobmanager, id, rpc_address,
-                                        absl::StrCat(advertise_host, ":", data_port)},
+                                        data_address},
       &executor);
   connection->Start();
 
@@ -89,5 +105,6 @@ int main(int argc, char** argv) {
   executor.CancelAll();
   connection->Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  data_server.Stop();
   return 0;
 }

@@ -5,6 +5,7 @@
 #include "operators/registry.h"
 #include "runtime/logging.h"
 #include "runtime/state/subtask_state.h"
+#include "runtime/record_key.h"
 #include "runtime/status.h"
 
 namespace ec {
@@ -39,27 +40,62 @@ Task::~Task() {
 
 absl::StatusOr<std::unique_ptr<Task>> Task::Create(
     proto::TaskId id, JobSpec spec, StateListener on_state, CheckpointListener on_checkpoint,
-    const std::map<std::string, std::string>& restore, const TaskStorage& storage) {
+    const std::map<std::string, std::string>& restore, const TaskStorage& storage,
+    TaskExchanges exchanges) {
   std::unique_ptr<Task> task(new Task(std::move(id), std::move(spec), std::move(on_state)));
   task->on_checkpoint_ = std::move(on_checkpoint);
-  auto chain = CreateChain(task->spec_);
+  if (exchanges.chain.empty()) {
+    for (size_t i = 0; i < task->spec_.pipeline.size(); ++i)
+      exchanges.chain.push_back(static_cast<int>(i));
+  }
+  task->exchanges_ = std::move(exchanges);
+  const TaskExchanges& io = task->exchanges_;
+  auto chain = CreateChain(task->spec_, {.operators = io.chain});
   if (!chain.ok()) return chain.status();
   task->chain_ = *std::move(chain);
+  const bool starts_with_source = dynamic_cast<SourceOperator*>(task->chain_[0].get()) != nullptr;
+  if (starts_with_source != (io.input_parallelism == 0)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "task of vertex ", task->id_.vertex(), ": a chain reads either a source or an input"));
+  }
+  if ((io.input_parallelism > 0 || io.output) && (!io.registry || !io.client)) {
+    return absl::FailedPreconditionError("a task with a data exchange needs the data plane");
+  }
+  if (io.input_parallelism > 0) {
+    std::vector<ChannelId> channels;
+    for (int p = 0; p < io.input_parallelism; ++p) {
+      ChannelId c;
+      c.job_id = task->id_.job_id();
+      c.attempt = task->id_.attempt();
+      c.producer_vertex = task->id_.vertex() - 1;
+      c.producer_subtask = p;
+      c.consumer_vertex = task->id_.vertex();
+      c.consumer_subtask = task->id_.subtask();
+      channels.push_back(std::move(c));
+    }
+    auto gate = InputGate::Create(*io.registry, std::move(channels));
+    if (!gate.ok()) return gate.status();
+    task->gate_ = *std::move(gate);
+  }
   if (auto s = task->OpenKeyedState(restore, storage); !s.ok()) return s;
   for (size_t i = 0; i < task->chain_.size(); ++i) {
-    for (std::string_view state : EntriesOf(restore, task->spec_.pipeline[i].name)) {
+    for (std::string_view state : EntriesOf(restore, task->OpSpec(i).name)) {
       if (auto s = task->chain_[i]->RestoreState(state); !s.ok()) return s;
     }
   }
-  const std::string task_name =
-      absl::StrCat("job=", task->id_.job_id(), " task=", task->spec_.name, "#", task->id_.subtask(),
-                   " attempt=", task->id_.attempt());
+  std::string chain_name;
+  for (size_t i = 0; i < task->chain_.size(); ++i) {
+    absl::StrAppend(&chain_name, i ? "->" : "", task->OpSpec(i).name);
+  }
+  const std::string task_name = absl::StrCat("job=", task->id_.job_id(), " task=", chain_name,
+                                             "#", task->id_.subtask(), " attempt=",
+                                             task->id_.attempt());
   task->contexts_.resize(task->chain_.size());
   for (size_t i = 0; i < task->chain_.size(); ++i) {
-    task->counters_.push_back(std::make_unique<OperatorCounters>(task->spec_.pipeline[i].name));
+    task->counters_.push_back(std::make_unique<OperatorCounters>(task->OpSpec(i).name));
     OperatorContext& ctx = task->contexts_[i];
     ctx.job = &task->spec_;
-    ctx.spec = &task->spec_.pipeline[i];
+    ctx.spec = &task->OpSpec(i);
     ctx.job_id = task->id_.job_id();
     ctx.subtask = task->id_.subtask();
     ctx.task_name = task_name;
@@ -67,6 +103,8 @@ absl::StatusOr<std::unique_ptr<Task>> Task::Create(
     ctx.cancelled = &task->cancelled_;
     ctx.keyed_state = task->keyed_state_.get();
   }
+  task->batches_.resize(task->chain_.size());
+  task->time_batches_.resize(task->chain_.size());
   return task;
 }
 
@@ -85,7 +123,7 @@ absl::Status Task::OpenKeyedState(const std::map<std::string, std::string>& rest
   options.local_dir = storage.local_state_dir;
   options.checkpoint_dir = storage.checkpoint_dir;
   options.max_parallelism = spec_.max_parallelism;
-  const std::vector<std::string_view> handles = EntriesOf(restore, kKeyedStateName);
+  const std::vector<std::string_view> handles = EntriesOf(restore, KeyedStateName(OpSpec(0).name));
   if (handles.size() > 1) {
     // The JobManager refuses such a restore at submit; this guards the task all the same.
     return absl::FailedPreconditionError(
@@ -124,6 +162,20 @@ proto::TaskStatus Task::Status() const {
     m->set_bytes_out(c->bytes_out());
     m->set_records_dead_letter(c->dead_letter());
   }
+  const int64_t since = running_since_ns_.load();
+  if (since > 0) {
+    status.set_running_ms((absl::GetCurrentTimeNanos() - since) / 1000000);
+    status.set_idle_ms(idle_ns_.load() / 1000000);
+    absl::MutexLock lock(&writer_mu_);
+    if (writer_) {
+      // The writer's channels wait in turn, never at once: their waits add up.
+      int64_t ns = 0;
+      for (int c = 0; c < writer_->num_channels(); ++c) {
+        ns += writer_->channel(c).counters().backpressure_ns();
+      }
+      status.set_backpressured_ms(ns / 1000000);
+    }
+  }
   return status;
 }
 
@@ -142,16 +194,83 @@ void Task::SetState(proto::TaskState state, const absl::Status& failure) {
   if (on_state_) on_state_(Status());
 }
 
+void Task::Cancel() {
+  cancelled_.store(true);
+  absl::MutexLock lock(&writer_mu_);
+  if (writer_) writer_->Cancel();
+}
+
+absl::Status Task::OpenOutput() {
+  if (!exchanges_.output) return absl::OkStatus();
+  const proto::ExchangeOutput& out = *exchanges_.output;
+  const int consumers = out.consumer_addresses_size();
+  const std::string& partitioning = out.partitioning();
+  std::vector<int> targets;  // consumer subtasks, one output channel each
+  if (partitioning == "forward") {
+    if (id_.subtask() >= consumers) {
+      return absl::InvalidArgumentError(absl::StrCat("forward output of subtask ", id_.subtask(),
+                                                     " to ", consumers, " consumers"));
+    }
+    targets.push_back(id_.subtask());
+  } else {
+    for (int c = 0; c < consumers; ++c) targets.push_back(c);
+  }
+  std::vector<std::unique_ptr<OutputChannel>> channels;
+  for (int c : targets) {
+    ChannelId channel;
+    channel.job_id = id_.job_id();
+    channel.attempt = id_.attempt();
+    channel.producer_vertex = id_.vertex();
+    channel.producer_subtask = id_.subtask();
+    channel.consumer_vertex = id_.vertex() + 1;
+    channel.consumer_subtask = c;
+    auto opened = exchanges_.client->Open(out.consumer_addresses(c), channel);
+    if (!opened.ok()) return opened.status();
+    channels.push_back(*std::move(opened));
+    if (cancelled_.load()) return absl::OkStatus();
+  }
+  std::unique_ptr<Partitioner> partitioner;
+  if (partitioning == "forward") {
+    partitioner = ForwardPartitioner();
+  } else if (partitioning == "rebalance") {
+    partitioner = RebalancePartitioner(consumers, id_.subtask() % consumers);
+  } else if (partitioning == "broadcast") {
+    partitioner = BroadcastPartitioner(consumers);
+  } else if (partitioning == "hash") {
+    auto key = std::make_shared<RecordKey>(
+        std::vector<std::string>(out.key_fields().begin(), out.key_fields().end()));
+    // A record without the key fields goes to the key group of the empty key; the keyed
+    // operator there sends it to its dead-letter output.
+    partitioner = HashPartitioner(consumers, spec_.max_parallelism,
+                                  [key](std::string_view record) -> std::string_view {
+                                    return key->Extract(record) ? key->key() : std::string_view();
+                                  });
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat("unknown partitioning '", partitioning, "'"));
+  }
+  auto writer = std::make_unique<RecordWriter>(std::move(channels), std::move(partitioner));
+  absl::MutexLock lock(&writer_mu_);
+  writer_ = std::move(writer);
+  output_ = writer_.get();
+  if (cancelled_.load()) writer_->Cancel();
+  return absl::OkStatus();
+}
+
 void Task::Run() {
   auto log = Logger("task");
   const std::string& name = contexts_.empty() ? spec_.name : contexts_[0].task_name;
-  absl::Status status;
+  absl::Status status = OpenOutput();
   size_t opened = 0;
   for (; opened < chain_.size() && status.ok(); ++opened) {
     status = chain_[opened]->Open(contexts_[opened]);
   }
   if (status.ok()) {
-    log->info("{} running {} operators", name, chain_.size());
+    log->info("{} running {} operators{}{}", name, chain_.size(),
+              gate_ ? absl::StrCat(", reading ", gate_->num_channels(), " channels") : "",
+              output_ ? absl::StrCat(", writing ", output_->num_channels(), " channels (",
+                                     exchanges_.output->partitioning(), ")")
+                      : "");
+    running_since_ns_.store(absl::GetCurrentTimeNanos());
     SetState(proto::TASK_RUNNING);
     status = RunChain();
   }
@@ -162,9 +281,18 @@ void Task::Run() {
     const absl::Time deadline = absl::Now() + kFlushTimeout;
     for (size_t i = 0; i < opened && status.ok(); ++i) status = chain_[i]->Flush(deadline);
   }
+  // The consumers finish after what came before the end of stream; without it (cancelled,
+  // failed) dropping the channels tells them their input is incomplete.
+  if (status.ok() && finished && output_) status = output_->EndOfStream();
   for (size_t i = 0; i < opened; ++i) {
     if (auto s = chain_[i]->Close(); !s.ok() && status.ok()) status = s;
   }
+  {
+    absl::MutexLock lock(&writer_mu_);
+    output_ = nullptr;
+    writer_.reset();
+  }
+  gate_.reset();
   if (!status.ok()) {
     log->error("{} failed: {}", name, status.message());
     SetState(proto::TASK_FAILED, status);
@@ -177,31 +305,101 @@ void Task::Run() {
   }
 }
 
-absl::Status Task::RunChain() {
-  auto* source = static_cast<SourceOperator*>(chain_[0].get());
-  std::vector<RecordBatch> batches(chain_.size());
+absl::Status Task::ProcessFrom(size_t first, const RecordBatch& in) {
   const size_t last = chain_.size() - 1;
-  while (!cancelled_.load(std::memory_order_relaxed)) {
-    batches[0].Clear();
-    if (auto s = source->PollBatch(batches[0], kPollWait); !s.ok()) return s;
-    const RecordBatch* current = &batches[0];
-    counters_[0]->AddOut(current->size(), current->bytes());
-    for (size_t i = 1; i <= last && !current->empty(); ++i) {
-      RecordBatch& next = batches[i];
-      next.Clear();
-      counters_[i]->AddIn(current->size(), current->bytes());
-      if (auto s = chain_[i]->ProcessBatch(*current, next); !s.ok()) return s;
-      // A fused operator did the work of the next ones too: count what passed between them.
-      const size_t fused = chain_[i]->FusedSuccessors();
-      for (size_t k = 0; k < fused; ++k) {
-        const RecordCount passed = chain_[i]->PassedOn(k);
-        counters_[i + k]->AddOut(passed.records, passed.bytes);
-        counters_[i + k + 1]->AddIn(passed.records, passed.bytes);
-      }
-      i += fused;
-      if (i < last) counters_[i]->AddOut(next.size(), next.bytes());
-      current = &next;
+  const RecordBatch* current = &in;
+  for (size_t i = first; i <= last && !current->empty(); ++i) {
+    RecordBatch& next = batches_[i];
+    next.Clear();
+    counters_[i]->AddIn(current->size(), current->bytes());
+    if (auto s = chain_[i]->ProcessBatch(*current, next); !s.ok()) return s;
+    // A fused operator did the work of the next ones too: count what passed between them.
+    const size_t fused = chain_[i]->FusedSuccessors();
+    for (size_t k = 0; k < fused; ++k) {
+      const RecordCount passed = chain_[i]->PassedOn(k);
+      counters_[i + k]->AddOut(passed.records, passed.bytes);
+      counters_[i + k + 1]->AddIn(passed.records, passed.bytes);
     }
+    i += fused;
+    if (i < last || output_) counters_[i]->AddOut(next.size(), next.bytes());
+    current = &next;
+  }
+  if (output_ && !current->empty()) return output_->Emit(*current);
+  return absl::OkStatus();
+}
+
+absl::Status Task::AdvanceTime(const WatermarkStatus& input) {
+  WatermarkStatus status = input;
+  for (size_t i = 0; i < chain_.size(); ++i) {
+    RecordBatch& emitted = time_batches_[i];
+    emitted.Clear();
+    WatermarkStatus next;
+    if (auto s = chain_[i]->AdvanceTime(status, emitted, &next); !s.ok()) return s;
+    if (!emitted.empty()) {
+      counters_[i]->AddOut(emitted.size(), emitted.bytes());
+      if (i + 1 < chain_.size()) {
+        if (auto s = ProcessFrom(i + 1, emitted); !s.ok()) return s;
+      } else if (output_) {
+        if (auto s = output_->Emit(emitted); !s.ok()) return s;
+      }
+    }
+    status = next;
+  }
+  if (!output_ || status == sent_) return absl::OkStatus();
+  if (status.idle && !sent_.idle) {
+    if (auto s = output_->BroadcastIdle(); !s.ok()) return s;
+    sent_.idle = true;
+  }
+  if (!status.idle && status.watermark > sent_.watermark) {
+    if (auto s = output_->BroadcastWatermark(status.watermark); !s.ok()) return s;
+    sent_ = status;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Task::RunChain() {
+  auto* source = gate_ ? nullptr : static_cast<SourceOperator*>(chain_[0].get());
+  RecordBatch& head = batches_[0];
+  while (!cancelled_.load(std::memory_order_relaxed)) {
+    const int64_t poll_started = absl::GetCurrentTimeNanos();
+    bool got_data = false;
+    if (source) {
+      head.Clear();
+      if (auto s = source->PollBatch(head, kPollWait); !s.ok()) return s;
+      got_data = !head.empty();
+      counters_[0]->AddOut(head.size(), head.bytes());
+      if (got_data) {
+        if (auto s = ProcessFrom(1, head); !s.ok()) return s;
+      }
+    } else {
+      RecordBatch& in = gate_batch_;  // the gate swaps its batch in
+      auto event = gate_->Poll(in, kPollWait);
+      if (!event.ok()) return event.status();
+      switch (event->kind) {
+        case GateEvent::Kind::kData:
+          got_data = true;
+          if (auto s = ProcessFrom(0, in); !s.ok()) return s;
+          break;
+        case GateEvent::Kind::kBarrier: {
+          got_data = true;
+          auto taken = TakeCheckpoint(event->value);
+          if (!taken.ok()) return taken.status();
+          break;
+        }
+        case GateEvent::Kind::kCheckpointAborted:
+          Decline(event->value, absl::AbortedError("a newer barrier came before this one aligned"));
+          break;
+        case GateEvent::Kind::kEndOfInput:
+          return absl::OutOfRangeError("every input ended");
+        case GateEvent::Kind::kWatermark:
+        case GateEvent::Kind::kNone:
+          break;
+      }
+    }
+    if (!got_data) idle_ns_.fetch_add(absl::GetCurrentTimeNanos() - poll_started);
+    const WatermarkStatus input =
+        gate_ ? WatermarkStatus{gate_->watermark(), gate_->idle()} : WatermarkStatus{};
+    if (auto s = AdvanceTime(input); !s.ok()) return s;
     for (auto& op : chain_) {
       if (auto s = op->Tick(); !s.ok()) return s;
     }
@@ -210,43 +408,61 @@ absl::Status Task::RunChain() {
   return absl::OkStatus();
 }
 
+void Task::Decline(int64_t id, const absl::Status& reason) {
+  Logger("task")->warn("{} ckpt={} declined: {}", contexts_[0].task_name, id, reason.message());
+  proto::CheckpointAck ack;
+  *ack.mutable_task() = id_;
+  ack.set_checkpoint_id(id);
+  ack.set_decline_reason(std::string(reason.message()));
+  if (on_checkpoint_) on_checkpoint_(ack);
+}
+
+absl::StatusOr<bool> Task::TakeCheckpoint(int64_t id) {
+  // The barrier goes on first: downstream can align while this task snapshots.
+  if (output_) {
+    if (auto s = output_->BroadcastBarrier(id); !s.ok()) return s;
+  }
+  proto::CheckpointAck ack;
+  *ack.mutable_task() = id_;
+  ack.set_checkpoint_id(id);
+  // Between two batches nothing is in flight inside the chain: flushing the sink and
+  // snapshotting every operator in order gives a consistent cut.
+  absl::Status status;
+  const absl::Time deadline = absl::Now() + kFlushTimeout;
+  for (size_t i = 0; i < chain_.size() && status.ok(); ++i) {
+    status = chain_[i]->Flush(deadline);
+    std::string state;
+    if (status.ok()) status = chain_[i]->SnapshotState(id, &state);
+    if (status.ok() && !state.empty()) {
+      (*ack.mutable_state())[SubtaskStateKey(OpSpec(i).name, id_.subtask())] = state;
+    }
+  }
+  if (status.ok() && keyed_state_) {
+    auto snapshot = keyed_state_->Snapshot(id);
+    status = snapshot.status();
+    if (status.ok()) {
+      (*ack.mutable_state())[SubtaskStateKey(KeyedStateName(OpSpec(0).name), id_.subtask())] =
+          snapshot->handle;
+      for (auto& file : snapshot->files) ack.add_state_files(std::move(file));
+    }
+  }
+  if (!status.ok()) {
+    Decline(id, status);
+    return false;
+  }
+  if (on_checkpoint_) on_checkpoint_(ack);
+  return true;
+}
+
 absl::Status Task::ServeCheckpoints() {
   const int64_t requested = checkpoint_requested_.load();
   if (requested > checkpoint_taken_) {
     checkpoint_taken_ = requested;
-    const absl::Time started = absl::Now();
-    proto::CheckpointAck ack;
-    *ack.mutable_task() = id_;
-    ack.set_checkpoint_id(requested);
-    // Between two batches nothing is in flight inside the chain: flushing the sink and
-    // snapshotting every operator in order gives a consistent cut (the barrier of one thread).
-    absl::Status status;
-    const absl::Time deadline = started + kFlushTimeout;
-    for (size_t i = 0; i < chain_.size() && status.ok(); ++i) {
-      status = chain_[i]->Flush(deadline);
-      std::string state;
-      if (status.ok()) status = chain_[i]->SnapshotState(requested, &state);
-      if (status.ok() && !state.empty()) {
-        (*ack.mutable_state())[SubtaskStateKey(spec_.pipeline[i].name, id_.subtask())] = state;
-      }
-    }
-    if (status.ok() && keyed_state_) {
-      auto snapshot = keyed_state_->Snapshot(requested);
-      status = snapshot.status();
-      if (status.ok()) {
-        (*ack.mutable_state())[SubtaskStateKey(kKeyedStateName, id_.subtask())] = snapshot->handle;
-        for (auto& file : snapshot->files) ack.add_state_files(std::move(file));
-      }
-    }
-    if (!status.ok()) {
-      ack.clear_state();
-      ack.set_decline_reason(std::string(status.message()));
-      Logger("task")->warn("{} ckpt={} declined: {}", contexts_[0].task_name, requested,
-                           status.message());
-    }
-    if (on_checkpoint_) on_checkpoint_(ack);
-    if (status.ok() && stop_after_checkpoint_.load() == requested) {
-      // Stop with savepoint: nothing after the snapshot is processed; the task finishes.
+    auto taken = TakeCheckpoint(requested);
+    if (!taken.ok()) return taken.status();
+    if (*taken && stop_after_checkpoint_.load() == requested) {
+      // Stop with savepoint: nothing after the snapshot is processed; the task finishes (and
+      // its end of stream finishes the tasks downstream, after the barrier).
       Logger("task")->info("{} ckpt={} stopping after savepoint", contexts_[0].task_name,
                            requested);
       return absl::OutOfRangeError("stopped with a savepoint");

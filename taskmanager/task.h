@@ -4,6 +4,7 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -12,8 +13,13 @@
 #include "absl/synchronization/mutex.h"
 #include "operators/operator.h"
 #include "proto/jobmanager.pb.h"
+#include "proto/taskmanager.pb.h"
 #include "runtime/job_spec.h"
 #include "runtime/metrics.h"
+#include "runtime/network/channel_registry.h"
+#include "runtime/network/data_client.h"
+#include "runtime/network/input_gate.h"
+#include "runtime/network/record_writer.h"
 #include "runtime/state/subtask_state.h"
 
 namespace ec {
@@ -23,6 +29,19 @@ struct TaskStorage {
   std::string local_state_dir;  // this attempt's private RocksDB directory
   std::string checkpoint_dir;   // the job's checkpoint directory, shared with the JobManager
   std::string restore_dir;      // the directory the restored state's files are relative to
+};
+
+// Which operators a task runs and how it meets the subtasks before and after it.
+struct TaskExchanges {
+  std::vector<int> chain;  // pipeline operators, in order; empty: the whole pipeline
+  // >0: the chain reads an input gate with one channel per subtask of vertex `id.vertex - 1`,
+  // instead of starting with a source.
+  int input_parallelism = 0;
+  // Set: the chain's records go to the next vertex's subtasks instead of into a sink.
+  std::optional<proto::ExchangeOutput> output;
+  // The TaskManager's data plane (needed when the task has an input or an output).
+  ChannelRegistry* registry = nullptr;
+  DataClient* client = nullptr;
 };
 
 // Runs the operators of one chain in one thread: the source polls a batch, each operator turns
@@ -41,16 +60,19 @@ class Task {
   static absl::StatusOr<std::unique_ptr<Task>> Create(
       proto::TaskId id, JobSpec spec, StateListener on_state,
       CheckpointListener on_checkpoint = nullptr,
-      const std::map<std::string, std::string>& restore = {}, const TaskStorage& storage = {});
+      const std::map<std::string, std::string>& restore = {}, const TaskStorage& storage = {},
+      TaskExchanges exchanges = {});
   ~Task();
   Task(const Task&) = delete;
   Task& operator=(const Task&) = delete;
 
   void Start();
   // Asks the task to stop; it flushes its sink and reports CANCELED. Returns at once.
-  void Cancel() { cancelled_.store(true); }
+  void Cancel();
   void Join();
-  // Asks for checkpoint `id`, taken between the next two batches. Returns at once.
+  // Asks for checkpoint `id`, taken between the next two batches. Returns at once. Only tasks
+  // that start with a source are asked; the others take it when its barrier has come on every
+  // input channel.
   void TriggerCheckpoint(int64_t id, bool stop_after = false) {
     if (stop_after) stop_after_checkpoint_.store(id);
     checkpoint_requested_.store(id);
@@ -63,13 +85,26 @@ class Task {
 
  private:
   Task(proto::TaskId id, JobSpec spec, StateListener on_state);
+  // The spec of chain step `i`.
+  const OperatorSpec& OpSpec(size_t i) const { return spec_.pipeline[exchanges_.chain[i]]; }
   void Run();
   absl::Status OpenKeyedState(const std::map<std::string, std::string>& restore,
                               const TaskStorage& storage);
+  // Connects the output channels (the consumers may still be starting).
+  absl::Status OpenOutput();
   absl::Status RunChain();
+  // Runs `in` through the chain from step `first` on, into the sink or the output.
+  absl::Status ProcessFrom(size_t first, const RecordBatch& in);
+  // Passes the input's watermark status down the chain (running what windows emit) and on to
+  // the output when it changed.
+  absl::Status AdvanceTime(const WatermarkStatus& input);
   void SetState(proto::TaskState state, const absl::Status& failure = absl::OkStatus());
   // Takes a requested checkpoint or forwards a completion, if any; errors fail the task.
   absl::Status ServeCheckpoints();
+  // Snapshots every operator (and keyed state), acknowledges to the JobManager and sends the
+  // barrier on downstream. False when the snapshot was declined.
+  absl::StatusOr<bool> TakeCheckpoint(int64_t id);
+  void Decline(int64_t id, const absl::Status& reason);
 
   proto::TaskId id_;
   JobSpec spec_;
@@ -85,7 +120,18 @@ class Task {
   std::vector<std::unique_ptr<Operator>> chain_;
   std::vector<std::unique_ptr<OperatorCounters>> counters_;
   std::vector<OperatorContext> contexts_;
+  std::vector<RecordBatch> batches_;       // per step, reused
+  std::vector<RecordBatch> time_batches_;  // per step: what AdvanceTime emitted
+  RecordBatch gate_batch_;
+  TaskExchanges exchanges_;
+  std::unique_ptr<InputGate> gate_;
+  WatermarkStatus sent_;  // what the output last got
+  std::atomic<int64_t> running_since_ns_{0};
+  std::atomic<int64_t> idle_ns_{0};
   std::atomic<bool> cancelled_{false};
+  mutable absl::Mutex writer_mu_;
+  std::unique_ptr<RecordWriter> writer_ ABSL_GUARDED_BY(writer_mu_);
+  RecordWriter* output_ = nullptr;  // writer_, for the task thread (which alone resets it)
   std::thread thread_;
 
   mutable absl::Mutex mu_;

@@ -1,17 +1,22 @@
 // Slots and task lifecycle of a TaskManager.
 #include "taskmanager/task_executor.h"
 
+#include <set>
+
 #include "absl/strings/str_cat.h"
 #include "runtime/logging.h"
 
 namespace ec {
 
 TaskExecutor::TaskExecutor(int slots, std::function<void(const proto::TaskStatus&)> on_task_state,
-                           Task::CheckpointListener on_checkpoint, std::string state_dir)
+                           Task::CheckpointListener on_checkpoint, std::string state_dir,
+                           ChannelRegistry* registry, DataClient* client)
     : slots_(slots),
       on_task_state_(std::move(on_task_state)),
       on_checkpoint_(std::move(on_checkpoint)),
-      state_dir_(std::move(state_dir)) {}
+      state_dir_(std::move(state_dir)),
+      registry_(registry),
+      client_(client) {}
 
 TaskExecutor::~TaskExecutor() { CancelAll(); }
 
@@ -29,11 +34,20 @@ int64_t TaskExecutor::epoch() const {
   return epoch_;
 }
 
+int TaskExecutor::UsedSlots() const {
+  // Slot sharing, as in Flink: one slot runs subtask k of every vertex of a job's attempt.
+  std::set<std::string> slots;
+  for (const auto& [key, task] : tasks_) {
+    if (task->IsTerminal()) continue;
+    const proto::TaskId& id = task->id();
+    slots.insert(absl::StrCat(id.job_id(), "/", id.attempt(), "/", id.subtask()));
+  }
+  return static_cast<int>(slots.size());
+}
+
 int TaskExecutor::free_slots() const {
   absl::MutexLock lock(&mu_);
-  int used = 0;
-  for (const auto& [key, task] : tasks_) used += task->IsTerminal() ? 0 : 1;
-  return slots_ - used;
+  return slots_ - UsedSlots();
 }
 
 absl::Status TaskExecutor::Deploy(const proto::DeployTaskRequest& request) {
@@ -44,27 +58,37 @@ absl::Status TaskExecutor::Deploy(const proto::DeployTaskRequest& request) {
     return absl::FailedPreconditionError(absl::StrCat(
         "stale JobManager epoch ", request.jobmanager_epoch(), " (current ", epoch_, ")"));
   }
-  int used = 0;
-  for (const auto& [key, task] : tasks_) used += task->IsTerminal() ? 0 : 1;
-  if (used >= slots_) {
+  const proto::TaskId& id = request.task();
+  bool shares = false;  // a slot of this job's attempt already runs this subtask of a vertex
+  for (const auto& [key, task] : tasks_) {
+    shares |= !task->IsTerminal() && task->id().job_id() == id.job_id() &&
+              task->id().attempt() == id.attempt() && task->id().subtask() == id.subtask();
+  }
+  if (!shares && UsedSlots() >= slots_) {
     return absl::ResourceExhaustedError(absl::StrCat("all ", slots_, " slots are in use"));
   }
   std::map<std::string, std::string> restore(request.restore_state().begin(),
                                              request.restore_state().end());
   TaskStorage storage;
   if (!state_dir_.empty()) {
-    const proto::TaskId& id = request.task();
     storage.local_state_dir = absl::StrCat(state_dir_, "/", id.job_id(), "-", id.vertex(), "-",
                                            id.subtask(), "-", id.attempt());
   }
   storage.checkpoint_dir = request.checkpoint_dir();
   storage.restore_dir = request.restore_dir();
+  TaskExchanges exchanges;
+  exchanges.chain.assign(request.chain().begin(), request.chain().end());
+  exchanges.input_parallelism = request.input_parallelism();
+  if (request.has_output()) exchanges.output = request.output();
+  exchanges.registry = registry_;
+  exchanges.client = client_;
   auto task = Task::Create(request.task(), *std::move(spec), on_task_state_, on_checkpoint_,
-                           restore, storage);
+                           restore, storage, std::move(exchanges));
   if (!task.ok()) return task.status();
   Logger("taskmanager")
-      ->info("job={} deploying {} (subtask {}, attempt {})", request.task().job_id(),
-             request.job_name(), request.task().subtask(), request.task().attempt());
+      ->info("job={} deploying {} (vertex {}, subtask {}, attempt {})", request.task().job_id(),
+             request.job_name(), request.task().vertex(), request.task().subtask(),
+             request.task().attempt());
   (*task)->Start();
   tasks_[Key(request.task())] = *std::move(task);
   return absl::OkStatus();

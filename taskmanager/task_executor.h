@@ -19,8 +19,11 @@ namespace ec {
 class TaskExecutor {
  public:
   // `state_dir`: where tasks keep their local RocksDB state, one subdirectory per attempt.
+  // `registry` and `client`: the TaskManager's data plane (its DataServer's registry and its
+  // DataClient), which tasks with a data exchange use; they must outlive the executor.
   TaskExecutor(int slots, std::function<void(const proto::TaskStatus&)> on_task_state,
-               Task::CheckpointListener on_checkpoint = nullptr, std::string state_dir = {});
+               Task::CheckpointListener on_checkpoint = nullptr, std::string state_dir = {},
+               ChannelRegistry* registry = nullptr, DataClient* client = nullptr);
   ~TaskExecutor();
 
   // Starts the task described by `request`. Errors: FAILED_PRECONDITION for a stale JobManager
@@ -43,11 +46,14 @@ class TaskExecutor {
 
  private:
   static std::string Key(const proto::TaskId& id);
+  int UsedSlots() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const int slots_;
   std::function<void(const proto::TaskStatus&)> on_task_state_;
   Task::CheckpointListener on_checkpoint_;
   const std::string state_dir_;
+  ChannelRegistry* const registry_;
+  DataClient* const client_;
   // The live task of `id` under the current epoch, or an error naming why there is none.
   absl::StatusOr<Task*> FindTask(int64_t epoch, const proto::TaskId& id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -24,4 +24,12 @@ bool ParseSubtaskStateKey(std::string_view key, ParsedStateKey* out) {
   return true;
 }
 
+std::string KeyedStateName(std::string_view chain_head) {
+  return std::string(kKeyedStateName) + "/" + std::string(chain_head);
+}
+
+bool IsKeyedStateName(std::string_view op) {
+  return op.substr(0, sizeof(kKeyedStateName)) == std::string(kKeyedStateName) + "/";
+}
+
 }  // namespace ec

@@ -6,8 +6,11 @@
 
 namespace ec {
 
-// The name under which a task's keyed-state snapshot is stored among its operators' states.
+// The name under which a task's keyed-state snapshot is stored among its operators' states:
+// "@keyed-state/<the first operator of its chain>", one per vertex that keeps keyed state.
 inline constexpr char kKeyedStateName[] = "@keyed-state";
+std::string KeyedStateName(std::string_view chain_head);
+bool IsKeyedStateName(std::string_view op);
 
 // A checkpoint holds each subtask's state separately, under "<operator>#<subtask>" (the task's
 // keyed state under "@keyed-state#<subtask>"): tasks acknowledge with such names, the

@@ -158,7 +158,7 @@ class CheckpointCoordinationTest : public ::testing::Test {
     if (decline.empty()) {
       (*ack.mutable_state())[absl::StrCat("source#", task.subtask())] = seq;
       if (!keyed.empty()) {
-        (*ack.mutable_state())[absl::StrCat("@keyed-state#", task.subtask())] = keyed;
+        (*ack.mutable_state())[absl::StrCat("@keyed-state/source#", task.subtask())] = keyed;
         ack.add_state_files(absl::StrCat("shared/", keyed, ".sst"));
       }
     } else {
@@ -338,7 +338,7 @@ TEST_F(CheckpointCoordinationTest, StateFilesAreRecordedWithTheCheckpoint) {
   ack.set_jobmanager_epoch(kEpoch);
   *ack.mutable_task() = task;
   ack.set_checkpoint_id(id);
-  (*ack.mutable_state())["@keyed-state#0"] = "handle";
+  (*ack.mutable_state())["@keyed-state/source#0"] = "handle";
   ack.add_state_files("shared/x.sst");
   dispatcher_->AcknowledgeCheckpoint(ack);
   ASSERT_TRUE(Eventually([&] { return Status(job).checkpoints_completed() == 1; }));
@@ -408,9 +408,9 @@ TEST_F(CheckpointCoordinationTest,
   EXPECT_EQ(data->state, (std::map<std::string, std::string>{{"source#0", "offsets-0"},
                                                              {"source#1", "offsets-1"},
                                                              {"source#2", "offsets-2"},
-                                                             {"@keyed-state#0", "keyed-0"},
-                                                             {"@keyed-state#1", "keyed-1"},
-                                                             {"@keyed-state#2", "keyed-2"}}));
+                                                             {"@keyed-state/source#0", "keyed-0"},
+                                                             {"@keyed-state/source#1", "keyed-1"},
+                                                             {"@keyed-state/source#2", "keyed-2"}}));
   EXPECT_EQ(data->files, (std::set<std::string>{"shared/keyed-0.sst", "shared/keyed-1.sst",
                                                 "shared/keyed-2.sst"}));
   ASSERT_TRUE(Eventually([&] { return recorder_->notifies().size() == 3; }));
@@ -460,7 +460,7 @@ TEST_F(CheckpointCoordinationTest, FailureOfOneSubtaskRestoresEverySubtaskWithIt
     EXPECT_EQ(second[i].attempt(), tasks[i].attempt() + 1);
     EXPECT_EQ(RestoreOf(3, i), (std::map<std::string, std::string>{
                                    {absl::StrCat("source#", i), absl::StrCat("offsets-", i)},
-                                   {absl::StrCat("@keyed-state#", i), absl::StrCat("keyed-", i)}}))
+                                   {absl::StrCat("@keyed-state/source#", i), absl::StrCat("keyed-", i)}}))
         << "subtask " << i;
   }
   EXPECT_EQ(recorder_->deploys()[3].restore_checkpoint_id(), id);

@@ -38,7 +38,7 @@ TEST_F(CheckpointStoreTest, WrittenStateReadsBackByteForByte) {
 TEST_F(CheckpointStoreTest, ParallelismAndEverySubtasksStateReadBack) {
   CheckpointStore store(root_.string(), 3);
   CheckpointData data;
-  data.state = {{"source#0", "a"}, {"source#1", "b"}, {"@keyed-state#1", "h"}};
+  data.state = {{"source#0", "a"}, {"source#1", "b"}, {"@keyed-state/source#1", "h"}};
   data.files = {"shared/x.sst", "shared/y.sst"};
   data.parallelism = 2;
   data.max_parallelism = 64;

@@ -119,6 +119,7 @@ class DispatcherTest : public ::testing::Test {
     request.set_taskmanager_id(id);
     request.set_rpc_address(id + ":6124");
     request.set_slots(slots);
+    request.set_data_address("data-" + id + ":6121");
     return dispatcher_->RegisterTaskManager(request);
   }
 
@@ -433,7 +434,7 @@ TEST_F(DispatcherTest, FailedDeployFailsTheJobAndFreesTheSlot) {
   Register("tm-1");
   ASSERT_TRUE(ReachesState(id, proto::FAILED));
   EXPECT_THAT(Failure(id),
-              HasSubstr("deploying subtask 0 to TaskManager tm-1 failed: connection refused"));
+              HasSubstr("#0 to TaskManager tm-1 failed: connection refused"));
   EXPECT_EQ(FreeSlots("tm-1"), 2);
 }
 
@@ -826,12 +827,43 @@ TEST_F(DispatcherTest, ParallelJobFinishesWhenEverySubtaskFinished) {
   EXPECT_TRUE(ReachesState(id, proto::FINISHED));
 }
 
+TEST_F(DispatcherTest, SocketSourceRunsOnceAndFeedsTheParallelRestThroughAnExchange) {
+  Register("tm-1");
+  Register("tm-2");
+  Submit({{"parallelism", "2"}, {"restart-strategy", "none"}});
+  ASSERT_TRUE(Eventually([&] { return fakes_->deploys().size() == 3; }));
+  std::map<std::pair<int, int>, proto::DeployTaskRequest> tasks;
+  for (const auto& call : fakes_->deploys()) {
+    tasks[{call.deploy.task().vertex(), call.deploy.task().subtask()}] = call.deploy;
+  }
+  ASSERT_EQ(tasks.size(), 3u);
+  const proto::DeployTaskRequest& source = tasks[{0, 0}];
+  EXPECT_EQ(source.input_parallelism(), 0);
+  EXPECT_EQ(std::vector<int>(source.chain().begin(), source.chain().end()), std::vector<int>{0});
+  EXPECT_EQ(source.output().partitioning(), "rebalance");
+  // Slot k runs subtask k of every chain; the two slots are on different TaskManagers.
+  ASSERT_EQ(source.output().consumer_addresses_size(), 2);
+  EXPECT_EQ(source.output().consumer_addresses(0), "data-tm-1:6121");
+  EXPECT_EQ(source.output().consumer_addresses(1), "data-tm-2:6121");
+  for (int subtask = 0; subtask < 2; ++subtask) {
+    const proto::DeployTaskRequest& rest = tasks[{1, subtask}];
+    EXPECT_EQ(rest.input_parallelism(), 1);
+    EXPECT_FALSE(rest.has_output());
+    EXPECT_EQ(std::vector<int>(rest.chain().begin(), rest.chain().end()),
+              (std::vector<int>{1, 2}));
+  }
+}
+
 TEST_F(DispatcherTest, ParallelSocketSourceIsRefusedNamingTheField) {
-  auto id = dispatcher_->SubmitJob(kJob, {{"parallelism", "2"}});
+  auto id = dispatcher_->SubmitJob(
+      R"({"name": "events", "pipeline": [
+        {"type": "socket-source", "hostname": "127.0.0.1", "port": 9999, "parallelism": 2},
+        {"type": "discard-sink"}]})",
+      {});
   ASSERT_FALSE(id.ok());
   EXPECT_EQ(id.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(id.status().message()), HasSubstr("job file: parallelism: expected 1"));
-  EXPECT_THAT(std::string(id.status().message()), HasSubstr("socket source is non-parallel"));
+  EXPECT_THAT(std::string(id.status().message()),
+              HasSubstr("job file: pipeline[0].parallelism: expected 1 for a socket-source"));
 }
 
 TEST_F(DispatcherTest, StopIsIdempotent) {

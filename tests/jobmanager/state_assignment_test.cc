@@ -15,8 +15,8 @@ CheckpointData TwoSubtasks(bool keyed) {
   data.parallelism = 2;
   data.state = {{"source#0", "a"}, {"source#1", "b"}, {"odd#name#1", "c"}};
   if (keyed) {
-    data.state["@keyed-state#0"] = "k0";
-    data.state["@keyed-state#1"] = "k1";
+    data.state["@keyed-state/source#0"] = "k0";
+    data.state["@keyed-state/source#1"] = "k1";
   }
   return data;
 }
@@ -32,10 +32,10 @@ TEST(StateAssignmentTest, SameParallelismGivesEachSubtaskItsOwnEntries) {
   const CheckpointData data = TwoSubtasks(/*keyed=*/true);
   EXPECT_TRUE(CheckStateAssignable(data, JobAt(2)).ok());
   EXPECT_EQ(AssignState(data, 2, 0),
-            (std::map<std::string, std::string>{{"source#0", "a"}, {"@keyed-state#0", "k0"}}));
+            (std::map<std::string, std::string>{{"source#0", "a"}, {"@keyed-state/source#0", "k0"}}));
   EXPECT_EQ(AssignState(data, 2, 1),
             (std::map<std::string, std::string>{
-                {"source#1", "b"}, {"odd#name#1", "c"}, {"@keyed-state#1", "k1"}}));
+                {"source#1", "b"}, {"odd#name#1", "c"}, {"@keyed-state/source#1", "k1"}}));
 }
 
 TEST(StateAssignmentTest, OtherParallelismGivesEverySubtaskTheUnionOfOperatorState) {

@@ -158,34 +158,33 @@ TEST(RegistryTest, ForwardChainRunsInParallel) {
 }
 
 TEST(RegistryTest, ParallelSocketSourceIsRefusedNamingTheField) {
-  EXPECT_THAT(Error(Job({kSource, R"({"type": "print-sink"})"}, {}, R"("parallelism": 2, )")),
-              HasSubstr("job file: parallelism: expected 1 for a job with a socket-source "
-                        "(pipeline[0]), got 2; the socket source is non-parallel"));
   EXPECT_THAT(Error(Job({SourceWith(R"("hostname": "h", "port": 1, "parallelism": 3)"),
                          R"({"type": "print-sink"})"})),
-              HasSubstr("job file: pipeline[0].parallelism: expected 1 for a job with a "
-                        "socket-source (pipeline[0]), got 3"));
-  // At 1 itself it still cannot feed parallel operators without an exchange.
-  EXPECT_THAT(Error(Job({SourceWith(R"("hostname": "h", "port": 1, "parallelism": 1)"),
-                         R"({"type": "print-sink"})"},
-                        {}, R"("parallelism": 2, )")),
-              HasSubstr("network exchange, which is coming"));
+              HasSubstr("job file: pipeline[0].parallelism: expected 1 for a socket-source, got 3"));
+  // Unless told otherwise it runs once and feeds the parallel operators after it.
+  EXPECT_TRUE(
+      ValidateJob(Job({kSource, R"({"type": "print-sink"})"}, {}, R"("parallelism": 2, )")).ok());
 }
 
-TEST(RegistryTest, OperatorParallelismMustEqualTheJobs) {
-  EXPECT_EQ(Error(Job({kKafkaSource, R"({"type": "print-sink", "parallelism": 2})"}, {},
-                      R"("parallelism": 3, )")),
-            "job file: pipeline[1].parallelism: expected the job's parallelism (3), got 2; "
-            "operators connected forward run at one parallelism until the network exchange comes");
+TEST(RegistryTest, OperatorsMayRunAtOtherParallelisms) {
+  EXPECT_TRUE(ValidateJob(Job({kKafkaSource, R"({"type": "print-sink", "parallelism": 2})"}, {},
+                              R"("parallelism": 3, )"))
+                  .ok());
+  EXPECT_THAT(Error(Job({kKafkaSource, R"({"type": "print-sink", "parallelism": 2,
+                                          "partitioning": "forward"})"},
+                        {}, R"("parallelism": 3, )")),
+              HasSubstr("job file: pipeline[1].partitioning: forward needs the same parallelism "
+                        "on both sides (3 before it, 2 here)"));
+  EXPECT_THAT(Error(Job({kKafkaSource, R"({"type": "print-sink", "partitioning": "shuffle"})"})),
+              HasSubstr("job file: pipeline[1].partitioning: expected \"forward\""));
 }
 
-TEST(RegistryTest, KeyedStateIsRefusedInParallel) {
-  EXPECT_THAT(Error(Job({kKafkaSource, R"({"type": "json-parse"})",
-                         R"({"type": "keyed-count", "key-fields": ["computer"]})",
-                         R"({"type": "print-sink"})"},
-                        {}, R"("parallelism": 2, )")),
-              HasSubstr("job file: parallelism: expected 1 for a job with a keyed-count "
-                        "(pipeline[2]), got 2"));
+TEST(RegistryTest, KeyedStateRunsInParallelBehindAHashExchange) {
+  EXPECT_TRUE(ValidateJob(Job({kKafkaSource, R"({"type": "json-parse"})",
+                               R"({"type": "keyed-count", "key-fields": ["computer"]})",
+                               R"({"type": "print-sink"})"},
+                              {}, R"("parallelism": 2, )"))
+                  .ok());
 }
 
 TEST(RegistryTest, PortOutOfRangeNamesTheField) {

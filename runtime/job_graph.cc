@@ -1,0 +1,126 @@
+// Chaining a job's pipeline into vertices.
+#include "runtime/job_graph.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
+namespace ec {
+namespace {
+
+absl::Status FieldError(const std::string& path, const std::string& what) {
+  return absl::InvalidArgumentError(absl::StrCat("job file: ", path, ": ", what));
+}
+
+// The key fields of a keyed operator, empty for others.
+absl::StatusOr<std::vector<std::string>> KeyFieldsOf(const OperatorSpec& op,
+                                                     const std::string& path) {
+  const char* field = op.config.contains("key-by")   ? "key-by"
+                      : op.type == "keyed-count"     ? "key-fields"
+                                                     : nullptr;
+  if (!field) return std::vector<std::string>{};
+  if (!op.config.contains(field)) return std::vector<std::string>{"source", "level"};
+  const auto& list = op.config[field];
+  if (!list.is_array() || list.empty()) {
+    return FieldError(absl::StrCat(path, ".", field), "expected a non-empty array of field names");
+  }
+  std::vector<std::string> fields;
+  for (const auto& f : list) {
+    if (!f.is_string() || f.get<std::string>().empty()) {
+      return FieldError(absl::StrCat(path, ".", field), "expected field names (strings)");
+    }
+    fields.push_back(f.get<std::string>());
+  }
+  return fields;
+}
+
+}  // namespace
+
+const char* PartitioningName(Partitioning p) {
+  switch (p) {
+    case Partitioning::kForward:
+      return "forward";
+    case Partitioning::kRebalance:
+      return "rebalance";
+    case Partitioning::kHash:
+      return "hash";
+    case Partitioning::kBroadcast:
+      return "broadcast";
+  }
+  return "?";
+}
+
+int JobGraph::max_vertex_parallelism() const {
+  int n = 0;
+  for (const auto& v : vertices) n = std::max(n, v.parallelism);
+  return n;
+}
+
+int OperatorParallelism(const JobSpec& job, const OperatorSpec& op) {
+  if (op.parallelism) return *op.parallelism;
+  return op.type == "socket-source" ? 1 : job.parallelism;
+}
+
+absl::StatusOr<JobGraph> BuildJobGraph(const JobSpec& job) {
+  JobGraph graph;
+  for (size_t i = 0; i < job.pipeline.size(); ++i) {
+    const OperatorSpec& op = job.pipeline[i];
+    const std::string path = absl::StrCat("pipeline[", i, "]");
+    const int parallelism = OperatorParallelism(job, op);
+    if (parallelism > job.max_parallelism) {
+      return FieldError(path + ".parallelism",
+                        absl::StrCat("expected at most max-parallelism (", job.max_parallelism,
+                                     "), got ", parallelism));
+    }
+    auto keys = KeyFieldsOf(op, path);
+    if (!keys.ok()) return keys.status();
+    std::optional<Partitioning> asked;
+    if (op.config.contains("partitioning")) {
+      const auto& p = op.config["partitioning"];
+      const std::string value = p.is_string() ? p.get<std::string>() : "";
+      if (value == "forward") asked = Partitioning::kForward;
+      if (value == "rebalance") asked = Partitioning::kRebalance;
+      if (value == "broadcast") asked = Partitioning::kBroadcast;
+      if (!asked) {
+        return FieldError(path + ".partitioning",
+                          "expected \"forward\", \"rebalance\" or \"broadcast\" (for a hash "
+                          "exchange, give the keyed operator a \"key-by\")");
+      }
+      if (!keys->empty()) {
+        return FieldError(path + ".partitioning",
+                          "a keyed operator's input is partitioned by its key; remove one of "
+                          "\"partitioning\" and the key fields");
+      }
+    }
+    const bool first = graph.vertices.empty();
+    const int before = first ? parallelism : graph.vertices.back().parallelism;
+    bool chained = !first && keys->empty() && before == parallelism &&
+                   (!asked || *asked == Partitioning::kForward);
+    if (!first && asked == Partitioning::kForward && before != parallelism) {
+      return FieldError(path + ".partitioning",
+                        absl::StrCat("forward needs the same parallelism on both sides (",
+                                     before, " before it, ", parallelism, " here)"));
+    }
+    if (chained) {
+      JobVertex& v = graph.vertices.back();
+      v.operators.push_back(static_cast<int>(i));
+      absl::StrAppend(&v.name, " -> ", op.name);
+      continue;
+    }
+    JobVertex v;
+    v.id = static_cast<int>(graph.vertices.size());
+    v.operators.push_back(static_cast<int>(i));
+    v.parallelism = parallelism;
+    v.name = op.name;
+    if (!keys->empty()) {
+      v.input = Partitioning::kHash;
+      v.key_fields = *std::move(keys);
+    } else {
+      v.input = asked.value_or(Partitioning::kRebalance);
+    }
+    graph.vertices.push_back(std::move(v));
+  }
+  return graph;
+}
+
+}  // namespace ec

@@ -1,0 +1,52 @@
+// JobGraph: a job's pipeline cut into vertices (operator chains) joined by data exchanges.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "runtime/job_spec.h"
+
+namespace ec {
+
+// How the records of one vertex reach the subtasks of the next (Flink's partitioners).
+enum class Partitioning {
+  kForward,    // subtask i → subtask i; both sides at one parallelism
+  kRebalance,  // round robin over every consumer subtask
+  kHash,       // by key: key → key group → the subtask owning it (keyBy)
+  kBroadcast,  // every record to every consumer subtask
+};
+const char* PartitioningName(Partitioning p);
+
+// One operator chain: consecutive pipeline operators that run in one thread per subtask.
+struct JobVertex {
+  int id = 0;
+  std::vector<int> operators;  // indexes into JobSpec::pipeline, in chain order
+  int parallelism = 1;
+  // How records reach this vertex from the one before it (vertex 0 has no input).
+  Partitioning input = Partitioning::kForward;
+  std::vector<std::string> key_fields;  // for kHash
+  std::string name;                     // its operators' names joined by " -> "
+};
+
+struct JobGraph {
+  std::vector<JobVertex> vertices;  // in pipeline order; vertex i + 1 reads vertex i's output
+  // The most subtasks any vertex runs: the slots the job needs (one slot holds one subtask of
+  // every vertex, as in Flink's default slot sharing group).
+  int max_vertex_parallelism() const;
+};
+
+// The parallelism of one operator: its own "parallelism", else the job's; a socket-source is
+// non-parallel (Flink's socketTextStream) and runs once unless told otherwise.
+int OperatorParallelism(const JobSpec& job, const OperatorSpec& op);
+
+// Cuts a linear pipeline into chains, as Flink chains operators: an operator joins the chain
+// of the one before it when the connection is forward and both run at one parallelism. A new
+// vertex starts at an operator that is keyed ("key-by", or a keyed-count's "key-fields": a
+// hash exchange, never chained, as Flink's keyBy), that asks for "partitioning" (rebalance,
+// broadcast, forward), or whose parallelism differs from the one before it (rebalance).
+// Errors name the field: a forward connection between different parallelisms, a key-by that is
+// not a non-empty array of field names, an unknown partitioning.
+absl::StatusOr<JobGraph> BuildJobGraph(const JobSpec& job);
+
+}  // namespace ec
