@@ -1,6 +1,8 @@
 // JSON rendering of status messages.
 #include "runtime/status_json.h"
 
+#include <algorithm>
+
 #include "runtime/time_format.h"
 
 namespace ec {
@@ -43,9 +45,18 @@ nlohmann::json JobStatusToJson(const proto::JobStatus& status) {
                            {"records_dead_letter", m.records_dead_letter()}};
     nlohmann::json subtasks = nlohmann::json::array();
     for (const auto& sub : op.subtasks()) {
+      // Flink's busy / back-pressured / idle time of the subtask's chain.
+      const int64_t busy =
+          std::max<int64_t>(0, sub.running_ms() - sub.backpressured_ms() - sub.idle_ms());
       subtasks.push_back({{"subtask", sub.subtask()},
                           {"taskmanager_id", sub.taskmanager_id()},
-                          {"state", TaskStateText(sub.state())}});
+                          {"state", TaskStateText(sub.state())},
+                          {"records_in", sub.metrics().records_in()},
+                          {"records_out", sub.metrics().records_out()},
+                          {"running_ms", sub.running_ms()},
+                          {"busy_ms", busy},
+                          {"backpressured_ms", sub.backpressured_ms()},
+                          {"idle_ms", sub.idle_ms()}});
     }
     item["subtasks"] = subtasks;
     operators.push_back(item);

@@ -2,6 +2,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -59,14 +60,26 @@ void PrintStatus(const ec::proto::JobStatus& s) {
                 static_cast<unsigned long>(m.bytes_in()), static_cast<unsigned long>(m.bytes_out()),
                 static_cast<unsigned long>(m.records_dead_letter()));
   }
-  // Every operator of a chain runs in every subtask: one placement table for all.
-  if (s.operators_size() > 0 && s.operators(0).subtasks_size() > 0) {
-    std::printf("\n%-8s %-40s %s\n", "SUBTASK", "TASKMANAGER", "STATE");
-    for (const auto& sub : s.operators(0).subtasks()) {
+  // Where each operator's subtasks run, what they did, and how their chain spent its time.
+  bool header = false;
+  for (const auto& op : s.operators()) {
+    for (const auto& sub : op.subtasks()) {
+      if (!header) {
+        std::printf("\n%-24s %-8s %-40s %-10s %12s %12s %6s %6s\n", "OPERATOR", "SUBTASK",
+                    "TASKMANAGER", "STATE", "RECORDS_IN", "RECORDS_OUT", "BUSY", "BACKPR");
+        header = true;
+      }
       const std::string state = ec::proto::TaskState_Name(sub.state());
-      std::printf("%-8d %-40s %s\n", sub.subtask(),
-                  sub.taskmanager_id().empty() ? "-" : sub.taskmanager_id().c_str(),
-                  state.substr(state.find('_') + 1).c_str());
+      const double running = static_cast<double>(std::max<int64_t>(sub.running_ms(), 1));
+      const int64_t busy =
+          std::max<int64_t>(0, sub.running_ms() - sub.backpressured_ms() - sub.idle_ms());
+      std::printf("%-24s %-8d %-40s %-10s %12lu %12lu %5.0f%% %5.0f%%\n", op.metrics().name().c_str(),
+                  sub.subtask(), sub.taskmanager_id().empty() ? "-" : sub.taskmanager_id().c_str(),
+                  state.substr(state.find('_') + 1).c_str(),
+                  static_cast<unsigned long>(sub.metrics().records_in()),
+                  static_cast<unsigned long>(sub.metrics().records_out()),
+                  100.0 * static_cast<double>(busy) / running,
+                  100.0 * static_cast<double>(sub.backpressured_ms()) / running);
     }
   }
 }
