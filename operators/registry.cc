@@ -12,6 +12,8 @@
 #include "operators/transforms/json_parse.h"
 #include "operators/transforms/keyed_count.h"
 #include "operators/transforms/parse_map_fusion.h"
+#include "operators/transforms/watermark_assigner.h"
+#include "operators/transforms/window_aggregate.h"
 #include "operators/transforms/windows_event_map.h"
 #include "runtime/job_graph.h"
 
@@ -124,6 +126,20 @@ std::vector<OperatorType> BuildTable() {
                    [](const JobSpec&, const OperatorSpec& o) -> std::unique_ptr<Operator> {
                      return std::make_unique<KeyedCount>(*KeyFields(o, o.name));
                    }});
+  table.push_back(
+      {"watermarks", OperatorKind::kTransform,
+       "event time from timestamp-field; watermarks max - max-out-of-orderness, idle-timeout",
+       ValidateWatermarkAssigner,
+       [](const JobSpec& j, const OperatorSpec& o) -> std::unique_ptr<Operator> {
+         return std::make_unique<WatermarkAssigner>(*WatermarkAssignerOptions(j, o, o.name));
+       }});
+  table.push_back(
+      {"window", OperatorKind::kTransform,
+       "keyed tumbling or sliding windows (event or processing time): count, sum, min or max",
+       ValidateWindowAggregate,
+       [](const JobSpec& j, const OperatorSpec& o) -> std::unique_ptr<Operator> {
+         return std::make_unique<WindowAggregate>(*WindowAggregateOptions(j, o, o.name));
+       }});
   table.push_back({"kafka-sink", OperatorKind::kSink, "writes records to a Kafka topic",
                    ValidateKafkaSink,
                    [](const JobSpec&, const OperatorSpec&) -> std::unique_ptr<Operator> {
@@ -202,7 +218,8 @@ absl::Status ValidateJob(const JobSpec& job) {
                        ".inputs: this version runs linear chains; expected the operator "
                        "before it as the only input"));
     }
-    if (op.type == "windows-event-map" || op.type == "filter" || op.type == "keyed-count") {
+    if (op.type == "windows-event-map" || op.type == "filter" || op.type == "keyed-count" ||
+        op.type == "watermarks" || op.type == "window") {
       bool after_parse = false;
       for (int k = 0; k < i; ++k) after_parse |= job.pipeline[k].type == "json-parse";
       if (!after_parse) {

@@ -21,6 +21,10 @@ bool RecordKey::ExtractPadded(simdjson::padded_string_view record) {
   simdjson::ondemand::document doc;
   simdjson::ondemand::object object;
   if (parser_.iterate(record).get(doc) || doc.get_object().get(object)) return false;
+  return ExtractFrom(object);
+}
+
+bool RecordKey::ExtractFrom(simdjson::ondemand::object& object) {
   key_.clear();
   for (size_t i = 0; i < fields_.size(); ++i) {
     simdjson::ondemand::value value;

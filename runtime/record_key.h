@@ -23,6 +23,10 @@ class RecordKey {
   // simdjson's padding after it (see PaddedRecord); Extract copies it to a padded buffer.
   bool ExtractPadded(simdjson::padded_string_view record);
   bool Extract(std::string_view record);
+  // For callers that read more fields of the record in the same pass: the key of an object
+  // they iterate with their own parser. False when a field is missing; the values are views
+  // into the caller's record.
+  bool ExtractFrom(simdjson::ondemand::object& object);
 
   // Valid after a successful Extract, until the next call.
   const std::string& key() const { return key_; }

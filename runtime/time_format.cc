@@ -1,4 +1,4 @@
-// Fast ISO 8601 formatting (no locale, no allocation beyond the output).
+// Fast ISO 8601 formatting and parsing (no locale, no allocation beyond the output).
 #include "runtime/time_format.h"
 
 #include <chrono>
@@ -21,7 +21,58 @@ void CivilFromDays(int64_t z, int* year, unsigned* month, unsigned* day) {
   *year = static_cast<int>(y + (*month <= 2));
 }
 
+// A civil date to days since 1970-01-01 (the inverse of CivilFromDays).
+int64_t DaysFromCivil(int year, unsigned month, unsigned day) {
+  const int y = year - (month <= 2);
+  const int era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return static_cast<int64_t>(era) * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+bool IsLeapYear(int year) { return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0); }
+
+// The `n` decimal digits at `p`, or -1 if one is not a digit.
+int Digits(const char* p, int n) {
+  int value = 0;
+  for (int i = 0; i < n; ++i) {
+    const unsigned d = static_cast<unsigned char>(p[i]) - '0';
+    if (d > 9) return -1;
+    value = value * 10 + static_cast<int>(d);
+  }
+  return value;
+}
+
 }  // namespace
+
+bool ParseIsoMillis(std::string_view text, int64_t* unix_ms) {
+  // YYYY-MM-DDTHH:MM:SS[.mmm]Z
+  if (text.size() != 24 && text.size() != 20) return false;
+  const char* p = text.data();
+  if (p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' || p[16] != ':' ||
+      text.back() != 'Z') {
+    return false;
+  }
+  const int year = Digits(p, 4), month = Digits(p + 5, 2), day = Digits(p + 8, 2);
+  const int hour = Digits(p + 11, 2), minute = Digits(p + 14, 2), second = Digits(p + 17, 2);
+  int millis = 0;
+  if (text.size() == 24) {
+    if (p[19] != '.') return false;
+    millis = Digits(p + 20, 3);
+  }
+  if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 ||
+      minute > 59 || second < 0 || second > 59 || millis < 0) {
+    return false;
+  }
+  static constexpr int kDaysInMonth[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const int days_in_month = kDaysInMonth[month - 1] + (month == 2 && IsLeapYear(year));
+  if (day > days_in_month) return false;
+  const int64_t days =
+      DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+  *unix_ms = days * 86400000 + hour * 3600000LL + minute * 60000LL + second * 1000LL + millis;
+  return true;
+}
 
 void AppendIsoMillis(int64_t unix_ms, std::string& out) {
   int64_t days = unix_ms >= 0 ? unix_ms / 86400000 : (unix_ms - 86399999) / 86400000;

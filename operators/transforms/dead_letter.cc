@@ -31,9 +31,13 @@ absl::Status ValidateDeadLetter(const JobSpec& job, const OperatorSpec& op,
 
 absl::StatusOr<std::unique_ptr<DeadLetterOutput>> DeadLetterOutput::Create(
     const OperatorContext& ctx) {
+  return CreateForTopic(ctx, DeadLetterTopic(*ctx.job, *ctx.spec));
+}
+
+absl::StatusOr<std::unique_ptr<DeadLetterOutput>> DeadLetterOutput::CreateForTopic(
+    const OperatorContext& ctx, const std::string& topic) {
   auto out = std::make_unique<DeadLetterOutput>();
   out->ctx_ = &ctx;
-  const std::string topic = DeadLetterTopic(*ctx.job, *ctx.spec);
   if (topic.empty()) return out;
   auto client = ResolveKafkaConfig(*ctx.job, *ctx.spec);
   if (!client.ok()) return client.status();

@@ -17,6 +17,10 @@ namespace ec {
 class DeadLetterOutput {
  public:
   static absl::StatusOr<std::unique_ptr<DeadLetterOutput>> Create(const OperatorContext& ctx);
+  // The same to `topic` ("": count and log only), for side outputs such as a window
+  // operator's late events; the operator's Kafka settings apply.
+  static absl::StatusOr<std::unique_ptr<DeadLetterOutput>> CreateForTopic(
+      const OperatorContext& ctx, const std::string& topic);
 
   absl::Status Write(std::string_view record, std::string_view reason);
   absl::Status Poll() { return writer_ ? writer_->Poll() : absl::OkStatus(); }

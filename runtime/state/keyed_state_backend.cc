@@ -185,6 +185,22 @@ absl::Status MapState::ForEach(
   return FromRocks(it->status(), "iterate");
 }
 
+absl::Status MapState::ForEachEntry(
+    const std::function<void(std::string_view, std::string_view, std::string_view)>& fn) const {
+  // Stored keys are EncodeMapKey's: key group (2), key length (4, big-endian), key, user key.
+  std::unique_ptr<rocksdb::Iterator> it(backend_->db_->NewIterator(rocksdb::ReadOptions(), cf_));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const rocksdb::Slice k = it->key();
+    if (k.size() < 6) return absl::DataLossError("state backend: corrupt map state key");
+    const auto* p = reinterpret_cast<const unsigned char*>(k.data() + 2);
+    const uint32_t n = (static_cast<uint32_t>(p[0]) << 24) | (p[1] << 16) | (p[2] << 8) | p[3];
+    if (n > k.size() - 6) return absl::DataLossError("state backend: corrupt map state key");
+    fn(std::string_view(k.data() + 6, n), std::string_view(k.data() + 6 + n, k.size() - 6 - n),
+       std::string_view(it->value().data(), it->value().size()));
+  }
+  return FromRocks(it->status(), "iterate");
+}
+
 absl::Status ListState::Add(std::string_view key, std::string_view element) {
   std::string k, v;
   backend_->EncodeKey(key, &k);

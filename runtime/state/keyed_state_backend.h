@@ -69,6 +69,11 @@ class MapState {
   // Calls `fn(user_key, value)` for every entry of `key`, in user-key order.
   absl::Status ForEach(std::string_view key,
                        const std::function<void(std::string_view, std::string_view)>& fn) const;
+  // Calls `fn(key, user_key, value)` for every entry of every key (e.g. to rebuild timers after
+  // a restore), in stored order: by key group, then key length, key and user key, so one key's
+  // entries come together in user-key order. DataLoss on an entry that does not decode.
+  absl::Status ForEachEntry(
+      const std::function<void(std::string_view, std::string_view, std::string_view)>& fn) const;
 
  private:
   friend class KeyedStateBackend;

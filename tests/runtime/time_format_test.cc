@@ -79,5 +79,33 @@ TEST(TimeFormatTest, NowIsTheWallClock) {
   EXPECT_LE(now, after);
 }
 
+TEST(TimeFormatTest, ParsesWhatItFormats) {
+  std::mt19937_64 rng(11);
+  std::uniform_int_distribution<int64_t> any(-2208988800000, 253402300799999);
+  for (int i = 0; i < 20000; ++i) {
+    const int64_t ms = any(rng);
+    int64_t parsed = 0;
+    ASSERT_TRUE(ParseIsoMillis(IsoMillis(ms), &parsed)) << IsoMillis(ms);
+    ASSERT_EQ(parsed, ms) << IsoMillis(ms);
+  }
+  int64_t parsed = 0;
+  ASSERT_TRUE(ParseIsoMillis("2026-11-26T01:02:03.456Z", &parsed));
+  EXPECT_EQ(IsoMillis(parsed), "2026-11-26T01:02:03.456Z");
+  ASSERT_TRUE(ParseIsoMillis("2024-02-29T00:00:00Z", &parsed));
+  EXPECT_EQ(parsed, 1709164800000);
+}
+
+TEST(TimeFormatTest, ParseRejectsOtherForms) {
+  int64_t parsed = 0;
+  for (const char* text :
+       {"", "2026-11-26", "2026-11-26T01:02:03.456", "2026-11-26T01:02:03.456+01:00",
+        "2026-11-26 01:02:03.456Z", "2026-11-26T01:02:03.45Z", "2026-13-01T00:00:00.000Z",
+        "2026-02-29T00:00:00.000Z", "2100-02-29T00:00:00.000Z", "2026-04-31T00:00:00.000Z",
+        "2026-01-01T24:00:00.000Z", "2026-01-01T00:60:00.000Z", "2026-01-01T00:00:60.000Z",
+        "2026-01-00T00:00:00.000Z", "2026-01-01T00:00:00.0a0Z", "+026-01-01T00:00:00.000Z"}) {
+    EXPECT_FALSE(ParseIsoMillis(text, &parsed)) << text;
+  }
+}
+
 }  // namespace
 }  // namespace ec

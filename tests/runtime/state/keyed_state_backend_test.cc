@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <set>
+#include <tuple>
 
 #include "tests/scratch_dir.h"
 
@@ -156,6 +157,62 @@ TEST_F(KeyedStateBackendTest, KeyGroupsAreStableAndSpread) {
     ++per_group[group];
   }
   for (int n : per_group) EXPECT_GT(n, 40);  // ~100 each; none starved
+}
+
+TEST_F(KeyedStateBackendTest, ForEachEntryVisitsEveryKeyOfAMapStateAndSurvivesRestore) {
+  auto backend = OpenOrDie(Options("a"));
+  auto map = *backend->GetMapState("op.map");
+  auto other = *backend->GetMapState("op.other");
+  std::set<std::tuple<std::string, std::string, std::string>> expected;
+  for (int k = 0; k < 50; ++k) {
+    for (int u = 0; u < 3; ++u) {
+      // Keys of different lengths, with bytes a naive split would trip on.
+      const std::string key = std::string(k % 7, '\x1f') + "key" + std::to_string(k);
+      const std::string user_key = std::string("\0u", 2) + std::to_string(u);
+      const std::string value = std::to_string(k * 10 + u);
+      ASSERT_TRUE(map.Put(key, user_key, value).ok());
+      expected.emplace(key, user_key, value);
+    }
+  }
+  ASSERT_TRUE(map.Put("", "empty key", "v").ok());
+  expected.emplace("", "empty key", "v");
+  ASSERT_TRUE(map.Remove("key3", std::string("\0u", 2) + "1").ok());
+  expected.erase({"key3", std::string("\0u", 2) + "1", "31"});
+  ASSERT_TRUE(other.Put("not", "this", "map").ok());
+
+  auto collect = [](const MapState& state) {
+    std::set<std::tuple<std::string, std::string, std::string>> seen;
+    std::string previous_key;
+    std::string previous_user_key;
+    bool first = true;
+    EXPECT_TRUE(state
+                    .ForEachEntry([&](std::string_view key, std::string_view user_key,
+                                      std::string_view value) {
+                      // One key's entries come together, in user-key order.
+                      if (!first && key == previous_key) {
+                        EXPECT_LT(previous_user_key, user_key);
+                      }
+                      first = false;
+                      previous_key = key;
+                      previous_user_key = user_key;
+                      EXPECT_TRUE(seen.emplace(key, user_key, value).second);
+                    })
+                    .ok());
+    return seen;
+  };
+  EXPECT_EQ(collect(map), expected);
+
+  auto snapshot = backend->Snapshot(1);
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status();
+  auto restored = OpenOrDie(Options("b"), snapshot->handle, JobDir());
+  ASSERT_TRUE(restored);
+  EXPECT_EQ(collect(*restored->GetMapState("op.map")), expected);
+  size_t entries = 0;
+  ASSERT_TRUE(
+      restored->GetMapState("op.empty")
+          ->ForEachEntry([&](std::string_view, std::string_view, std::string_view) { ++entries; })
+          .ok());
+  EXPECT_EQ(entries, 0u);
 }
 
 }  // namespace
