@@ -754,12 +754,14 @@ void Dispatcher::ApplyTaskStatus(const std::string& taskmanager_id,
       (job.state == proto::RUNNING || job.state == proto::CREATED)) {
     // Nobody asked for this: its TaskManager is shutting down (SIGTERM). Run it elsewhere.
     FailJob(job, /*retryable=*/true,
-            absl::StrCat("task ", TaskName(job, status.task()), " was canceled by TaskManager ", taskmanager_id, " (shutting down)"));
+            absl::StrCat("task ", TaskName(job, status.task()), " was canceled by TaskManager ",
+                         taskmanager_id, " (shutting down)"));
     return;
   }
   if (status.state() == proto::TASK_FAILED && job.state != proto::CANCELLING) {
     FailJob(job, status.failure().retryable(),
-            absl::StrCat("task ", TaskName(job, status.task()), " failed: ", DescribeFailure(status.failure())));
+            absl::StrCat("task ", TaskName(job, status.task()),
+                         " failed: ", DescribeFailure(status.failure())));
     return;
   }
   MaybeCompleteJob(job);

@@ -126,7 +126,7 @@ class Dispatcher {
       absl::Time triggered;
       CheckpointData data;
       std::set<std::pair<int, int>> acked;  // (vertex, subtask); complete when every one has
-      std::string savepoint_dir;  // set for a savepoint
+      std::string savepoint_dir;            // set for a savepoint
       bool stop = false;
     };
     std::optional<PendingCheckpoint> pending_checkpoint;

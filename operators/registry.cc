@@ -244,8 +244,8 @@ absl::StatusOr<std::vector<std::unique_ptr<Operator>>> CreateChain(const JobSpec
   std::vector<std::unique_ptr<Operator>> chain;
   for (int index : ops) {
     if (index < 0 || index >= static_cast<int>(job.pipeline.size())) {
-      return absl::InvalidArgumentError(absl::StrCat("chain names operator ", index, " of ",
-                                                     job.pipeline.size()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("chain names operator ", index, " of ", job.pipeline.size()));
     }
     const OperatorSpec& op = job.pipeline[index];
     chain.push_back(FindOperatorType(op.type)->create(job, op));

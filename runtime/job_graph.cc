@@ -15,9 +15,9 @@ absl::Status FieldError(const std::string& path, const std::string& what) {
 // The key fields of a keyed operator, empty for others.
 absl::StatusOr<std::vector<std::string>> KeyFieldsOf(const OperatorSpec& op,
                                                      const std::string& path) {
-  const char* field = op.config.contains("key-by")   ? "key-by"
-                      : op.type == "keyed-count"     ? "key-fields"
-                                                     : nullptr;
+  const char* field = op.config.contains("key-by") ? "key-by"
+                      : op.type == "keyed-count"   ? "key-fields"
+                                                   : nullptr;
   if (!field) return std::vector<std::string>{};
   if (!op.config.contains(field)) return std::vector<std::string>{"source", "level"};
   const auto& list = op.config[field];
@@ -98,8 +98,8 @@ absl::StatusOr<JobGraph> BuildJobGraph(const JobSpec& job) {
                    (!asked || *asked == Partitioning::kForward);
     if (!first && asked == Partitioning::kForward && before != parallelism) {
       return FieldError(path + ".partitioning",
-                        absl::StrCat("forward needs the same parallelism on both sides (",
-                                     before, " before it, ", parallelism, " here)"));
+                        absl::StrCat("forward needs the same parallelism on both sides (", before,
+                                     " before it, ", parallelism, " here)"));
     }
     if (chained) {
       JobVertex& v = graph.vertices.back();

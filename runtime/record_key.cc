@@ -40,8 +40,8 @@ bool RecordKey::ExtractFrom(simdjson::ondemand::object& object) {
 bool RecordKey::Extract(std::string_view record) {
   padded_.assign(record);
   padded_.reserve(record.size() + simdjson::SIMDJSON_PADDING);
-  return ExtractPadded(simdjson::padded_string_view(padded_.data(), padded_.size(),
-                                                    padded_.capacity()));
+  return ExtractPadded(
+      simdjson::padded_string_view(padded_.data(), padded_.size(), padded_.capacity()));
 }
 
 }  // namespace ec

@@ -57,7 +57,8 @@ int main(int argc, char** argv) {
   // reach peers through the client, and this process's own consumers without a socket.
   ec::DataServer data_server(ec::DataServerOptions{"0.0.0.0", data_port});
   if (auto s = data_server.Start(); !s.ok()) {
-    ec::Logger("taskmanager")->critical("cannot listen on data port {}: {}", data_port, s.message());
+    ec::Logger("taskmanager")
+        ->critical("cannot listen on data port {}: {}", data_port, s.message());
     return 1;
   }
   const std::string data_address = absl::StrCat(advertise_host, ":", data_server.port());
@@ -95,9 +96,7 @@ int main(int argc, char** argv) {
              slots);
 
   connection = std::make_unique<ec::JobManagerConnection>(
-      ec::JobManagerConnection::Options{jobmanager, id, rpc_address,
-                                        data_address},
-      &executor);
+      ec::JobManagerConnection::Options{jobmanager, id, rpc_address, data_address}, &executor);
   connection->Start();
 
   int sig = ec::WaitForTerminationSignal();

@@ -4,8 +4,8 @@
 #include "absl/strings/str_cat.h"
 #include "operators/registry.h"
 #include "runtime/logging.h"
-#include "runtime/state/subtask_state.h"
 #include "runtime/record_key.h"
+#include "runtime/state/subtask_state.h"
 #include "runtime/status.h"
 
 namespace ec {
@@ -55,8 +55,8 @@ absl::StatusOr<std::unique_ptr<Task>> Task::Create(
   task->chain_ = *std::move(chain);
   const bool starts_with_source = dynamic_cast<SourceOperator*>(task->chain_[0].get()) != nullptr;
   if (starts_with_source != (io.input_parallelism == 0)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "task of vertex ", task->id_.vertex(), ": a chain reads either a source or an input"));
+    return absl::InvalidArgumentError(absl::StrCat("task of vertex ", task->id_.vertex(),
+                                                   ": a chain reads either a source or an input"));
   }
   if ((io.input_parallelism > 0 || io.output) && (!io.registry || !io.client)) {
     return absl::FailedPreconditionError("a task with a data exchange needs the data plane");
@@ -87,9 +87,8 @@ absl::StatusOr<std::unique_ptr<Task>> Task::Create(
   for (size_t i = 0; i < task->chain_.size(); ++i) {
     absl::StrAppend(&chain_name, i ? "->" : "", task->OpSpec(i).name);
   }
-  const std::string task_name = absl::StrCat("job=", task->id_.job_id(), " task=", chain_name,
-                                             "#", task->id_.subtask(), " attempt=",
-                                             task->id_.attempt());
+  const std::string task_name = absl::StrCat("job=", task->id_.job_id(), " task=", chain_name, "#",
+                                             task->id_.subtask(), " attempt=", task->id_.attempt());
   task->contexts_.resize(task->chain_.size());
   for (size_t i = 0; i < task->chain_.size(); ++i) {
     task->counters_.push_back(std::make_unique<OperatorCounters>(task->OpSpec(i).name));

@@ -73,8 +73,9 @@ void PrintStatus(const ec::proto::JobStatus& s) {
       const double running = static_cast<double>(std::max<int64_t>(sub.running_ms(), 1));
       const int64_t busy =
           std::max<int64_t>(0, sub.running_ms() - sub.backpressured_ms() - sub.idle_ms());
-      std::printf("%-24s %-8d %-40s %-10s %12lu %12lu %5.0f%% %5.0f%%\n", op.metrics().name().c_str(),
-                  sub.subtask(), sub.taskmanager_id().empty() ? "-" : sub.taskmanager_id().c_str(),
+      std::printf("%-24s %-8d %-40s %-10s %12lu %12lu %5.0f%% %5.0f%%\n",
+                  op.metrics().name().c_str(), sub.subtask(),
+                  sub.taskmanager_id().empty() ? "-" : sub.taskmanager_id().c_str(),
                   state.substr(state.find('_') + 1).c_str(),
                   static_cast<unsigned long>(sub.metrics().records_in()),
                   static_cast<unsigned long>(sub.metrics().records_out()),

@@ -13,7 +13,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from cluster import Cluster, Producer, exactly_once_output, wait_until
+from cluster import Cluster, Producer, exactly_once_output, free_port, wait_until
 from kafka_fixture import source_dir
 from test_kafka_source import InputWriter
 
@@ -129,11 +129,20 @@ def test_parallel_job_spreads_restarts_together_and_rescales_exactly_once(kafka,
 def test_parallel_job_waits_for_a_slot_per_subtask_and_socket_source_stays_parallelism_1(kafka):
     cluster = Cluster(taskmanagers=2, slots=1)
     try:
-        # The socket source is non-parallel: refused at submit, naming the setting.
-        bad = cluster.ecctl("submit", str(source_dir() / "examples" / "job.json"),
-                            "--parallelism", "2", check=False)
-        assert bad.returncode != 0
-        assert "parallelism" in bad.stderr and "non-parallel" in bad.stderr, bad.stderr
+        # The socket source is non-parallel, like Flink's socketTextStream: it runs once and
+        # feeds the operators after it, which run at the job's parallelism.
+        first = cluster.submit(str(source_dir() / "examples" / "job.json"), parallelism=2,
+                               hostname="127.0.0.1", port=free_port(),
+                               kafka_topic=f"events_out_{uuid.uuid4().hex[:10]}",
+                               kafka_bootstrap_servers=kafka.plaintext)
+        cluster.wait_for_state(first, "RUNNING", timeout=120)
+        assert len(cluster.operator(first, "socket-source")["subtasks"]) == 1
+        sink = cluster.operator(first, "kafka-sink")["subtasks"]
+        assert len({s["taskmanager_id"] for s in sink}) == 2, sink
+        cluster.ecctl("cancel", first)
+        cluster.wait_for_state(first, "CANCELED", timeout=60)
+        wait_until(lambda: all(t["free_slots"] == 1 for t in cluster.taskmanager_list()), 30,
+                   "the slots to be free again")
 
         # Three subtasks, two slots: nothing is deployed until a third slot comes.
         in_topic = f"events_in_{uuid.uuid4().hex[:10]}"

@@ -405,12 +405,13 @@ TEST_F(CheckpointCoordinationTest,
   ASSERT_TRUE(data.ok()) << data.status();
   EXPECT_EQ(data->parallelism, 3);
   EXPECT_EQ(data->max_parallelism, 128);
-  EXPECT_EQ(data->state, (std::map<std::string, std::string>{{"source#0", "offsets-0"},
-                                                             {"source#1", "offsets-1"},
-                                                             {"source#2", "offsets-2"},
-                                                             {"@keyed-state/source#0", "keyed-0"},
-                                                             {"@keyed-state/source#1", "keyed-1"},
-                                                             {"@keyed-state/source#2", "keyed-2"}}));
+  EXPECT_EQ(data->state,
+            (std::map<std::string, std::string>{{"source#0", "offsets-0"},
+                                                {"source#1", "offsets-1"},
+                                                {"source#2", "offsets-2"},
+                                                {"@keyed-state/source#0", "keyed-0"},
+                                                {"@keyed-state/source#1", "keyed-1"},
+                                                {"@keyed-state/source#2", "keyed-2"}}));
   EXPECT_EQ(data->files, (std::set<std::string>{"shared/keyed-0.sst", "shared/keyed-1.sst",
                                                 "shared/keyed-2.sst"}));
   ASSERT_TRUE(Eventually([&] { return recorder_->notifies().size() == 3; }));
@@ -458,9 +459,10 @@ TEST_F(CheckpointCoordinationTest, FailureOfOneSubtaskRestoresEverySubtaskWithIt
   std::vector<proto::TaskId> second = RunningSubtasks(3);
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(second[i].attempt(), tasks[i].attempt() + 1);
-    EXPECT_EQ(RestoreOf(3, i), (std::map<std::string, std::string>{
-                                   {absl::StrCat("source#", i), absl::StrCat("offsets-", i)},
-                                   {absl::StrCat("@keyed-state/source#", i), absl::StrCat("keyed-", i)}}))
+    EXPECT_EQ(RestoreOf(3, i),
+              (std::map<std::string, std::string>{
+                  {absl::StrCat("source#", i), absl::StrCat("offsets-", i)},
+                  {absl::StrCat("@keyed-state/source#", i), absl::StrCat("keyed-", i)}}))
         << "subtask " << i;
   }
   EXPECT_EQ(recorder_->deploys()[3].restore_checkpoint_id(), id);

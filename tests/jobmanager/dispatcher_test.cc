@@ -433,8 +433,7 @@ TEST_F(DispatcherTest, FailedDeployFailsTheJobAndFreesTheSlot) {
   const std::string id = Submit();
   Register("tm-1");
   ASSERT_TRUE(ReachesState(id, proto::FAILED));
-  EXPECT_THAT(Failure(id),
-              HasSubstr("#0 to TaskManager tm-1 failed: connection refused"));
+  EXPECT_THAT(Failure(id), HasSubstr("#0 to TaskManager tm-1 failed: connection refused"));
   EXPECT_EQ(FreeSlots("tm-1"), 2);
 }
 
@@ -849,8 +848,7 @@ TEST_F(DispatcherTest, SocketSourceRunsOnceAndFeedsTheParallelRestThroughAnExcha
     const proto::DeployTaskRequest& rest = tasks[{1, subtask}];
     EXPECT_EQ(rest.input_parallelism(), 1);
     EXPECT_FALSE(rest.has_output());
-    EXPECT_EQ(std::vector<int>(rest.chain().begin(), rest.chain().end()),
-              (std::vector<int>{1, 2}));
+    EXPECT_EQ(std::vector<int>(rest.chain().begin(), rest.chain().end()), (std::vector<int>{1, 2}));
   }
 }
 

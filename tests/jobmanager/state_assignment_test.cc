@@ -31,8 +31,8 @@ JobSpec JobAt(int parallelism, int max_parallelism = 128) {
 TEST(StateAssignmentTest, SameParallelismGivesEachSubtaskItsOwnEntries) {
   const CheckpointData data = TwoSubtasks(/*keyed=*/true);
   EXPECT_TRUE(CheckStateAssignable(data, JobAt(2)).ok());
-  EXPECT_EQ(AssignState(data, 2, 0),
-            (std::map<std::string, std::string>{{"source#0", "a"}, {"@keyed-state/source#0", "k0"}}));
+  EXPECT_EQ(AssignState(data, 2, 0), (std::map<std::string, std::string>{
+                                         {"source#0", "a"}, {"@keyed-state/source#0", "k0"}}));
   EXPECT_EQ(AssignState(data, 2, 1),
             (std::map<std::string, std::string>{
                 {"source#1", "b"}, {"odd#name#1", "c"}, {"@keyed-state/source#1", "k1"}}));

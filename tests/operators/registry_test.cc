@@ -158,9 +158,10 @@ TEST(RegistryTest, ForwardChainRunsInParallel) {
 }
 
 TEST(RegistryTest, ParallelSocketSourceIsRefusedNamingTheField) {
-  EXPECT_THAT(Error(Job({SourceWith(R"("hostname": "h", "port": 1, "parallelism": 3)"),
-                         R"({"type": "print-sink"})"})),
-              HasSubstr("job file: pipeline[0].parallelism: expected 1 for a socket-source, got 3"));
+  EXPECT_THAT(
+      Error(Job({SourceWith(R"("hostname": "h", "port": 1, "parallelism": 3)"),
+                 R"({"type": "print-sink"})"})),
+      HasSubstr("job file: pipeline[0].parallelism: expected 1 for a socket-source, got 3"));
   // Unless told otherwise it runs once and feeds the parallel operators after it.
   EXPECT_TRUE(
       ValidateJob(Job({kSource, R"({"type": "print-sink"})"}, {}, R"("parallelism": 2, )")).ok());

@@ -140,7 +140,7 @@ TEST(NetworkFailureTest, BrokenConnectionFailsTheProducerNamingThePeer) {
   server.Stop();  // the consumer's TaskManager goes away
   // Sends succeed while credit lasts, then block; the break ends them with the reason.
   absl::Status status;
-  for (int i = 0; i < 10 && status.ok(); ++i) status = out->SendBatch(MakeBatch("r", i, 1));
+  for (int i = 0; i < 100 && status.ok(); ++i) status = out->SendBatch(MakeBatch("r", i, 1));
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(status.message()), HasSubstr("data connection to " + address + " lost"));
   // Every later call reports the same failure.
