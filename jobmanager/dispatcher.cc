@@ -177,7 +177,83 @@ void Dispatcher::TimerLoop() {
     }
     RestartDueJobs();
     ScheduleJobs();
+    if (options_.reactive) GrowReactiveJobs();
     TriggerCheckpoints();
+  }
+}
+
+absl::Status Dispatcher::SetParallelism(Job& job, int parallelism) {
+  JobSpec spec = job.spec;
+  spec.parallelism = parallelism;
+  auto graph = BuildJobGraph(spec);
+  if (!graph.ok()) return graph.status();
+  job.spec = std::move(spec);
+  job.graph = *std::move(graph);
+  job.spec_json = job.spec.ToJson().dump();
+  Persist(job);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> Dispatcher::StartRescale(Job& job, int parallelism) {
+  if (parallelism < 1 || parallelism > job.spec.max_parallelism) {
+    return absl::InvalidArgumentError(absl::StrCat("parallelism: expected 1 to max-parallelism (",
+                                                   job.spec.max_parallelism, "), got ",
+                                                   parallelism));
+  }
+  if (job.state != proto::RUNNING) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("job ", job.id, " is ", JobStateName(job.state), "; rescaling needs RUNNING"));
+  }
+  if (job.rescale_to || job.rescaling) {
+    return absl::FailedPreconditionError(absl::StrCat("job ", job.id, " is already rescaling"));
+  }
+  if (job.pending_checkpoint) return absl::UnavailableError("a checkpoint is in flight");
+  // Checked now, so that the stop below is never for a graph that cannot be built.
+  JobSpec probe = job.spec;
+  probe.parallelism = parallelism;
+  if (auto graph = BuildJobGraph(probe); !graph.ok()) return graph.status();
+  Logger("jobmanager")
+      ->info("job={} rescaling from parallelism {} to {}", job.id, job.spec.parallelism,
+             parallelism);
+  job.rescale_to = parallelism;
+  job.rescale_checkpoint = job.next_checkpoint_id;
+  // Like stop-with-savepoint: the sources stop after the checkpoint, everything downstream
+  // finishes after its barrier, so nothing after the checkpoint is processed twice.
+  StartCheckpoint(job, "", /*stop=*/true);
+  return job.rescale_checkpoint;
+}
+
+absl::Status Dispatcher::RescaleJob(const std::string& job_id, int parallelism) {
+  absl::MutexLock lock(&mu_);
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) return absl::NotFoundError(absl::StrCat("no job with id ", job_id));
+  // One checkpoint at a time: wait for a periodic one in flight to end.
+  auto idle = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    return it->second.state != proto::RUNNING || !it->second.pending_checkpoint;
+  };
+  mu_.AwaitWithTimeout(absl::Condition(&idle), options_.checkpoint_timeout);
+  auto checkpoint = StartRescale(it->second, parallelism);
+  if (!checkpoint.ok()) return checkpoint.status();
+  auto done = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return it->second.rescale_to == 0; };
+  mu_.AwaitWithTimeout(absl::Condition(&done), options_.checkpoint_timeout + absl::Seconds(5));
+  if (it->second.latest_checkpoint.id() < *checkpoint) {
+    return absl::AbortedError(
+        absl::StrCat("rescale of job ", job_id, ": its checkpoint did not complete"));
+  }
+  return absl::OkStatus();
+}
+
+void Dispatcher::GrowReactiveJobs() {
+  for (auto& [id, job] : jobs_) {
+    const int free = FreeSlots();
+    if (free <= 0) return;
+    if (job.state != proto::RUNNING || job.rescale_to || job.rescaling) continue;
+    const int target = std::min(job.spec.max_parallelism, job.spec.parallelism + free);
+    if (target <= job.spec.parallelism || job.pending_checkpoint) continue;
+    if (auto s = StartRescale(job, target); !s.ok()) {
+      Logger("jobmanager")
+          ->warn("job={} reactive rescale to {}: {}", id, target, s.status().message());
+    }
   }
 }
 
@@ -270,6 +346,7 @@ void Dispatcher::AbortCheckpoint(Job& job, const std::string& reason, bool check
     savepoint_results_[absl::StrCat(job.id, "/", job.pending_checkpoint->id)] =
         absl::AbortedError(absl::StrCat("savepoint aborted: ", reason));
   }
+  if (job.pending_checkpoint->id == job.rescale_checkpoint) job.rescale_to = 0;
   job.pending_checkpoint.reset();
   ++job.checkpoints_failed;
   if (job.spec.checkpoint_interval)
@@ -339,6 +416,14 @@ void Dispatcher::CompleteCheckpoint(Job& job) {
   job.latest_state.base_dir =
       pending.savepoint_dir.empty() ? checkpoints_.JobDir(job.id) : stored->path;
   ++job.checkpoints_completed;
+  if (pending.id == job.rescale_checkpoint && job.rescale_to) {
+    // The tasks finish now; once all have, the job is redeployed at the new parallelism.
+    if (auto s = SetParallelism(job, job.rescale_to); !s.ok()) {
+      Logger("jobmanager")->error("job={} rescale failed: {}", job.id, s.message());
+    }
+    job.rescale_to = 0;
+    job.rescaling = true;
+  }
   Persist(job);
   if (job.spec.checkpoint_interval) job.next_checkpoint = now + *job.spec.checkpoint_interval;
   if (!pending.savepoint_dir.empty()) {
@@ -466,10 +551,22 @@ int Dispatcher::FreeSlots() const {
 }
 
 bool Dispatcher::TryDeploy(Job& job) {
+  if (options_.reactive) {
+    // As many subtasks as there are free slots, up to the max parallelism.
+    const int target = std::min(job.spec.max_parallelism, FreeSlots());
+    if (target < 1) return false;
+    if (target != job.spec.parallelism) {
+      if (auto s = SetParallelism(job, target); !s.ok()) {
+        Logger("jobmanager")
+            ->warn("job={} reactive parallelism {}: {}", job.id, target, s.message());
+      }
+    }
+  }
   // All subtasks or none: a job missing a subtask makes no progress and takes checkpoints never.
   const int slots = job.graph.max_vertex_parallelism();
   if (FreeSlots() < slots) return false;
   ++job.attempt;
+  job.rescaling = false;
   const int parallelism = job.spec.parallelism;
   const bool restore = !job.latest_state.state.empty();
   if (restore) {
@@ -718,6 +815,11 @@ void Dispatcher::MaybeCompleteJob(Job& job) {
     Transition(job, proto::CANCELED);
   } else if (job.state == proto::CREATED && all_running) {
     Transition(job, proto::RUNNING);
+  } else if (job.state == proto::RUNNING && all_finished && job.rescaling) {
+    // Every task stopped after the rescale's checkpoint: redeploy at the new parallelism.
+    job.restart_at = absl::Now();
+    Transition(job, proto::RESTARTING,
+               absl::StrCat("rescaling to parallelism ", job.spec.parallelism));
   } else if ((job.state == proto::RUNNING || job.state == proto::CREATED) && all_finished) {
     Transition(job, proto::RUNNING);
     Transition(job, proto::FINISHED);

@@ -42,6 +42,9 @@ class Dispatcher {
     // Where jobs are persisted for recovery after a JobManager restart ("" = not persisted).
     std::string jobs_dir;
     int64_t epoch = 0;  // 0: derived from the start time
+    // Flink's reactive scheduler mode: every job runs at the parallelism the free slots allow
+    // (up to its max parallelism), rescaled when TaskManagers join or leave.
+    bool reactive = false;
   };
 
   Dispatcher(Options options, GatewayFactory gateways);
@@ -67,6 +70,12 @@ class Dispatcher {
   // FINISHED). Blocks until the savepoint is complete, failed or timed out.
   absl::StatusOr<std::string> TriggerSavepoint(const std::string& job_id, const std::string& dir,
                                                bool stop);
+  // Rescales a RUNNING job to `parallelism`: its sources stop after a checkpoint, every task
+  // finishes after it, and the job is redeployed at the new parallelism from that checkpoint,
+  // keyed state redistributed by key group (Flink's rescale through a savepoint). Blocks until
+  // the checkpoint is complete. INVALID_ARGUMENT for a parallelism out of [1, max-parallelism],
+  // FAILED_PRECONDITION for a job not RUNNING, ABORTED when the checkpoint failed.
+  absl::Status RescaleJob(const std::string& job_id, int parallelism);
   // NOT_FOUND for an unknown id, FAILED_PRECONDITION for a job already ended.
   absl::Status CancelJob(const std::string& job_id);
   absl::StatusOr<proto::JobStatus> GetJobStatus(const std::string& job_id) const;
@@ -138,6 +147,11 @@ class Dispatcher {
     int64_t checkpoints_failed = 0;
     int consecutive_failed_checkpoints = 0;
     std::deque<absl::Time> failures;  // recent failures, for the failure-rate strategy
+    // A rescale in progress: the parallelism asked for until its checkpoint completes
+    // (rescale_checkpoint), then `rescaling` until the redeploy.
+    int rescale_to = 0;
+    int64_t rescale_checkpoint = 0;
+    bool rescaling = false;
   };
 
   void TimerLoop();
@@ -151,6 +165,13 @@ class Dispatcher {
   void AbortCheckpoint(Job& job, const std::string& reason, bool checkpoint_failure = true)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void CompleteCheckpoint(Job& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Starts a rescale of a RUNNING job (see RescaleJob); returns the checkpoint's id.
+  absl::StatusOr<int64_t> StartRescale(Job& job, int parallelism)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Sets the job's parallelism and rebuilds its graph; an error (the graph's) leaves it as it was.
+  absl::Status SetParallelism(Job& job, int parallelism) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Reactive mode: rescales running jobs up to the slots free now.
+  void GrowReactiveJobs() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void WorkerLoop();
   void Enqueue(std::function<void()> call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

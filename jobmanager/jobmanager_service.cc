@@ -97,4 +97,10 @@ grpc::Status ClientServiceImpl::TriggerSavepoint(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
+grpc::Status ClientServiceImpl::RescaleJob(grpc::ServerContext*,
+                                           const proto::RescaleRequest* request,
+                                           proto::RescaleResponse*) {
+  return ToGrpcStatus(dispatcher_->RescaleJob(request->job_id(), request->parallelism()));
+}
+
 }  // namespace ec

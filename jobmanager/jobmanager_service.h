@@ -40,6 +40,8 @@ class ClientServiceImpl final : public proto::ClientService::Service {
                         proto::ListJobsResponse* response) override;
   grpc::Status ListTaskManagers(grpc::ServerContext*, const proto::ListTaskManagersRequest*,
                                 proto::ListTaskManagersResponse* response) override;
+  grpc::Status RescaleJob(grpc::ServerContext*, const proto::RescaleRequest* request,
+                          proto::RescaleResponse* response) override;
   grpc::Status TriggerSavepoint(grpc::ServerContext*, const proto::SavepointRequest* request,
                                 proto::SavepointResponse* response) override;
 

@@ -25,6 +25,11 @@ int main(int argc, char** argv) {
   app.add_option("--checkpoint-dir", checkpoint_dir, "directory for checkpoints");
   app.add_option("--heartbeat-timeout", heartbeat_timeout,
                  "a TaskManager silent for this long is lost (e.g. 5s)");
+  std::string scheduler_mode = "default";
+  app.add_option("--scheduler-mode", scheduler_mode,
+                 "reactive: run every job at the parallelism the free slots allow, rescaled "
+                 "when TaskManagers join or leave (Flink's scheduler-mode: reactive)")
+      ->check(CLI::IsMember({"default", "reactive"}));
   CLI11_PARSE(app, argc, argv);
 
   ec::InitLogging("jobmanager");
@@ -43,6 +48,7 @@ int main(int argc, char** argv) {
   options.heartbeat_timeout = *timeout;
   options.checkpoint_dir = checkpoint_dir.empty() ? data_dir + "/checkpoints" : checkpoint_dir;
   options.jobs_dir = data_dir + "/jobs";
+  options.reactive = scheduler_mode == "reactive";
   ec::Dispatcher dispatcher(options, ec::NewGrpcTaskManagerGateway);
   dispatcher.Start();
 

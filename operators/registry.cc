@@ -12,6 +12,7 @@
 #include "operators/transforms/json_parse.h"
 #include "operators/transforms/keyed_count.h"
 #include "operators/transforms/parse_map_fusion.h"
+#include "operators/transforms/throttle.h"
 #include "operators/transforms/watermark_assigner.h"
 #include "operators/transforms/window_aggregate.h"
 #include "operators/transforms/windows_event_map.h"
@@ -139,6 +140,16 @@ std::vector<OperatorType> BuildTable() {
        ValidateWindowAggregate,
        [](const JobSpec& j, const OperatorSpec& o) -> std::unique_ptr<Operator> {
          return std::make_unique<WindowAggregate>(*WindowAggregateOptions(j, o, o.name));
+       }});
+  table.push_back(
+      {"throttle", OperatorKind::kTransform,
+       "passes records on at most records-per-second per subtask (back-pressures upstream)",
+       [](const JobSpec& j, const OperatorSpec& o, const std::string& p) {
+         return ConfigFields(j, o, p).Int("records-per-second", 1, int64_t{1} << 40).status();
+       },
+       [](const JobSpec& j, const OperatorSpec& o) -> std::unique_ptr<Operator> {
+         return std::make_unique<Throttle>(
+             *ConfigFields(j, o, o.name).Int("records-per-second", 1, int64_t{1} << 40));
        }});
   table.push_back({"kafka-sink", OperatorKind::kSink, "writes records to a Kafka topic",
                    ValidateKafkaSink,

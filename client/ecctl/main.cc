@@ -128,6 +128,13 @@ int main(int argc, char** argv) {
   stop->add_option("job_id", job_id, "job id")->required();
   stop->add_option("--savepoint-path", savepoint_path, "directory to write the savepoint under");
 
+  int new_parallelism = 0;
+  auto* rescale = app.add_subcommand(
+      "rescale", "rescale a running job: stop it after a checkpoint, redeploy at --parallelism");
+  rescale->add_option("job_id", job_id, "job id")->required();
+  rescale->add_option("--parallelism", new_parallelism, "the job's new parallelism")
+      ->required()
+      ->check(CLI::PositiveNumber);
   auto* taskmanagers = app.add_subcommand("taskmanagers", "list registered TaskManagers");
   taskmanagers->add_option("--output,-o", output, "text or json")
       ->check(CLI::IsMember({"text", "json"}));
@@ -230,6 +237,17 @@ int main(int argc, char** argv) {
     auto s = stub->TriggerSavepoint(&ctx, request, &response);
     if (!s.ok()) return FailRpc(s, address);
     std::printf("%s\n", response.path().c_str());
+    return 0;
+  }
+  if (*rescale) {
+    ec::proto::RescaleRequest request;
+    request.set_job_id(job_id);
+    request.set_parallelism(new_parallelism);
+    ec::proto::RescaleResponse response;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
+    auto s = stub->RescaleJob(&ctx, request, &response);
+    if (!s.ok()) return FailRpc(s, address);
     return 0;
   }
   if (*taskmanagers) {

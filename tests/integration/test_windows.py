@@ -49,6 +49,28 @@ def windows_of(records: list[bytes]) -> list[tuple]:
     return out
 
 
+def check_windows(kafka, topic: str, producer: Producer) -> None:
+    """Every window written to `topic` (read_committed) once, with the count computed from the
+    producer's first N events; every window that closed well before the last event there."""
+    events = producer.events(N)
+    expected = expected_windows(events)
+    last = max(epoch_ms(json.loads(e)["timestamp"]) for e in events)
+    # Windows that ended 30 s of event time before the last event have surely closed.
+    closed = {k for k in expected if k[0] + SIZE_MS <= last - 30_000}
+    assert len(closed) > 10
+
+    def written():
+        return windows_of(kafka.read_topic(topic, timeout=5, isolation="read_committed"))
+
+    wait_until(lambda: closed <= {k for k, _ in written()}, 240, "every closed window written",
+               interval=2)
+    windows = written()
+    keys = [k for k, _ in windows]
+    assert len(keys) == len(set(keys)), "a window was written twice"
+    wrong = [(k, n, expected.get(k)) for k, n in windows if expected.get(k) != n]
+    assert not wrong, f"{len(wrong)} windows with wrong counts, e.g. {wrong[:5]}"
+
+
 def run_windows(kafka, tmp_path, kill: bool):
     topic = f"event_counts_{uuid.uuid4().hex[:8]}"
     kafka.create_topic(topic, partitions=3)
@@ -74,23 +96,7 @@ def run_windows(kafka, tmp_path, kill: bool):
             wait_until(lambda: cluster.status(job)["restarts"] >= 1, 60, "the restart")
             cluster.wait_for_state(job, "RUNNING", timeout=120)
 
-        events = producer.events(N)
-        expected = expected_windows(events)
-        last = max(epoch_ms(json.loads(e)["timestamp"]) for e in events)
-        # Windows that ended 30 s of event time before the last event have surely closed.
-        closed = {k for k in expected if k[0] + SIZE_MS <= last - 30_000}
-        assert len(closed) > 10
-
-        def written():
-            return windows_of(kafka.read_topic(topic, timeout=5, isolation="read_committed"))
-
-        wait_until(lambda: closed <= {k for k, _ in written()}, 240,
-                   "every closed window written", interval=2)
-        windows = written()
-        keys = [k for k, _ in windows]
-        assert len(keys) == len(set(keys)), "a window was written twice"
-        wrong = [(k, n, expected.get(k)) for k, n in windows if expected.get(k) != n]
-        assert not wrong, f"{len(wrong)} windows with wrong counts, e.g. {wrong[:5]}"
+        check_windows(kafka, topic, producer)
         assert cluster.operator(job, "counts")["records_dead_letter"] == 0
         if kill:
             assert cluster.status(job)["restarts"] >= 1
