@@ -631,7 +631,7 @@ bool Dispatcher::TryDeploy(Job& job) {
         out->set_partitioning(PartitioningName(next.input));
         for (const auto& f : next.key_fields) out->add_key_fields(f);
         for (int c = 0; c < next.parallelism; ++c) {
-          out->add_consumer_addresses(slot_tm[c]->data_address);
+          out->add_consumer_addresses(slot_tm[c]->info.data_address());
         }
       }
       request.set_checkpoint_dir(checkpoints_.JobDir(job.id));
@@ -881,7 +881,7 @@ proto::RegisterTaskManagerResponse Dispatcher::RegisterTaskManager(
   tm.info.set_id(request.taskmanager_id());
   tm.info.set_address(request.rpc_address());
   tm.info.set_slots(request.slots());
-  tm.data_address = request.data_address();
+  tm.info.set_data_address(request.data_address());
   tm.gateway = gateways_(request.rpc_address());
   tm.last_heartbeat = absl::Now();
   tm.session = next_session_++;

@@ -101,7 +101,6 @@ class Dispatcher {
     absl::Time last_heartbeat;
     int64_t session = 0;
     int used_slots = 0;
-    std::string data_address;  // host:port of its data plane
   };
   // One subtask's current attempt. All subtasks of a job share the attempt number: a job is
   // restarted as a whole (Flink's full restart), never one subtask alone. Slots are shared as

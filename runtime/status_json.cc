@@ -68,6 +68,7 @@ nlohmann::json JobStatusToJson(const proto::JobStatus& status) {
 nlohmann::json TaskManagerToJson(const proto::TaskManagerInfo& info) {
   return {{"id", info.id()},
           {"address", info.address()},
+          {"data_address", info.data_address()},
           {"slots", info.slots()},
           {"free_slots", info.free_slots()},
           {"last_heartbeat", IsoMillis(info.last_heartbeat_ms())}};

@@ -266,9 +266,12 @@ def test_pipeline_across_network_namespaces(topology):
     jm = topo.spawn("jm", "jobmanager", str(bin_dir() / "ec-jobmanager"), "--rpc-port",
                     str(JM_PORT), "--rest-port", "8081", "--data-dir", str(topo.dir / "jm"))
     for tm in ("tm1", "tm2"):
-        # No --advertise-host: the TaskManager must find its own address towards the JobManager.
+        # tm1 without --advertise-host: it must find its own address towards the JobManager;
+        # tm2 is told its address.
+        advertise = ["--advertise-host", topo.addr(tm)] if tm == "tm2" else []
         topo.spawn(tm, tm, str(bin_dir() / "ec-taskmanager"), "--jobmanager", jm_address,
-                   "--slots", "2", "--id", f"ns-{tm}", "--data-dir", str(topo.dir / tm))
+                   "--slots", "1", "--id", f"ns-{tm}", "--data-dir", str(topo.dir / tm),
+                   *advertise)
     producer = topo.spawn("prod", "producer", str(bin_dir() / "ec-producer"), "--port",
                           str(PRODUCER_PORT), "--count", str(N), "--rate", "0", "--seed", "11",
                           "--start-time", "2026-01-01T00:00:00.000Z", "--time-step-ms", "10")
@@ -292,10 +295,12 @@ def test_pipeline_across_network_namespaces(topology):
         host = address.rsplit(":", 1)[0]
         assert host == topo.addr(node), f"TaskManager {node} advertises {address}"
         assert not host.startswith("127."), tms
+        # Its data plane too: peers send it records there.
+        assert by_id[f"ns-{node}"]["data_address"].rsplit(":", 1)[0] == topo.addr(node), tms
 
     job = ecctl("submit", JOB, "--hostname", topo.addr("prod"), "--port", str(PRODUCER_PORT),
                 "--kafka-bootstrap-servers", kafka.bootstrap, "--kafka-topic", TOPIC,
-                "--kafka-security-protocol", "PLAINTEXT").stdout.strip()
+                "--kafka-security-protocol", "PLAINTEXT", "--parallelism", "2").stdout.strip()
     assert len(job) == 32, f"unexpected job id {job!r}"
     wait_until(lambda: status(job)["state"] == "RUNNING", 60, f"job {job} to be RUNNING")
     wait_until(lambda: sink_out(job) >= N, 90, f"the sink to acknowledge {N} events")
@@ -313,14 +318,16 @@ def test_pipeline_across_network_namespaces(topology):
 
     st = status(job)
     assert st["state"] == "RUNNING", st
-    # The (single) subtask of each operator runs on one of our TaskManagers...
-    tm_ids = {sub["taskmanager_id"] for op in st["operators"] for sub in op["subtasks"]}
-    assert len(tm_ids) == 1 and tm_ids <= set(by_id), st
-    (tm_id,) = tm_ids
-    tm_host = by_id[tm_id]["address"].rsplit(":", 1)[0]
-    node = tm_id.removeprefix("ns-")
-    assert tm_host == topo.addr(node)
-    # ... and really connected to the producer from that namespace's address.
+    # The socket source runs once, on one TaskManager; the rest runs on both, so half of the
+    # events crossed from one namespace to the other over the data plane.
+    ops = {op["name"]: op for op in st["operators"]}
+    (source,) = ops["socket-source"]["subtasks"]
+    sinks = ops["kafka-sink"]["subtasks"]
+    assert {s["taskmanager_id"] for s in sinks} == set(by_id), st
+    remote = [s for s in sinks if s["taskmanager_id"] != source["taskmanager_id"]]
+    assert remote and remote[0]["records_in"] > 0, st
+    tm_host = by_id[source["taskmanager_id"]]["address"].rsplit(":", 1)[0]
+    # The source really connected to the producer from its namespace's address.
     peers = re.findall(r"client (\S+) connected", producer.log())
     assert peers, producer.log()
     assert all(p.rsplit(":", 1)[0] == tm_host for p in peers), (tm_host, peers)
