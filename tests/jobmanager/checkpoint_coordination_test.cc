@@ -511,5 +511,34 @@ TEST_F(CheckpointCoordinationTest, KeyedStateAtAnotherParallelismIsRefusedNaming
   EXPECT_TRUE(same.ok()) << same.status();
 }
 
+TEST_F(CheckpointCoordinationTest, RescaleStopsAfterACheckpointAndRedeploysFromIt) {
+  std::string job;
+  // No periodic checkpoints in the way: the rescale's is the first.
+  std::vector<proto::TaskId> tasks = RunningParallelJob(&job, "1h");
+  absl::Status rescaled;
+  std::thread rescale([&] { rescaled = dispatcher_->RescaleJob(job, 2); });
+  const int64_t id = WaitForTrigger(1);
+  // Like stop-with-savepoint: the sources are told to stop after it.
+  for (const auto& trigger : recorder_->triggers()) EXPECT_TRUE(trigger.stop_after());
+  for (int i = 0; i < 3; ++i) Ack(tasks[i], id, absl::StrCat("offsets-", i));
+  rescale.join();
+  EXPECT_TRUE(rescaled.ok()) << rescaled;
+  for (int i = 0; i < 3; ++i) ReportState(tasks[i], proto::TASK_FINISHED);
+  // Redeployed at parallelism 2 from that checkpoint, not counted as a restart.
+  ASSERT_TRUE(Eventually([&] { return recorder_->deploys().size() == 5; }));
+  const auto deploys = recorder_->deploys();
+  std::set<int> subtasks;
+  for (size_t i = 3; i < 5; ++i) {
+    EXPECT_EQ(deploys[i].task().attempt(), tasks[0].attempt() + 1);
+    EXPECT_EQ(deploys[i].restore_checkpoint_id(), id);
+    subtasks.insert(deploys[i].task().subtask());
+    // Every old subtask's offsets (union), since the parallelism changed.
+    EXPECT_EQ(deploys[i].restore_state_size(), 3);
+  }
+  EXPECT_EQ(subtasks, (std::set<int>{0, 1}));
+  EXPECT_EQ(Status(job).restarts(), 0);
+  EXPECT_FALSE(dispatcher_->RescaleJob(job, 0).ok());
+}
+
 }  // namespace
 }  // namespace ec
