@@ -624,6 +624,7 @@ bool Dispatcher::TryDeploy(Job& job) {
       request.set_job_name(job.spec.name);
       request.set_job_spec_json(job.spec_json);
       for (int op : v.operators) request.add_chain(op);
+      request.set_parallelism(v.parallelism);
       if (v.id > 0) request.set_input_parallelism(job.graph.vertices[v.id - 1].parallelism);
       if (!last) {
         const JobVertex& next = job.graph.vertices[v.id + 1];
@@ -638,7 +639,8 @@ bool Dispatcher::TryDeploy(Job& job) {
       if (restore) {
         request.set_restore_checkpoint_id(job.latest_checkpoint.id());
         ParsedStateKey key;
-        for (auto& [name, bytes] : AssignState(job.latest_state, parallelism, subtask)) {
+        for (auto& [name, bytes] :
+             AssignState(job.latest_state, parallelism, v.parallelism, subtask)) {
           // Only this chain's entries: its operators' and its keyed state.
           if (!ParseSubtaskStateKey(name, &key) || (!names.count(key.op) && key.op != keyed)) {
             continue;

@@ -12,16 +12,25 @@
 namespace ec {
 
 // OK when `job` can start from `data`. At the checkpoint's parallelism every subtask gets its
-// own entries back. At another parallelism (a savepoint given at submit) only operator state is
-// redistributed: every subtask gets the union of all old subtasks' entries of each operator,
-// which is what the Kafka source's offsets need (each subtask keeps its partitions' offsets).
-// Keyed state cannot be rescaled yet, and never across a change of max parallelism (its key
-// groups would move): both are INVALID_ARGUMENT naming the setting. Pure; thread-compatible.
+// own entries back. At another parallelism (a savepoint given at submit) operator state is
+// redistributed by union (every subtask gets all old subtasks' entries of each operator, which
+// is what the Kafka source's offsets need) and keyed state by key-group range (see
+// AssignState). Keyed state never moves across a change of max parallelism (its key groups
+// would change): INVALID_ARGUMENT naming the setting; so is keyed state missing a subtask's
+// entry. Pure; thread-compatible.
 absl::Status CheckStateAssignable(const CheckpointData& data, const JobSpec& job);
 
-// The entries of `data.state` (by SubtaskStateKey) that subtask `subtask` of a job running at
-// `parallelism` restores, under their own keys.
+// The entries of `data.state` (by SubtaskStateKey) that subtask `subtask` of a vertex running
+// `vertex_parallelism` subtasks, in a job running at `parallelism`, restores, under their own
+// keys:
+//  - operator state: at the checkpoint's parallelism (`data.parallelism`) the subtask's own
+//    entries, at another the union of every old subtask's entries;
+//  - keyed state ("@keyed-state/<op>#<k>"): the entries of the old subtasks whose key-group
+//    range overlaps this subtask's KeyGroupRangeOf(subtask, vertex_parallelism,
+//    data.max_parallelism), the old parallelism being the number of entries of that name (every
+//    subtask of a keyed vertex has one). At the same vertex parallelism that is its own entry.
+// Requires 0 ≤ subtask < vertex_parallelism ≤ data.max_parallelism.
 std::map<std::string, std::string> AssignState(const CheckpointData& data, int parallelism,
-                                               int subtask);
+                                               int vertex_parallelism, int subtask);
 
 }  // namespace ec

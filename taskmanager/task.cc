@@ -122,15 +122,12 @@ absl::Status Task::OpenKeyedState(const std::map<std::string, std::string>& rest
   options.local_dir = storage.local_state_dir;
   options.checkpoint_dir = storage.checkpoint_dir;
   options.max_parallelism = spec_.max_parallelism;
-  const std::vector<std::string_view> handles = EntriesOf(restore, KeyedStateName(OpSpec(0).name));
-  if (handles.size() > 1) {
-    // The JobManager refuses such a restore at submit; this guards the task all the same.
-    return absl::FailedPreconditionError(
-        "keyed state of several subtasks cannot be merged into one: rescaling keyed state is "
-        "not supported yet");
+  if (storage.parallelism > 0) {
+    options.key_groups = KeyGroupRangeOf(id_.subtask(), storage.parallelism, spec_.max_parallelism);
   }
+  // After a rescale, every old subtask's snapshot whose key groups overlap ours.
   auto backend = KeyedStateBackend::Open(
-      std::move(options), handles.empty() ? std::string_view() : handles[0], storage.restore_dir);
+      std::move(options), EntriesOf(restore, KeyedStateName(OpSpec(0).name)), storage.restore_dir);
   if (!backend.ok()) return backend.status();
   keyed_state_ = *std::move(backend);
   return absl::OkStatus();

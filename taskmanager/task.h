@@ -29,6 +29,9 @@ struct TaskStorage {
   std::string local_state_dir;  // this attempt's private RocksDB directory
   std::string checkpoint_dir;   // the job's checkpoint directory, shared with the JobManager
   std::string restore_dir;      // the directory the restored state's files are relative to
+  // The number of subtasks of the task's vertex: its keyed state holds the key groups
+  // KeyGroupRangeOf(subtask, parallelism, max-parallelism). 0: unknown, all key groups.
+  int parallelism = 0;
 };
 
 // Which operators a task runs and how it meets the subtasks before and after it.
@@ -56,7 +59,8 @@ class Task {
 
   // `restore` holds the state to start from, by SubtaskStateKey: normally this subtask's own
   // entries; after a rescale, every old subtask's entries of an operator, each handed to its
-  // RestoreState in subtask order (Flink's union redistribution).
+  // RestoreState in subtask order (Flink's union redistribution), and the keyed-state snapshots
+  // of the old subtasks whose key groups overlap this one's, of which it keeps its key groups.
   static absl::StatusOr<std::unique_ptr<Task>> Create(
       proto::TaskId id, JobSpec spec, StateListener on_state,
       CheckpointListener on_checkpoint = nullptr,

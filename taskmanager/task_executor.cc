@@ -76,6 +76,7 @@ absl::Status TaskExecutor::Deploy(const proto::DeployTaskRequest& request) {
   }
   storage.checkpoint_dir = request.checkpoint_dir();
   storage.restore_dir = request.restore_dir();
+  storage.parallelism = request.parallelism();
   TaskExchanges exchanges;
   exchanges.chain.assign(request.chain().begin(), request.chain().end());
   exchanges.input_parallelism = request.input_parallelism();

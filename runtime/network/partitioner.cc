@@ -1,7 +1,7 @@
 // Forward, rebalance, broadcast and hash partitioners.
 #include "runtime/network/partitioner.h"
 
-#include "runtime/state/keyed_state_backend.h"
+#include "runtime/state/key_groups.h"
 
 namespace ec {
 namespace {
@@ -83,16 +83,6 @@ std::unique_ptr<Partitioner> BroadcastPartitioner(int channels) {
 
 std::unique_ptr<Partitioner> HashPartitioner(int channels, int max_parallelism, KeyExtractor key) {
   return std::make_unique<Hash>(channels, max_parallelism, std::move(key));
-}
-
-int SubtaskForKeyGroup(int key_group, int parallelism, int max_parallelism) {
-  return static_cast<int>(int64_t{key_group} * parallelism / max_parallelism);
-}
-
-KeyGroupRange KeyGroupRangeOf(int subtask, int parallelism, int max_parallelism) {
-  const int64_t max = max_parallelism;
-  return {static_cast<int>((subtask * max + parallelism - 1) / parallelism),
-          static_cast<int>(((subtask + 1) * max - 1) / parallelism)};
 }
 
 }  // namespace ec

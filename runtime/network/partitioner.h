@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "runtime/record_batch.h"
+#include "runtime/state/key_groups.h"  // KeyGroupOf, SubtaskForKeyGroup, KeyGroupRangeOf
 
 namespace ec {
 
@@ -42,15 +43,5 @@ using KeyExtractor = std::function<std::string_view(std::string_view record)>;
 // By key, as Flink's keyBy: key → key group (KeyGroupOf, over `max_parallelism` groups) →
 // the subtask owning that key group (SubtaskForKeyGroup). `channels` ≤ max_parallelism.
 std::unique_ptr<Partitioner> HashPartitioner(int channels, int max_parallelism, KeyExtractor key);
-
-// Flink's KeyGroupRangeAssignment: subtask i of p owns the contiguous key groups
-// [ceil(i·max/p), floor(((i+1)·max − 1)/p)], and key group g belongs to subtask g·p/max.
-int SubtaskForKeyGroup(int key_group, int parallelism, int max_parallelism);
-struct KeyGroupRange {
-  int first = 0;
-  int last = -1;  // inclusive
-  bool Contains(int key_group) const { return key_group >= first && key_group <= last; }
-};
-KeyGroupRange KeyGroupRangeOf(int subtask, int parallelism, int max_parallelism);
 
 }  // namespace ec

@@ -2,20 +2,17 @@
 #include "runtime/state/keyed_state_backend.h"
 
 #include <fcntl.h>
+#include <rocksdb/db.h>
+#include <rocksdb/merge_operator.h>
+#include <rocksdb/utilities/checkpoint.h>
+#include <rocksdb/write_batch.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <random>
-
-#define XXH_INLINE_ALL
-#include <rocksdb/db.h>
-#include <rocksdb/merge_operator.h>
-#include <rocksdb/utilities/checkpoint.h>
-#include <xxhash.h>
-
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -25,6 +22,8 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int kHandleVersion = 1;
+// A rescaling restore writes what it copies in batches of about this size.
+constexpr size_t kCopyBatchBytes = 4 << 20;
 
 absl::Status FromRocks(const rocksdb::Status& s, const std::string& what) {
   if (s.ok()) return absl::OkStatus();
@@ -117,12 +116,28 @@ bool SamePath(const std::string& a, const std::string& b) {
   return !ec1 && !ec2 && pa == pb;
 }
 
+// The 2-byte big-endian prefix every stored key of `key_group` starts with.
+std::string KeyGroupPrefix(int key_group) {
+  return {static_cast<char>(key_group >> 8), static_cast<char>(key_group & 0xff)};
+}
+
+absl::Status UnreadableHandle(const char* why) {
+  return absl::DataLossError(
+      absl::StrCat("state backend: the checkpoint's state handle is unreadable: ", why));
+}
+
 }  // namespace
 
-int KeyGroupOf(std::string_view key, int max_parallelism) {
-  return static_cast<int>(XXH3_64bits(key.data(), key.size()) %
-                          static_cast<uint64_t>(max_parallelism));
-}
+struct KeyedStateBackend::Handle {
+  struct File {
+    std::string name;  // in the RocksDB directory
+    std::string path;  // relative to the restore directory
+  };
+  std::vector<File> files;
+  // The key groups the snapshotting instance held. Handles written before they were recorded
+  // may hold any: all groups, so that only an instance of all groups links their files.
+  KeyGroupRange key_groups;
+};
 
 // --- states ---------------------------------------------------------------------------------
 
@@ -250,10 +265,26 @@ KeyedStateBackend::~KeyedStateBackend() {
 
 absl::StatusOr<std::unique_ptr<KeyedStateBackend>> KeyedStateBackend::Open(
     StateBackendOptions options, std::string_view restore_handle, const std::string& restore_dir) {
-  if (options.max_parallelism < 1 || options.max_parallelism > 32768) {
+  std::vector<std::string_view> handles;
+  if (!restore_handle.empty()) handles.push_back(restore_handle);
+  return Open(std::move(options), handles, restore_dir);
+}
+
+absl::StatusOr<std::unique_ptr<KeyedStateBackend>> KeyedStateBackend::Open(
+    StateBackendOptions options, const std::vector<std::string_view>& handles,
+    const std::string& restore_dir) {
+  const int max = options.max_parallelism;
+  if (max < 1 || max > 32768) {
     return absl::InvalidArgumentError("state backend: max parallelism must be in [1, 32768]");
   }
+  const KeyGroupRange range = options.key_groups.value_or(KeyGroupRange{0, max - 1});
+  if (range.empty() || range.first < 0 || range.last >= max) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("state backend: key groups [%d, %d] are not a range of [0, %d]",
+                        range.first, range.last, max - 1));
+  }
   std::unique_ptr<KeyedStateBackend> backend(new KeyedStateBackend(std::move(options)));
+  backend->key_groups_ = range;
   std::error_code ec;
   fs::remove_all(backend->options_.local_dir, ec);  // a previous attempt's leftovers
   fs::create_directories(backend->db_dir_, ec);
@@ -261,49 +292,166 @@ absl::StatusOr<std::unique_ptr<KeyedStateBackend>> KeyedStateBackend::Open(
     return absl::UnavailableError(
         absl::StrCat("state backend: cannot create ", backend->db_dir_, ": ", ec.message()));
   }
-  if (!restore_handle.empty()) {
-    if (auto s = backend->Restore(restore_handle, restore_dir); !s.ok()) return s;
+  std::vector<Handle> parsed;
+  for (std::string_view h : handles) {
+    auto handle = backend->ParseHandle(h);
+    if (!handle.ok()) return handle.status();
+    parsed.push_back(*std::move(handle));
   }
 
+  // Fast path: the same subtask at the same parallelism takes the files as they are.
+  if (parsed.size() == 1 && range.Contains(parsed[0].key_groups)) {
+    const bool own = SamePath(restore_dir, backend->options_.checkpoint_dir);
+    if (auto s = backend->LinkFiles(parsed[0], restore_dir, backend->db_dir_, own); !s.ok()) {
+      return s;
+    }
+    if (auto s = backend->OpenDb(); !s.ok()) return s;
+    return backend;
+  }
+  if (auto s = backend->OpenDb(); !s.ok()) return s;
+  for (size_t i = 0; i < parsed.size(); ++i) {
+    if (!range.Overlaps(parsed[i].key_groups)) continue;
+    const std::string dir =
+        (fs::path(backend->options_.local_dir) / absl::StrCat("rescale-", i)).string();
+    if (auto s = backend->CopyKeyGroups(parsed[i], restore_dir, dir); !s.ok()) return s;
+  }
+  return backend;
+}
+
+absl::Status KeyedStateBackend::OpenDb() {
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 1;
   std::vector<std::string> names;
-  if (!rocksdb::DB::ListColumnFamilies(db_options, backend->db_dir_, &names).ok()) {
+  if (!rocksdb::DB::ListColumnFamilies(db_options, db_dir_, &names).ok()) {
     names = {rocksdb::kDefaultColumnFamilyName};
   }
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const auto& name : names) descriptors.emplace_back(name, FamilyOptions());
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  auto s = rocksdb::DB::Open(db_options, backend->db_dir_, descriptors, &handles, &backend->db_);
-  if (auto st = FromRocks(s, absl::StrCat("open ", backend->db_dir_)); !st.ok()) return st;
-  for (size_t i = 0; i < names.size(); ++i) backend->families_[names[i]] = handles[i];
-  return backend;
+  auto s = rocksdb::DB::Open(db_options, db_dir_, descriptors, &handles, &db_);
+  if (auto st = FromRocks(s, absl::StrCat("open ", db_dir_)); !st.ok()) return st;
+  for (size_t i = 0; i < names.size(); ++i) families_[names[i]] = handles[i];
+  return absl::OkStatus();
 }
 
-absl::Status KeyedStateBackend::Restore(std::string_view handle, const std::string& restore_dir) {
-  auto json = nlohmann::json::parse(handle, nullptr, false);
-  if (json.is_discarded() || json.value("version", 0) != kHandleVersion ||
-      !json.contains("files")) {
-    return absl::DataLossError("state backend: the checkpoint's state handle is unreadable");
+absl::StatusOr<KeyedStateBackend::Handle> KeyedStateBackend::ParseHandle(
+    std::string_view text) const {
+  auto json = nlohmann::json::parse(text, nullptr, false);
+  if (json.is_discarded() || !json.is_object() || json.value("version", 0) != kHandleVersion ||
+      !json.contains("files") || !json["files"].is_array()) {
+    return UnreadableHandle("not a version 1 handle");
   }
-  options_.max_parallelism = json.value("max_parallelism", options_.max_parallelism);
-  const bool own = SamePath(restore_dir, options_.checkpoint_dir);
-  for (const auto& file : json["files"]) {
-    const std::string name = file.value("name", "");
-    const std::string path = file.value("path", "");
-    if (name.empty() || path.empty() || name.find('/') != std::string::npos) {
-      return absl::DataLossError("state backend: the checkpoint's state handle is unreadable");
+  const auto& max = json.value("max_parallelism", nlohmann::json(options_.max_parallelism));
+  if (!max.is_number_integer()) return UnreadableHandle("max_parallelism");
+  if (max.get<int>() != options_.max_parallelism) {
+    // Keys would be in other key groups than the ones they are stored under.
+    return absl::InvalidArgumentError(
+        absl::StrCat("state backend: the checkpoint's keyed state has max parallelism ",
+                     max.get<int>(), ", not ", options_.max_parallelism));
+  }
+  Handle handle;
+  handle.key_groups = {0, options_.max_parallelism - 1};
+  if (json.contains("key_groups")) {
+    const auto& groups = json["key_groups"];
+    if (!groups.is_array() || groups.size() != 2 || !groups[0].is_number_integer() ||
+        !groups[1].is_number_integer()) {
+      return UnreadableHandle("key_groups");
     }
-    const fs::path from = fs::path(restore_dir) / path;
-    const fs::path to = fs::path(db_dir_) / name;
-    absl::Status s = IsSst(name) ? LinkOrCopy(from, to) : CopyDurably(from, to);
+    const KeyGroupRange range{groups[0].get<int>(), groups[1].get<int>()};
+    if (range.empty() || range.first < 0 || range.last >= options_.max_parallelism) {
+      return UnreadableHandle("key_groups");
+    }
+    handle.key_groups = range;
+  }
+  for (const auto& file : json["files"]) {
+    if (!file.is_object()) return UnreadableHandle("files");
+    Handle::File f{file.value("name", ""), file.value("path", "")};
+    if (f.name.empty() || f.path.empty() || f.name.find('/') != std::string::npos) {
+      return UnreadableHandle("files");
+    }
+    handle.files.push_back(std::move(f));
+  }
+  return handle;
+}
+
+absl::Status KeyedStateBackend::LinkFiles(const Handle& handle, const std::string& restore_dir,
+                                          const std::string& dir, bool share) {
+  for (const auto& file : handle.files) {
+    const fs::path from = fs::path(restore_dir) / file.path;
+    const fs::path to = fs::path(dir) / file.name;
+    absl::Status s = IsSst(file.name) ? LinkOrCopy(from, to) : CopyDurably(from, to);
     if (!s.ok()) return s;
     // Files of this job's own checkpoints are already shared: later snapshots refer to them.
-    if (own && IsSst(name)) uploaded_[name] = fs::path(path).filename().string();
+    if (share && IsSst(file.name)) uploaded_[file.name] = fs::path(file.path).filename().string();
   }
   return absl::OkStatus();
+}
+
+absl::Status KeyedStateBackend::CopyKeyGroups(const Handle& handle, const std::string& restore_dir,
+                                              const std::string& dir) {
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  fs::create_directories(dir, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("state backend: cannot create ", dir, ": ", ec.message()));
+  }
+  if (auto s = LinkFiles(handle, restore_dir, dir, /*share=*/false); !s.ok()) return s;
+
+  rocksdb::DBOptions db_options;
+  db_options.max_background_jobs = 1;
+  std::vector<std::string> names;
+  auto rs = rocksdb::DB::ListColumnFamilies(db_options, dir, &names);
+  if (auto st = FromRocks(rs, absl::StrCat("list states of ", dir)); !st.ok()) return st;
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& name : names) descriptors.emplace_back(name, FamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rs = rocksdb::DB::OpenForReadOnly(db_options, dir, descriptors, &handles, &raw);
+  if (auto st = FromRocks(rs, absl::StrCat("open ", dir)); !st.ok()) return st;
+  std::unique_ptr<rocksdb::DB> old(raw);
+
+  // Stored keys start with their key group, so our groups are one key range of each family.
+  const std::string lower = KeyGroupPrefix(key_groups_.first);
+  const std::string upper = KeyGroupPrefix(key_groups_.last + 1);  // last < 32768: fits
+  const rocksdb::Slice upper_bound(upper);
+  absl::Status status;
+  for (size_t i = 0; i < names.size() && status.ok(); ++i) {
+    rocksdb::ColumnFamilyHandle* to = nullptr;
+    if (names[i] == rocksdb::kDefaultColumnFamilyName) {
+      to = db_->DefaultColumnFamily();
+    } else {
+      auto family = Family(names[i]);  // created even when empty: operators look states up
+      if (!family.ok()) {
+        status = family.status();
+        break;
+      }
+      to = *family;
+    }
+    rocksdb::ReadOptions read;
+    read.iterate_upper_bound = &upper_bound;
+    read.fill_cache = false;
+    std::unique_ptr<rocksdb::Iterator> it(old->NewIterator(read, handles[i]));
+    rocksdb::WriteBatch batch;
+    // The iterator yields merged values, so list state arrives whole.
+    for (it->Seek(lower); it->Valid() && status.ok(); it->Next()) {
+      status = FromRocks(batch.Put(to, it->key(), it->value()), "restore");
+      if (status.ok() && batch.GetDataSize() >= kCopyBatchBytes) {
+        status = FromRocks(db_->Write(NoWal(), &batch), "restore");
+        batch.Clear();
+      }
+    }
+    if (status.ok()) status = FromRocks(it->status(), absl::StrCat("read ", dir));
+    if (status.ok() && batch.Count() > 0)
+      status = FromRocks(db_->Write(NoWal(), &batch), "restore");
+  }
+  for (auto* h : handles) old->DestroyColumnFamilyHandle(h);
+  old->Close();
+  old.reset();
+  fs::remove_all(dir, ec);
+  return status;
 }
 
 absl::StatusOr<rocksdb::ColumnFamilyHandle*> KeyedStateBackend::Family(const std::string& name) {
@@ -414,6 +562,7 @@ absl::StatusOr<StateSnapshot> KeyedStateBackend::Snapshot(int64_t checkpoint_id)
   out.handle = nlohmann::json{
       {"version", kHandleVersion},
       {"max_parallelism", options_.max_parallelism},
+      {"key_groups", {key_groups_.first, key_groups_.last}},
       {"files",
        files}}.dump();
   return out;

@@ -5,12 +5,14 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "runtime/state/key_groups.h"
 
 namespace rocksdb {
 class ColumnFamilyHandle;
@@ -19,11 +21,6 @@ class DB;
 
 namespace ec {
 
-// Keys are spread over `max_parallelism` key groups by a stable hash, as in Flink: a subtask
-// owns a contiguous range of key groups, so rescaling moves whole ranges, never single keys.
-// Stored keys start with their key group (2 bytes, big-endian) for that reason.
-int KeyGroupOf(std::string_view key, int max_parallelism);
-
 struct StateBackendOptions {
   // This task attempt's private RocksDB directory; created on open, deleted on close.
   std::string local_dir;
@@ -31,6 +28,9 @@ struct StateBackendOptions {
   // Snapshots write their files to its "shared" subdirectory.
   std::string checkpoint_dir;
   int max_parallelism = 128;
+  // The key groups this instance holds (the subtask's KeyGroupRangeOf); unset: all of them,
+  // [0, max_parallelism - 1]. A restore keeps only these groups of the handles' state.
+  std::optional<KeyGroupRange> key_groups;
 };
 
 // What a snapshot hands to the checkpoint: `handle` goes into the task's state, `files` (paths
@@ -98,7 +98,9 @@ class ListState {
   rocksdb::ColumnFamilyHandle* cf_;
 };
 
-// One RocksDB instance per task. Each named state is a column family. Writes skip the WAL:
+// One RocksDB instance per task. Each named state is a column family; stored keys start with
+// their key group (2 bytes, big-endian), so a key group is one contiguous key range of every
+// column family. Writes skip the WAL:
 // a snapshot flushes the memtables first, and after a crash the task restores from the last
 // checkpoint anyway, never from its local directory.
 //
@@ -110,8 +112,24 @@ class ListState {
 // checkpoint refers to.
 class KeyedStateBackend {
  public:
-  // Opens a fresh instance, or one restored from `restore_handle` (a StateSnapshot handle)
-  // whose files are relative to `restore_dir` (a checkpoint or savepoint directory).
+  // Opens a fresh instance (no handles), or one restored from `handles` (StateSnapshot
+  // handles, e.g. those of every old subtask whose key groups overlap ours) whose files are
+  // relative to `restore_dir` (a checkpoint or savepoint directory).
+  //
+  // One handle that holds no key group outside `options.key_groups` (the same subtask at the
+  // same parallelism; a handle that does not record its key groups counts as holding all) is
+  // restored by linking its files, so later snapshots stay incremental.
+  // Otherwise (a rescale) each handle is restored into a temporary directory under the local
+  // directory and the entries of our key groups, of every column family, are copied into a new
+  // database; its first snapshot then writes all its files.
+  //
+  // Errors: INVALID_ARGUMENT for a bad max parallelism or key-group range, or a handle of
+  // another max parallelism; DATA_LOSS for an unreadable handle; UNAVAILABLE or INTERNAL when
+  // files cannot be linked, copied or opened.
+  static absl::StatusOr<std::unique_ptr<KeyedStateBackend>> Open(
+      StateBackendOptions options, const std::vector<std::string_view>& handles,
+      const std::string& restore_dir);
+  // One handle, or none when `restore_handle` is empty.
   static absl::StatusOr<std::unique_ptr<KeyedStateBackend>> Open(
       StateBackendOptions options, std::string_view restore_handle = {},
       const std::string& restore_dir = {});
@@ -128,6 +146,7 @@ class KeyedStateBackend {
   absl::StatusOr<StateSnapshot> Snapshot(int64_t checkpoint_id);
 
   int max_parallelism() const { return options_.max_parallelism; }
+  const KeyGroupRange& key_groups() const { return key_groups_; }
 
  private:
   friend class ValueState;
@@ -138,9 +157,21 @@ class KeyedStateBackend {
   // The stored key: key group, then `key`, then (map state) the user key.
   void EncodeKey(std::string_view key, std::string* out) const;
   void EncodeMapKey(std::string_view key, std::string_view user_key, std::string* out) const;
-  absl::Status Restore(std::string_view handle, const std::string& restore_dir);
+  struct Handle;  // a parsed StateSnapshot handle
+  absl::StatusOr<Handle> ParseHandle(std::string_view handle) const;
+  // Opens (creating) the database in db_dir_ with the column families it already has.
+  absl::Status OpenDb();
+  // Links or copies the files of `handle` into `dir`; `share`: they are this job's shared
+  // files, which later snapshots refer to instead of writing them again.
+  absl::Status LinkFiles(const Handle& handle, const std::string& restore_dir,
+                         const std::string& dir, bool share);
+  // Restores `handle` into the scratch directory `dir`, copies the entries of our key groups
+  // of each of its column families into the open database, then deletes `dir`.
+  absl::Status CopyKeyGroups(const Handle& handle, const std::string& restore_dir,
+                             const std::string& dir);
 
   StateBackendOptions options_;
+  KeyGroupRange key_groups_;
   std::string db_dir_;
   std::string nonce_;  // prefix of the shared files this instance writes
   rocksdb::DB* db_ = nullptr;

@@ -484,7 +484,7 @@ TEST_F(CheckpointCoordinationTest, SavepointAtAnotherParallelismGivesEverySubtas
   for (int i = 0; i < 3; ++i) EXPECT_EQ(RestoreOf(1, i), all) << "subtask " << i;
 }
 
-TEST_F(CheckpointCoordinationTest, KeyedStateAtAnotherParallelismIsRefusedNamingTheSetting) {
+TEST_F(CheckpointCoordinationTest, KeyedStateAtAnotherParallelismGoesByKeyGroupRange) {
   std::string job;
   std::vector<proto::TaskId> tasks = RunningParallelJob(&job, "1h");
   auto result = std::async(std::launch::async, [&] {
@@ -499,11 +499,30 @@ TEST_F(CheckpointCoordinationTest, KeyedStateAtAnotherParallelismIsRefusedNaming
   auto path = result.get();
   ASSERT_TRUE(path.ok()) << path.status();
   auto rescaled = dispatcher_->SubmitJob(kParallelJob, {{"parallelism", "2"}}, *path);
-  ASSERT_FALSE(rescaled.ok());
-  EXPECT_EQ(rescaled.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(rescaled.status().message()),
-              HasSubstr("job file: parallelism: expected 3, the parallelism the checkpoint was "
-                        "taken at, got 2; its keyed state cannot be rescaled yet"));
+  ASSERT_TRUE(rescaled.ok()) << rescaled.status();
+  const size_t before = recorder_->deploys().size();
+  proto::RegisterTaskManagerRequest tm;  // tm-1 still runs `job`
+  tm.set_taskmanager_id("tm-2");
+  tm.set_rpc_address("fake:1");
+  tm.set_slots(2);
+  dispatcher_->RegisterTaskManager(tm);
+  ASSERT_TRUE(Eventually([&] { return recorder_->deploys().size() >= before + 2; }));
+  // Old key groups (of 128): #0 [0, 42], #1 [43, 85], #2 [86, 127]; new: [0, 63], [64, 127].
+  const std::vector<std::vector<int>> old_subtasks = {{0, 1}, {1, 2}};
+  const auto deploys = recorder_->deploys();
+  for (size_t d = before; d < before + 2; ++d) {
+    const proto::DeployTaskRequest& deploy = deploys[d];
+    const int subtask = deploy.task().subtask();
+    EXPECT_EQ(deploy.parallelism(), 2);
+    std::map<std::string, std::string> expected = {
+        {"source#0", "offsets"}, {"source#1", "offsets"}, {"source#2", "offsets"}};
+    for (int old : old_subtasks.at(subtask)) {
+      expected[absl::StrCat("@keyed-state/source#", old)] = absl::StrCat("keyed-", old);
+    }
+    const std::map<std::string, std::string> restore(deploy.restore_state().begin(),
+                                                     deploy.restore_state().end());
+    EXPECT_EQ(restore, expected) << "subtask " << subtask;
+  }
   auto other_max = dispatcher_->SubmitJob(kParallelJob, {{"max-parallelism", "64"}}, *path);
   ASSERT_FALSE(other_max.ok());
   EXPECT_THAT(std::string(other_max.status().message()), HasSubstr("job file: max-parallelism:"));

@@ -1,13 +1,18 @@
-// KeyedStateBackend: the three state kinds, snapshots, restores and their shared files.
+// KeyedStateBackend: the three state kinds, snapshots, restores (also rescaled by key-group
+// range) and their shared files.
 #include "runtime/state/keyed_state_backend.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <tuple>
 
+#include "absl/strings/str_cat.h"
 #include "tests/scratch_dir.h"
 
 namespace ec {
@@ -29,6 +34,12 @@ class KeyedStateBackendTest : public ::testing::Test {
     auto backend = KeyedStateBackend::Open(std::move(options), handle, restore_dir);
     EXPECT_TRUE(backend.ok()) << backend.status();
     return backend.ok() ? *std::move(backend) : nullptr;
+  }
+  // The options of subtask `subtask` of `parallelism` (max parallelism 128).
+  StateBackendOptions SubtaskOptions(const std::string& local, int subtask, int parallelism) {
+    StateBackendOptions options = Options(local);
+    options.key_groups = KeyGroupRangeOf(subtask, parallelism, options.max_parallelism);
+    return options;
   }
   std::string JobDir(const std::string& job = "job1") {
     return (root_ / "checkpoints" / job).string();
@@ -213,6 +224,168 @@ TEST_F(KeyedStateBackendTest, ForEachEntryVisitsEveryKeyOfAMapStateAndSurvivesRe
           ->ForEachEntry([&](std::string_view, std::string_view, std::string_view) { ++entries; })
           .ok());
   EXPECT_EQ(entries, 0u);
+}
+
+constexpr int kKeys = 3000;
+std::string KeyN(int n) { return "key-" + std::to_string(n); }
+
+// Writes value, map and list state for the keys whose key group `backend` holds.
+void WriteOwnedKeys(KeyedStateBackend& backend) {
+  auto value = *backend.GetValueState("op.value");
+  auto map = *backend.GetMapState("op.map");
+  auto list = *backend.GetListState("op.list");
+  for (int n = 0; n < kKeys; ++n) {
+    const std::string key = KeyN(n);
+    if (!backend.key_groups().Contains(KeyGroupOf(key, backend.max_parallelism()))) continue;
+    ASSERT_TRUE(value.Put(key, "v" + std::to_string(n)).ok());
+    ASSERT_TRUE(map.Put(key, "u1", std::to_string(n)).ok());
+    ASSERT_TRUE(map.Put(key, "u2", std::to_string(-n)).ok());
+    ASSERT_TRUE(list.Add(key, "a").ok());
+    ASSERT_TRUE(list.Add(key, std::to_string(n)).ok());  // a merge operand until compacted
+  }
+}
+
+// Every key of `backend`'s key groups has its state; every other key has none.
+void ExpectExactlyOwnedKeys(KeyedStateBackend& backend) {
+  auto value = *backend.GetValueState("op.value");
+  auto map = *backend.GetMapState("op.map");
+  auto list = *backend.GetListState("op.list");
+  int owned = 0;
+  for (int n = 0; n < kKeys; ++n) {
+    const std::string key = KeyN(n);
+    const bool mine = backend.key_groups().Contains(KeyGroupOf(key, backend.max_parallelism()));
+    owned += mine;
+    std::string out;
+    ASSERT_EQ(*value.Get(key, &out), mine) << key;
+    std::vector<std::pair<std::string, std::string>> entries;
+    ASSERT_TRUE(map.ForEach(key, [&](std::string_view k,
+                                     std::string_view v) { entries.emplace_back(k, v); })
+                    .ok());
+    if (mine) {
+      EXPECT_EQ(out, "v" + std::to_string(n));
+      EXPECT_EQ(entries, (std::vector<std::pair<std::string, std::string>>{
+                             {"u1", std::to_string(n)}, {"u2", std::to_string(-n)}}));
+      EXPECT_EQ(*list.Get(key), (std::vector<std::string>{"a", std::to_string(n)}));
+    } else {
+      EXPECT_TRUE(entries.empty()) << key;
+      EXPECT_TRUE(list.Get(key)->empty()) << key;
+    }
+  }
+  int entries = 0;
+  ASSERT_TRUE(
+      map.ForEachEntry([&](std::string_view, std::string_view, std::string_view) { ++entries; })
+          .ok());
+  EXPECT_EQ(entries, 2 * owned);
+}
+
+TEST_F(KeyedStateBackendTest, RescalingFromTwoToThreeOrOneKeepsEachKeyWhereItBelongs) {
+  std::vector<std::string> handles;
+  for (int subtask = 0; subtask < 2; ++subtask) {
+    auto old = OpenOrDie(SubtaskOptions(absl::StrCat("old", subtask), subtask, 2));
+    ASSERT_TRUE(old);
+    WriteOwnedKeys(*old);
+    auto snapshot = old->Snapshot(1);
+    ASSERT_TRUE(snapshot.ok()) << snapshot.status();
+    handles.push_back(snapshot->handle);
+  }
+  const std::vector<std::string_view> all(handles.begin(), handles.end());
+  for (int parallelism : {3, 1}) {
+    for (int subtask = 0; subtask < parallelism; ++subtask) {
+      SCOPED_TRACE(absl::StrCat("subtask ", subtask, " of ", parallelism));
+      auto backend = KeyedStateBackend::Open(
+          SubtaskOptions(absl::StrCat("new", parallelism, "-", subtask), subtask, parallelism), all,
+          JobDir());
+      ASSERT_TRUE(backend.ok()) << backend.status();
+      ExpectExactlyOwnedKeys(**backend);
+
+      // The rescaled instance snapshots and restores like any other.
+      auto snapshot = (*backend)->Snapshot(2);
+      ASSERT_TRUE(snapshot.ok()) << snapshot.status();
+      auto again = OpenOrDie(
+          SubtaskOptions(absl::StrCat("again", parallelism, "-", subtask), subtask, parallelism),
+          snapshot->handle, JobDir());
+      ASSERT_TRUE(again);
+      ExpectExactlyOwnedKeys(*again);
+    }
+  }
+}
+
+TEST_F(KeyedStateBackendTest, OwnRangeIsLinkedAndStaysIncrementalWhileANarrowerOneIsCopied) {
+  auto backend = OpenOrDie(SubtaskOptions("a", 0, 2));
+  auto value = *backend->GetValueState("op.v");
+  const std::string big(1000, 'x');
+  for (int n = 0; n < 4000; ++n) {
+    if (backend->key_groups().Contains(KeyGroupOf(KeyN(n), 128))) {
+      ASSERT_TRUE(value.Put(KeyN(n), big).ok());
+    }
+  }
+  auto first = *backend->Snapshot(1);
+
+  // The same range: the files are linked, and the next snapshot only writes what changed.
+  auto same = OpenOrDie(SubtaskOptions("same", 0, 2), first.handle, JobDir());
+  ASSERT_TRUE(same->GetValueState("op.v")->Put("new", "small").ok());
+  auto after = *same->Snapshot(2);
+  EXPECT_LT(after.new_bytes * 10, first.new_bytes);
+
+  // A narrower range copies its key groups into a new database, whose files are all new.
+  auto narrower = OpenOrDie(SubtaskOptions("narrower", 0, 3), first.handle, JobDir());
+  auto copied = *narrower->Snapshot(2);
+  EXPECT_GT(copied.new_bytes * 10, first.new_bytes);
+  std::string out;
+  for (int n = 0; n < 4000; ++n) {
+    const int group = KeyGroupOf(KeyN(n), 128);
+    if (!backend->key_groups().Contains(group)) continue;
+    EXPECT_EQ(*narrower->GetValueState("op.v")->Get(KeyN(n), &out),
+              narrower->key_groups().Contains(group));
+  }
+}
+
+TEST_F(KeyedStateBackendTest, HandleWithoutKeyGroupsIsClippedToOurRange) {
+  // Handles written before the key groups were recorded may hold any of them.
+  auto old = OpenOrDie(Options("old"));
+  WriteOwnedKeys(*old);
+  auto snapshot = *old->Snapshot(1);
+  nlohmann::json legacy = nlohmann::json::parse(snapshot.handle);
+  ASSERT_EQ(legacy.erase("key_groups"), 1u);
+  for (int subtask = 0; subtask < 2; ++subtask) {
+    auto restored = OpenOrDie(SubtaskOptions(absl::StrCat("new", subtask), subtask, 2),
+                              legacy.dump(), JobDir());
+    ASSERT_TRUE(restored);
+    ExpectExactlyOwnedKeys(*restored);
+  }
+}
+
+TEST_F(KeyedStateBackendTest, StateFamiliesOfTheOldInstancesExistAfterARescale) {
+  auto old = OpenOrDie(SubtaskOptions("old", 0, 1));
+  ASSERT_TRUE(old->GetMapState("op.never-written").ok());
+  ASSERT_TRUE(old->GetValueState("op.v")->Put("k", "v").ok());
+  auto snapshot = *old->Snapshot(1);
+  auto rescaled = OpenOrDie(SubtaskOptions("new", 1, 2), snapshot.handle, JobDir());
+  ASSERT_TRUE(rescaled);
+  auto copied = rescaled->Snapshot(2);
+  ASSERT_TRUE(copied.ok()) << copied.status();
+  // The snapshot's OPTIONS file names every column family of the database.
+  bool found = false;
+  for (const auto& file : copied->files) {
+    if (fs::path(file).filename().string().find("OPTIONS") == std::string::npos) continue;
+    std::ifstream in(fs::path(JobDir()) / file);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    found |= text.find("op.never-written") != std::string::npos;
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(KeyedStateBackendTest, AnotherMaxParallelismOrABadRangeIsRefused) {
+  auto old = OpenOrDie(Options("old"));
+  ASSERT_TRUE(old->GetValueState("op.v")->Put("k", "v").ok());
+  auto snapshot = *old->Snapshot(1);
+  StateBackendOptions other = Options("other");
+  other.max_parallelism = 256;
+  EXPECT_EQ(KeyedStateBackend::Open(other, snapshot.handle, JobDir()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  StateBackendOptions bad = Options("bad");
+  bad.key_groups = KeyGroupRange{100, 200};
+  EXPECT_EQ(KeyedStateBackend::Open(bad).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace
