@@ -576,7 +576,7 @@ bool Dispatcher::TryDeploy(Job& job) {
                job.latest_state.parallelism == parallelism
                    ? ""
                    : absl::StrCat(", taken at parallelism ", job.latest_state.parallelism,
-                                  ": every subtask gets all subtasks' operator state"));
+                                  ": operator state is unioned, keyed state split by key-group ranges"));
   }
   // Slot k runs subtask k of every vertex (Flink's slot sharing); slots are spread out, like
   // Flink's cluster.evenly-spread-out-slots: each goes to the TaskManager with the most free
