@@ -3,6 +3,19 @@ import json
 import os
 
 SYSTEMS = [("eventcluster", "EventCluster"), ("flink", "Flink")]
+COLORS = {"eventcluster": "#2a9d8f", "eventcluster_baseline": "#8ab17d", "flink": "#e76f51",
+          "kcat": "#8d99ae", "producer": "#adb5bd"}
+
+
+def _systems(results):
+    """The columns: the systems of the run in order (results["systems"]), else the usual two."""
+    listed = [tuple(s) for s in results.get("systems") or []]
+    if not listed:
+        return SYSTEMS
+    # keep a column for a system that was asked for but skipped (its cells say so)
+    keys = {k for k, _ in listed}
+    return listed + [s for s in SYSTEMS if s[0] not in keys and any(
+        s[0] in results.get(part, {}) for part in ("throughput", "chain"))]
 
 
 def _fmt(v, unit=""):
@@ -42,6 +55,7 @@ def _cell(run, *path, unit=""):
 def markdown(results):
     cfg = results["config"]
     rows = []
+    SYSTEMS = _systems(results)  # noqa: N806 - the module's default, or this run's
 
     def row(metric, cells):
         rows.append(f"| {metric} | " + " | ".join(cells) + " |")
@@ -85,8 +99,8 @@ def markdown(results):
         f"mode `{results['mode']}`, seed {cfg['seed']}. Every system ran alone against one local "
         f"Kafka broker (one partition, LogAppendTime).",
         "",
-        "| metric | EventCluster | Flink | kcat ceiling |",
-        "| --- | ---: | ---: | ---: |",
+        "| metric | " + " | ".join(name for _, name in SYSTEMS) + " | kcat ceiling |",
+        "| --- |" + " ---: |" * (len(SYSTEMS) + 1),
         *rows,
         "",
     ]
@@ -107,6 +121,13 @@ def markdown(results):
     v = results.get("versions", {})
     lines.append("Versions: " + json.dumps(v, sort_keys=True))
     lines.append("")
+    if results.get("command"):
+        lines += [f"Command: `{results['command']}`", ""]
+    if results.get("load_average_start"):
+        lines += ["Load average (1, 5, 15 min) at the start: "
+                  + ", ".join(map(str, results["load_average_start"]))
+                  + ("; at the end: " + ", ".join(map(str, results["load_average_end"]))
+                     if results.get("load_average_end") else ""), ""]
     if results.get("skipped"):
         lines += ["Skipped:", *[f"- {s}" for s in results["skipped"]], ""]
     if results.get("errors"):
@@ -117,7 +138,7 @@ def markdown(results):
 
 
 def _runs(results):
-    labels = dict(SYSTEMS, kcat="kcat -P")
+    labels = dict(_systems(results), kcat="kcat -P")
     for k, run in results.get("chain", {}).items():
         yield "chain", labels.get(k, k), run
     for k, run in results.get("throughput", {}).items():
@@ -136,13 +157,20 @@ def draw_chart(results, path):
         import matplotlib.ticker
     except ImportError:
         return "matplotlib not installed"
-    colors = {"eventcluster": "#2a9d8f", "flink": "#e76f51", "kcat": "#8d99ae", "producer": "#adb5bd"}
+    colors = COLORS
+    SYSTEMS = _systems(results)  # noqa: N806
     fig, axes = plt.subplots(2, 2, figsize=(12, 8))
     fig.suptitle(f"EventCluster vs Flink — {results['date']} on {results['machine']['hostname']} "
                  f"({results['mode']})")
 
     def bars(ax, items, title, ylabel):
-        items = [(label, value, color) for label, value, color in items if value is not None]
+        items = [(label.replace(" (", "\n("), value, color) for label, value, color in items
+                 if value is not None]
+        if not items:
+            ax.set_title(title)
+            ax.text(0.5, 0.5, "not run", ha="center", va="center", transform=ax.transAxes)
+            ax.set_axis_off()
+            return
         ax.bar([i[0] for i in items], [i[1] for i in items], color=[i[2] for i in items])
         for x, (_, value, _) in enumerate(items):
             ax.annotate(_fmt(float(value)), (x, value), ha="center", va="bottom", fontsize=8)
@@ -154,24 +182,23 @@ def draw_chart(results, path):
     tp = results.get("throughput", {})
     prod = results.get("producer") or {}
     bars(axes[0][0], [
-        ("EventCluster", _get(tp, "eventcluster", "events_per_s"), colors["eventcluster"]),
-        ("Flink", _get(tp, "flink", "events_per_s"), colors["flink"]),
+        *[(name, _get(tp, k, "events_per_s"), colors.get(k, "#6c757d")) for k, name in SYSTEMS],
         ("kcat -P", _get(tp, "kcat", "events_per_s"), colors["kcat"]),
         ("producer alone", prod.get("events_per_s"), colors["producer"]),
     ], f"Throughput ({results['config']['count']:,} events)", "events/s")
 
     ax = axes[0][1]
     lat = results.get("latency", {})
-    labels, width, seen = [], 0.2, []
+    labels, width, seen = [], 0.8 / (2 * len(SYSTEMS)), []
     for i, (rate, runs) in enumerate(lat.items()):
         for j, (k, name) in enumerate(SYSTEMS):
             for q, (quant, alpha) in enumerate((("p50", 1.0), ("p99", 0.55))):
                 v = _get(runs, k, "latency_ms", quant)
                 if v is None:
                     continue
-                x = i + (j * 2 + q - 1.5) * width
+                x = i + (j * 2 + q - (2 * len(SYSTEMS) - 1) / 2) * width
                 seen.append(v)
-                ax.bar(x, v, width, color=colors[k], alpha=alpha,
+                ax.bar(x, v, width, color=colors.get(k, "#6c757d"), alpha=alpha,
                        label=f"{name} {quant}" if i == 0 else None)
                 ax.annotate(str(v), (x, v), ha="center", va="bottom", fontsize=7)
         labels.append(f"{int(rate):,}/s")
@@ -184,7 +211,8 @@ def draw_chart(results, path):
         ax.legend(fontsize=8)
 
     ch = results.get("chain", {})
-    bars(axes[1][0], [(name, _get(ch, k, "events_per_s"), colors[k]) for k, name in SYSTEMS],
+    bars(axes[1][0], [(name, _get(ch, k, "events_per_s"), colors.get(k, "#6c757d"))
+                      for k, name in SYSTEMS],
          "parse → map → discard, one thread", "events/s")
 
     ax = axes[1][1]
@@ -195,11 +223,12 @@ def draw_chart(results, path):
         rss, cpu = run.get("total_peak_rss_mb"), run.get("total_cpu_s")
         if rss is None:
             continue
-        ax.bar(x - 0.2, rss, 0.4, color=colors[k])
+        ax.bar(x - 0.2, rss, 0.4, color=colors.get(k, "#6c757d"))
         ax.annotate(_fmt(float(rss)), (x - 0.2, rss), ha="center", va="bottom", fontsize=8)
-        ax2.bar(x + 0.2, cpu, 0.4, color=colors[k], alpha=0.5, hatch="//")
+        ax2.bar(x + 0.2, cpu, 0.4, color=colors.get(k, "#6c757d"), alpha=0.5, hatch="//")
         ax2.annotate(_fmt(float(cpu)), (x + 0.2, cpu), ha="center", va="bottom", fontsize=8)
-        ax.annotate(name, (x, 0), xytext=(0, -14), textcoords="offset points", ha="center")
+        ax.annotate(name.replace(" (", "\n("), (x, 0), xytext=(0, -14), textcoords="offset points",
+                    ha="center", va="top")
         x += 1
     ax.set_xticks([])
     ax.set_title("Throughput run: peak RSS (solid, MB) and CPU s (hatched)")

@@ -103,8 +103,15 @@ class EventCluster:
     key = "eventcluster"
     BINARIES = ["ec-jobmanager", "ec-taskmanager", "ecctl"]
 
-    def __init__(self, repo, run_dir, bin_dir, job_file=None, extra_params=()):
+    def __init__(self, repo, run_dir, bin_dir, job_file=None, extra_params=(), taskmanagers=1,
+                 slots=2, key=None, name=None):
         self.repo = repo
+        if key:
+            self.key = key  # a second EventCluster of the same run (e.g. another job file)
+        if name:
+            self.name = name
+        self.taskmanagers = taskmanagers
+        self.slots = slots
         self.extra_params = list(extra_params)
         self.run_dir = run_dir
         self.bin = bin_dir
@@ -149,12 +156,17 @@ class EventCluster:
         processes = [jm]
         try:
             procs.wait_listening(self.rpc_port, jm)
-            tm = procs.Proc("ec-taskmanager", [
-                os.path.join(self.bin, "ec-taskmanager"), "--jobmanager",
-                f"127.0.0.1:{self.rpc_port}", "--slots", "2", "--data-dir", os.path.join(data, "tm")],
-                os.path.join(self.run_dir, f"{tag}.taskmanager.log"))
-            processes.append(tm)
-            self._wait_taskmanager(tm)
+            tms = []
+            for i in range(self.taskmanagers):
+                suffix = "" if self.taskmanagers == 1 else f"-{i + 1}"
+                tm = procs.Proc(f"ec-taskmanager{suffix}", [
+                    os.path.join(self.bin, "ec-taskmanager"), "--jobmanager",
+                    f"127.0.0.1:{self.rpc_port}", "--slots", str(self.slots),
+                    "--data-dir", os.path.join(data, f"tm{suffix}")],
+                    os.path.join(self.run_dir, f"{tag}.taskmanager{suffix}.log"))
+                processes.append(tm)
+                tms.append(tm)
+            self._wait_taskmanagers(tms)
             out = self.ecctl("submit", self.job_file, "--hostname", "127.0.0.1",
                              "--port", producer_port, "--kafka-bootstrap-servers", bootstrap,
                              "--kafka-topic", topic, "--kafka-security-protocol", "PLAINTEXT",
@@ -168,20 +180,21 @@ class EventCluster:
             raise
         return processes
 
-    def _wait_taskmanager(self, tm, timeout=30.0):
+    def _wait_taskmanagers(self, tms, timeout=30.0):
         deadline = time.monotonic() + timeout
         while True:
-            if not tm.alive():
-                raise RuntimeError(f"ec-taskmanager exited (code {tm.returncode}); see {tm.log_path}")
+            for tm in tms:
+                if not tm.alive():
+                    raise RuntimeError(f"{tm.name} exited (code {tm.returncode}); see {tm.log_path}")
             out = self.ecctl("taskmanagers", "--output", "json", timeout=10)
             if out.returncode == 0:
                 try:
-                    if len(json.loads(out.stdout)) >= 1:
+                    if len(json.loads(out.stdout)) >= len(tms):
                         return
                 except ValueError:
                     pass
             if time.monotonic() >= deadline:
-                raise RuntimeError(f"no TaskManager registered after {timeout:.0f}s")
+                raise RuntimeError(f"{len(tms)} TaskManager(s) not registered after {timeout:.0f}s")
             time.sleep(0.2)
 
     def stop(self, processes, log):

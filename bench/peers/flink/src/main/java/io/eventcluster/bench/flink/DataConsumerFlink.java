@@ -8,6 +8,7 @@ import org.apache.flink.api.common.serialization.SimpleStringSchema;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
@@ -49,6 +50,16 @@ public final class DataConsumerFlink {
   private static StreamExecutionEnvironment localEnvironment(Args args) {
     Configuration conf = new Configuration();
     conf.set(RestOptions.BIND_PORT, args.get("rest-port", "0"));
+    // --taskmanagers N runs N TaskManagers in the MiniCluster (still one JVM; records between
+    // TaskManagers go through Flink's Netty data plane over loopback TCP), each with
+    // --slots-per-taskmanager slots (default: enough for the widest operator on one).
+    int taskManagers = args.getInt("taskmanagers", 1);
+    if (taskManagers > 1) {
+      conf.set(TaskManagerOptions.MINI_CLUSTER_NUM_TASK_MANAGERS, taskManagers);
+    }
+    if (args.get("slots-per-taskmanager", null) != null) {
+      conf.set(TaskManagerOptions.NUM_TASK_SLOTS, args.getInt("slots-per-taskmanager", 1));
+    }
     StreamExecutionEnvironment env =
         StreamExecutionEnvironment.createLocalEnvironment(args.getInt("parallelism", 1), conf);
     // Safe here (no function keeps a reference to a record) and what a tuned Flink job does;
@@ -111,7 +122,19 @@ public final class DataConsumerFlink {
                     .build())
             .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
             .build();
-    parseAndMap(lines).sinkTo(sink).name("Kafka sink");
+    DataStream<String> mapped = parseAndMap(lines);
+    // --key-by computer: a hash exchange on the output record's (lower-cased) computer between
+    // the map chain and the sink, as EventCluster's "key-by" on its kafka-sink.
+    String keyBy = args.get("key-by", null);
+    if (keyBy != null) {
+      mapped = mapped.keyBy(new JsonFieldKey(keyBy), TypeInformation.of(String.class));
+    }
+    int sinkParallelism = args.getInt("sink-parallelism", 0);
+    if (sinkParallelism > 0) {
+      mapped.sinkTo(sink).name("Kafka sink").setParallelism(sinkParallelism);
+    } else {
+      mapped.sinkTo(sink).name("Kafka sink");
+    }
     env.execute("DataConsumerFlink");
   }
 
