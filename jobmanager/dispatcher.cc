@@ -575,8 +575,9 @@ bool Dispatcher::TryDeploy(Job& job) {
                job.latest_checkpoint.id(),
                job.latest_state.parallelism == parallelism
                    ? ""
-                   : absl::StrCat(", taken at parallelism ", job.latest_state.parallelism,
-                                  ": operator state is unioned, keyed state split by key-group ranges"));
+                   : absl::StrCat(
+                         ", taken at parallelism ", job.latest_state.parallelism,
+                         ": operator state is unioned, keyed state split by key-group ranges"));
   }
   // Slot k runs subtask k of every vertex (Flink's slot sharing); slots are spread out, like
   // Flink's cluster.evenly-spread-out-slots: each goes to the TaskManager with the most free
