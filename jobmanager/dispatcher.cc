@@ -973,6 +973,8 @@ proto::JobStatus Dispatcher::ToStatus(const Job& job) const {
         sub->set_running_ms(e.status.running_ms());
         sub->set_backpressured_ms(e.status.backpressured_ms());
         sub->set_idle_ms(e.status.idle_ms());
+        if (step == 0) *sub->mutable_inputs() = e.status.inputs();
+        if (step + 1 == v.operators.size()) *sub->mutable_outputs() = e.status.outputs();
         if (static_cast<int>(step) >= e.status.operators_size()) continue;
         const auto& m = e.status.operators(static_cast<int>(step));
         *sub->mutable_metrics() = m;

@@ -57,6 +57,18 @@ nlohmann::json JobStatusToJson(const proto::JobStatus& status) {
                           {"busy_ms", busy},
                           {"backpressured_ms", sub.backpressured_ms()},
                           {"idle_ms", sub.idle_ms()}});
+      for (const char* side : {"inputs", "outputs"}) {
+        const auto& list = side[0] == 'i' ? sub.inputs() : sub.outputs();
+        if (list.empty()) continue;
+        nlohmann::json channels = nlohmann::json::array();
+        for (const auto& c : list) {
+          channels.push_back({{"channel", c.channel()},
+                              {"records", c.records()},
+                              {"bytes", c.bytes()},
+                              {"backpressured_ms", c.backpressured_ms()}});
+        }
+        subtasks.back()[side] = channels;
+      }
     }
     item["subtasks"] = subtasks;
     operators.push_back(item);

@@ -28,6 +28,11 @@ std::vector<std::string_view> EntriesOf(const std::map<std::string, std::string>
   return entries;
 }
 
+std::string ChannelName(const ChannelId& c) {
+  return absl::StrCat(c.producer_vertex, ".", c.producer_subtask, "->", c.consumer_vertex, ".",
+                      c.consumer_subtask);
+}
+
 }  // namespace
 
 Task::Task(proto::TaskId id, JobSpec spec, StateListener on_state)
@@ -167,9 +172,26 @@ proto::TaskStatus Task::Status() const {
       // The writer's channels wait in turn, never at once: their waits add up.
       int64_t ns = 0;
       for (int c = 0; c < writer_->num_channels(); ++c) {
-        ns += writer_->channel(c).counters().backpressure_ns();
+        const OutputChannel& channel = writer_->channel(c);
+        const ChannelCounters& counters = channel.counters();
+        ns += counters.backpressure_ns();
+        proto::ChannelMetrics* m = status.add_outputs();
+        m->set_channel(ChannelName(channel.id()));
+        m->set_records(counters.records());
+        m->set_bytes(counters.bytes());
+        m->set_backpressured_ms(counters.backpressure_ns() / 1000000);
       }
       status.set_backpressured_ms(ns / 1000000);
+    }
+    if (gate_) {
+      for (int c = 0; c < gate_->num_channels(); ++c) {
+        const ChannelCounters& counters = gate_->counters(c);
+        proto::ChannelMetrics* m = status.add_inputs();
+        m->set_channel(absl::StrCat(id_.vertex() - 1, ".", c, "->", id_.vertex(), ".",
+                                    id_.subtask()));
+        m->set_records(counters.records());
+        m->set_bytes(counters.bytes());
+      }
     }
   }
   return status;
@@ -288,7 +310,10 @@ void Task::Run() {
     output_ = nullptr;
     writer_.reset();
   }
-  gate_.reset();
+  {
+    absl::MutexLock lock(&writer_mu_);
+    gate_.reset();
+  }
   if (!status.ok()) {
     log->error("{} failed: {}", name, status.message());
     SetState(proto::TASK_FAILED, status);
@@ -320,8 +345,14 @@ absl::Status Task::ProcessFrom(size_t first, const RecordBatch& in) {
     if (i < last || output_) counters_[i]->AddOut(next.size(), next.bytes());
     current = &next;
   }
-  if (output_ && !current->empty()) return output_->Emit(*current);
+  if (output_ && !current->empty()) return Emit(*current);
   return absl::OkStatus();
+}
+
+absl::Status Task::Emit(const RecordBatch& batch) {
+  // A batch makes the channels active again at the consumers' gates (see WatermarkValve).
+  sent_.idle = false;
+  return output_->Emit(batch);
 }
 
 absl::Status Task::AdvanceTime(const WatermarkStatus& input) {
@@ -336,7 +367,7 @@ absl::Status Task::AdvanceTime(const WatermarkStatus& input) {
       if (i + 1 < chain_.size()) {
         if (auto s = ProcessFrom(i + 1, emitted); !s.ok()) return s;
       } else if (output_) {
-        if (auto s = output_->Emit(emitted); !s.ok()) return s;
+        if (auto s = Emit(emitted); !s.ok()) return s;
       }
     }
     status = next;

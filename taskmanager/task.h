@@ -99,6 +99,8 @@ class Task {
   absl::Status RunChain();
   // Runs `in` through the chain from step `first` on, into the sink or the output.
   absl::Status ProcessFrom(size_t first, const RecordBatch& in);
+  // Hands a batch to the output.
+  absl::Status Emit(const RecordBatch& batch);
   // Passes the input's watermark status down the chain (running what windows emit) and on to
   // the output when it changed.
   absl::Status AdvanceTime(const WatermarkStatus& input);
@@ -128,7 +130,7 @@ class Task {
   std::vector<RecordBatch> time_batches_;  // per step: what AdvanceTime emitted
   RecordBatch gate_batch_;
   TaskExchanges exchanges_;
-  std::unique_ptr<InputGate> gate_;
+  std::unique_ptr<InputGate> gate_;  // reset under writer_mu_ (Status() reads its counters)
   WatermarkStatus sent_;  // what the output last got
   std::atomic<int64_t> running_since_ns_{0};
   std::atomic<int64_t> idle_ns_{0};

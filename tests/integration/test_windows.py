@@ -97,7 +97,17 @@ def run_windows(kafka, tmp_path, kill: bool):
             cluster.wait_for_state(job, "RUNNING", timeout=120)
 
         check_windows(kafka, topic, producer)
-        assert cluster.operator(job, "counts")["records_dead_letter"] == 0
+        counts = cluster.operator(job, "counts")
+        assert counts["records_dead_letter"] == 0
+        # Per channel: each counts subtask reads one channel from each of the three timestamps
+        # subtasks, and together they carried every record the counts read.
+        for sub in counts["subtasks"]:
+            assert sorted(c["channel"].split("->")[0] for c in sub["inputs"]) == \
+                ["1.0", "1.1", "1.2"], sub
+        assert sum(c["records"] for sub in counts["subtasks"] for c in sub["inputs"]) == \
+            counts["records_in"]
+        (source,) = cluster.operator(job, "socket-source")["subtasks"]
+        assert len(source["outputs"]) == 3 and all(c["records"] > 0 for c in source["outputs"])
         if kill:
             assert cluster.status(job)["restarts"] >= 1
         cluster.ecctl("cancel", job)
