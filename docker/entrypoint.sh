@@ -6,7 +6,7 @@
 #   ec-entrypoint jobmanager  [FLAG...]   ec-jobmanager
 #       EC_JOBMANAGER_RPC_PORT --rpc-port   EC_JOBMANAGER_REST_PORT --rest-port
 #       EC_DATA_DIR --data-dir              EC_CHECKPOINT_DIR --checkpoint-dir
-#       EC_HEARTBEAT_TIMEOUT --heartbeat-timeout
+#       EC_HEARTBEAT_TIMEOUT --heartbeat-timeout  EC_SCHEDULER_MODE --scheduler-mode
 #   ec-entrypoint taskmanager [FLAG...]   ec-taskmanager
 #       EC_JOBMANAGER --jobmanager          EC_TASKMANAGER_SLOTS --slots
 #       EC_TASKMANAGER_DATA_PORT --data-port  EC_TASKMANAGER_RPC_PORT --rpc-port
@@ -104,6 +104,7 @@ case "$role" in
     flag --data-dir "${EC_DATA_DIR:-}"
     flag --checkpoint-dir "${EC_CHECKPOINT_DIR:-}"
     flag --heartbeat-timeout "${EC_HEARTBEAT_TIMEOUT:-}"
+    flag --scheduler-mode "${EC_SCHEDULER_MODE:-}"
     run ec-jobmanager ;;
   taskmanager)
     id="$(taskmanager_id)"

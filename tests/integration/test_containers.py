@@ -464,9 +464,10 @@ def test_entrypoint_maps_environment_to_flags():
     b = str(bin_dir())
     assert entrypoint("jobmanager", env={
         "EC_JOBMANAGER_RPC_PORT": "7000", "EC_JOBMANAGER_REST_PORT": "7001", "EC_DATA_DIR": "/d",
-        "EC_CHECKPOINT_DIR": "/c", "EC_HEARTBEAT_TIMEOUT": "3s"}) == [
+        "EC_CHECKPOINT_DIR": "/c", "EC_HEARTBEAT_TIMEOUT": "3s",
+        "EC_SCHEDULER_MODE": "reactive"}) == [
         f"{b}/ec-jobmanager", "--rpc-port", "7000", "--rest-port", "7001", "--data-dir", "/d",
-        "--checkpoint-dir", "/c", "--heartbeat-timeout", "3s"]
+        "--checkpoint-dir", "/c", "--heartbeat-timeout", "3s", "--scheduler-mode", "reactive"]
     # The command line wins over the environment; empty variables are ignored.
     assert entrypoint("taskmanager", "--slots", "3", env={
         "EC_JOBMANAGER": "jobmanager:6123", "EC_TASKMANAGER_SLOTS": "4", "EC_DATA_DIR": "/d",
