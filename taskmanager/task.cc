@@ -388,27 +388,27 @@ absl::Status Task::RunChain() {
   auto* source = gate_ ? nullptr : static_cast<SourceOperator*>(chain_[0].get());
   RecordBatch& head = batches_[0];
   while (!cancelled_.load(std::memory_order_relaxed)) {
+    // Idle is the time spent waiting for input: inside the source's or the gate's poll.
     const int64_t poll_started = absl::GetCurrentTimeNanos();
-    bool got_data = false;
     if (source) {
       head.Clear();
-      if (auto s = source->PollBatch(head, kPollWait); !s.ok()) return s;
-      got_data = !head.empty();
+      absl::Status polled = source->PollBatch(head, kPollWait);
+      idle_ns_.fetch_add(absl::GetCurrentTimeNanos() - poll_started);
+      if (!polled.ok()) return polled;
       counters_[0]->AddOut(head.size(), head.bytes());
-      if (got_data) {
+      if (!head.empty()) {
         if (auto s = ProcessFrom(1, head); !s.ok()) return s;
       }
     } else {
       RecordBatch& in = gate_batch_;  // the gate swaps its batch in
       auto event = gate_->Poll(in, kPollWait);
+      idle_ns_.fetch_add(absl::GetCurrentTimeNanos() - poll_started);
       if (!event.ok()) return event.status();
       switch (event->kind) {
         case GateEvent::Kind::kData:
-          got_data = true;
           if (auto s = ProcessFrom(0, in); !s.ok()) return s;
           break;
         case GateEvent::Kind::kBarrier: {
-          got_data = true;
           auto taken = TakeCheckpoint(event->value);
           if (!taken.ok()) return taken.status();
           break;
@@ -423,7 +423,6 @@ absl::Status Task::RunChain() {
           break;
       }
     }
-    if (!got_data) idle_ns_.fetch_add(absl::GetCurrentTimeNanos() - poll_started);
     const WatermarkStatus input =
         gate_ ? WatermarkStatus{gate_->watermark(), gate_->idle()} : WatermarkStatus{};
     if (auto s = AdvanceTime(input); !s.ok()) return s;
