@@ -11,9 +11,10 @@ void ChannelCredit::GrantCredit(const ChannelId&, int credits) {
   credits_ += credits;
 }
 
-void ChannelCredit::Fail(absl::Status status) {
+absl::Status ChannelCredit::Fail(absl::Status status) {
   absl::MutexLock lock(&mu_);
   if (failure_.ok()) failure_ = std::move(status);
+  return failure_;
 }
 
 absl::Status ChannelCredit::AwaitAttached() {

@@ -32,8 +32,9 @@ class CreditSink {
 class ChannelCredit : public CreditSink {
  public:
   void GrantCredit(const ChannelId& channel, int credits) override;
-  // Ends every wait, now and later, with `status` (first failure wins).
-  void Fail(absl::Status status);
+  // Ends every wait, now and later, with `status` (first failure wins); returns the failure
+  // that won, which every later call reports.
+  absl::Status Fail(absl::Status status);
 
   // Blocks until the consumer has granted the channel's first credits: before that the
   // consumer has not attached and would drop what is sent. Returns the failure if any.

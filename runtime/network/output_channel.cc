@@ -16,8 +16,8 @@ absl::Status OutputChannel::CheckOpen() const {
 }
 
 absl::Status OutputChannel::Failed(absl::Status status) {
-  credit_->Fail(status);
-  return status;
+  // The connection's reader may have failed the channel first, with its own reason.
+  return credit_->Fail(std::move(status));
 }
 
 absl::Status OutputChannel::SendBatch(const RecordBatch& batch) {
