@@ -12,28 +12,6 @@ absl::Status FieldError(const std::string& path, const std::string& what) {
   return absl::InvalidArgumentError(absl::StrCat("job file: ", path, ": ", what));
 }
 
-// The key fields of a keyed operator, empty for others.
-absl::StatusOr<std::vector<std::string>> KeyFieldsOf(const OperatorSpec& op,
-                                                     const std::string& path) {
-  const char* field = op.config.contains("key-by") ? "key-by"
-                      : op.type == "keyed-count"   ? "key-fields"
-                                                   : nullptr;
-  if (!field) return std::vector<std::string>{};
-  if (!op.config.contains(field)) return std::vector<std::string>{"source", "level"};
-  const auto& list = op.config[field];
-  if (!list.is_array() || list.empty()) {
-    return FieldError(absl::StrCat(path, ".", field), "expected a non-empty array of field names");
-  }
-  std::vector<std::string> fields;
-  for (const auto& f : list) {
-    if (!f.is_string() || f.get<std::string>().empty()) {
-      return FieldError(absl::StrCat(path, ".", field), "expected field names (strings)");
-    }
-    fields.push_back(f.get<std::string>());
-  }
-  return fields;
-}
-
 }  // namespace
 
 const char* PartitioningName(Partitioning p) {
@@ -48,6 +26,29 @@ const char* PartitioningName(Partitioning p) {
       return "broadcast";
   }
   return "?";
+}
+
+absl::StatusOr<std::vector<std::string>> KeyFieldsOf(const OperatorSpec& op,
+                                                     const std::string& path) {
+  const char* field = op.config.contains("key-by") ? "key-by"
+                      : op.type == "keyed-count"   ? "key-fields"
+                                                   : nullptr;
+  if (!field) return std::vector<std::string>{};
+  if (!op.config.contains(field)) return std::vector<std::string>{"source", "level"};
+  const std::string where = absl::StrCat(path, ".", field);
+  const std::string expected =
+      "expected a non-empty array of distinct field names, e.g. [\"source\", \"level\"]";
+  const auto& list = op.config[field];
+  if (!list.is_array() || list.empty()) return FieldError(where, expected);
+  std::vector<std::string> fields;
+  for (const auto& f : list) {
+    if (!f.is_string() || f.get<std::string>().empty()) return FieldError(where, expected);
+    if (std::find(fields.begin(), fields.end(), f.get<std::string>()) != fields.end()) {
+      return FieldError(where, expected);
+    }
+    fields.push_back(f.get<std::string>());
+  }
+  return fields;
 }
 
 int JobGraph::max_vertex_parallelism() const {

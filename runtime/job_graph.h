@@ -40,6 +40,14 @@ struct JobGraph {
 // non-parallel (Flink's socketTextStream) and runs once unless told otherwise.
 int OperatorParallelism(const JobSpec& job, const OperatorSpec& op);
 
+// The fields operator `op` (at `path`, e.g. "pipeline[3]") is keyed by: its "key-by", or a
+// keyed-count's "key-fields" (default ["source", "level"]); empty for an operator that is not
+// keyed. The hash exchange in front of the operator and the operator itself key by exactly
+// these. INVALID_ARGUMENT naming the field unless they are a non-empty array of distinct,
+// non-empty field names.
+absl::StatusOr<std::vector<std::string>> KeyFieldsOf(const OperatorSpec& op,
+                                                     const std::string& path);
+
 // Cuts a linear pipeline into chains, as Flink chains operators: an operator joins the chain
 // of the one before it when the connection is forward and both run at one parallelism. A new
 // vertex starts at an operator that is keyed ("key-by", or a keyed-count's "key-fields": a

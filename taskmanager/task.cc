@@ -28,6 +28,20 @@ std::vector<std::string_view> EntriesOf(const std::map<std::string, std::string>
   return entries;
 }
 
+// The channel from subtask `producer_subtask` of vertex `producer_vertex` to subtask
+// `consumer_subtask` of the next vertex, in `task`'s job and attempt.
+ChannelId ExchangeChannel(const proto::TaskId& task, int producer_vertex, int producer_subtask,
+                          int consumer_subtask) {
+  ChannelId c;
+  c.job_id = task.job_id();
+  c.attempt = task.attempt();
+  c.producer_vertex = producer_vertex;
+  c.producer_subtask = producer_subtask;
+  c.consumer_vertex = producer_vertex + 1;
+  c.consumer_subtask = consumer_subtask;
+  return c;
+}
+
 std::string ChannelName(const ChannelId& c) {
   return absl::StrCat(c.producer_vertex, ".", c.producer_subtask, "->", c.consumer_vertex, ".",
                       c.consumer_subtask);
@@ -68,15 +82,9 @@ absl::StatusOr<std::unique_ptr<Task>> Task::Create(
   }
   if (io.input_parallelism > 0) {
     std::vector<ChannelId> channels;
+    const proto::TaskId& id = task->id_;
     for (int p = 0; p < io.input_parallelism; ++p) {
-      ChannelId c;
-      c.job_id = task->id_.job_id();
-      c.attempt = task->id_.attempt();
-      c.producer_vertex = task->id_.vertex() - 1;
-      c.producer_subtask = p;
-      c.consumer_vertex = task->id_.vertex();
-      c.consumer_subtask = task->id_.subtask();
-      channels.push_back(std::move(c));
+      channels.push_back(ExchangeChannel(id, id.vertex() - 1, p, id.subtask()));
     }
     auto gate = InputGate::Create(*io.registry, std::move(channels));
     if (!gate.ok()) return gate.status();
@@ -187,8 +195,7 @@ proto::TaskStatus Task::Status() const {
       for (int c = 0; c < gate_->num_channels(); ++c) {
         const ChannelCounters& counters = gate_->counters(c);
         proto::ChannelMetrics* m = status.add_inputs();
-        m->set_channel(absl::StrCat(id_.vertex() - 1, ".", c, "->", id_.vertex(), ".",
-                                    id_.subtask()));
+        m->set_channel(ChannelName(ExchangeChannel(id_, id_.vertex() - 1, c, id_.subtask())));
         m->set_records(counters.records());
         m->set_bytes(counters.bytes());
       }
@@ -235,14 +242,8 @@ absl::Status Task::OpenOutput() {
   }
   std::vector<std::unique_ptr<OutputChannel>> channels;
   for (int c : targets) {
-    ChannelId channel;
-    channel.job_id = id_.job_id();
-    channel.attempt = id_.attempt();
-    channel.producer_vertex = id_.vertex();
-    channel.producer_subtask = id_.subtask();
-    channel.consumer_vertex = id_.vertex() + 1;
-    channel.consumer_subtask = c;
-    auto opened = exchanges_.client->Open(out.consumer_addresses(c), channel);
+    auto opened = exchanges_.client->Open(out.consumer_addresses(c),
+                                          ExchangeChannel(id_, id_.vertex(), id_.subtask(), c));
     if (!opened.ok()) return opened.status();
     channels.push_back(*std::move(opened));
     if (cancelled_.load()) return absl::OkStatus();

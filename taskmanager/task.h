@@ -131,7 +131,7 @@ class Task {
   RecordBatch gate_batch_;
   TaskExchanges exchanges_;
   std::unique_ptr<InputGate> gate_;  // reset under writer_mu_ (Status() reads its counters)
-  WatermarkStatus sent_;  // what the output last got
+  WatermarkStatus sent_;             // what the output last got
   std::atomic<int64_t> running_since_ns_{0};
   std::atomic<int64_t> idle_ns_{0};
   std::atomic<bool> cancelled_{false};

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "operators/transforms/padded_record.h"
+#include "runtime/job_graph.h"
 
 namespace ec {
 namespace {
@@ -27,20 +28,13 @@ uint64_t DecodeCount(std::string_view bytes) {
 
 absl::StatusOr<std::vector<std::string>> KeyFields(const OperatorSpec& op,
                                                    const std::string& path) {
-  if (!op.config.contains("key-fields")) return std::vector<std::string>{"source", "level"};
-  const auto& list = op.config["key-fields"];
-  const std::string key = absl::StrCat("job file: ", path, ".key-fields");
-  if (!list.is_array() || list.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(key, ": expected a non-empty array of field names"));
-  }
-  std::vector<std::string> fields;
-  for (const auto& f : list) {
-    if (!f.is_string() || f.get<std::string>().empty() || f.get<std::string>() == "count") {
-      return absl::InvalidArgumentError(
-          absl::StrCat(key, ": expected field names (strings other than \"count\")"));
+  auto fields = KeyFieldsOf(op, path);
+  if (!fields.ok()) return fields.status();
+  for (const auto& f : *fields) {
+    if (f == "count") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "job file: ", path, ".key-fields: expected field names other than \"count\""));
     }
-    fields.push_back(f.get<std::string>());
   }
   return fields;
 }

@@ -1,10 +1,10 @@
 // The `window` operator's job-file fields, checked with errors that name the field.
-#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "operators/config_fields.h"
 #include "operators/transforms/event_timestamp.h"
 #include "operators/transforms/window_aggregate.h"
+#include "runtime/job_graph.h"
 #include "runtime/kafka_config.h"
 
 namespace ec {
@@ -40,18 +40,12 @@ absl::StatusOr<std::vector<std::string>> KeyBy(const OperatorSpec& op, const std
   if (!op.config.contains("key-by")) {
     return FieldError(path, "key-by", absl::StrCat("missing (", expected, ")"));
   }
-  const auto& list = op.config["key-by"];
-  if (!list.is_array() || list.empty()) return FieldError(path, "key-by", expected);
-  std::vector<std::string> fields;
-  std::set<std::string> seen;
-  for (const auto& f : list) {
-    if (!f.is_string()) return FieldError(path, "key-by", expected);
-    const std::string name = f.get<std::string>();
-    if (name.empty() || name == "window_start" || name == "window_end" || name == aggregate ||
-        !seen.insert(name).second) {
+  auto fields = KeyFieldsOf(op, path);
+  if (!fields.ok()) return fields.status();
+  for (const auto& name : *fields) {
+    if (name == "window_start" || name == "window_end" || name == aggregate) {
       return FieldError(path, "key-by", expected);
     }
-    fields.push_back(name);
   }
   return fields;
 }
