@@ -16,7 +16,8 @@
 #   EC_JOBMANAGER_HOST [127.0.0.1]         EC_JOBMANAGER_RPC_PORT [6123]   EC_JOBMANAGER_REST_PORT [8081]
 #   EC_TASKMANAGERS [1]                    EC_TASKMANAGER_SLOTS [2]        EC_ADVERTISE_HOST [auto]
 #   EC_PRODUCER_PORT [9999]                EC_PRODUCER_RATE [10]           EC_PRODUCER_BIND [0.0.0.0]
-#   EC_HEARTBEAT_TIMEOUT [the JobManager's default]
+#   EC_HEARTBEAT_TIMEOUT [the JobManager's default]  EC_SCHEDULER_MODE [default] (reactive: `scale`
+#   rescales running jobs to the TaskManagers' slots)
 #   EC_CLUSTER_KAFKA [1] (0 = no broker: use your own)  EC_CLUSTER_PRODUCER [1] (0 = no producer)
 #   EC_CLUSTER_TIMEOUT [60] seconds to wait for a process to be ready or gone
 #   The broker takes its ports from EC_KAFKA_PLAINTEXT_PORT [9092], EC_KAFKA_SASL_PORT [9094],
@@ -179,6 +180,7 @@ start_jobmanager() {
   local args=(--rpc-port "$jm_rpc_port" --rest-port "$jm_rest_port" --data-dir "$run/jobmanager"
               --checkpoint-dir "$run/checkpoints")
   [[ -n "${EC_HEARTBEAT_TIMEOUT:-}" ]] && args+=(--heartbeat-timeout "$EC_HEARTBEAT_TIMEOUT")
+  [[ -n "${EC_SCHEDULER_MODE:-}" ]] && args+=(--scheduler-mode "$EC_SCHEDULER_MODE")
   # gRPC binds with SO_REUSEPORT: a second JobManager on a taken port would start and share it.
   if ecctl list >/dev/null 2>&1; then
     die "a JobManager already answers on $jobmanager (another cluster? set EC_JOBMANAGER_RPC_PORT)"
