@@ -39,7 +39,7 @@ struct ChainOptions {
   // What users see is the same either way; false is for benchmarks and tests of single steps.
   bool fuse = true;
   // The pipeline operators of the chain (one vertex of the job graph), in order; empty: all.
-  std::vector<int> operators;
+  std::vector<int> operators = {};
 };
 
 // Creates the operators of a job's chain, one per pipeline step, in pipeline order (or those of

@@ -95,7 +95,7 @@ class ClientConnection {
     }
     if (!credits.empty()) Logger("network")->warn("{}", reason.message());
     connection_.Shutdown();
-    for (auto& credit : credits) credit->Fail(reason);
+    for (auto& credit : credits) (void)credit->Fail(reason);
   }
 
   Connection connection_;

@@ -56,7 +56,7 @@ absl::Status OutputChannel::SendEndOfStream() {
 }
 
 void OutputChannel::Cancel() {
-  credit_->Fail(absl::CancelledError(absl::StrCat(id_.ToString(), " cancelled")));
+  (void)credit_->Fail(absl::CancelledError(absl::StrCat(id_.ToString(), " cancelled")));
 }
 
 // --- local ----------------------------------------------------------------------------------
