@@ -5,7 +5,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 
 packages=(
-  build-essential cmake ninja-build pkg-config git
+  build-essential cmake ninja-build pkg-config git ccache
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librdkafka-dev librocksdb-dev libxxhash-dev nlohmann-json3-dev libabsl-dev libgtest-dev
   libgmock-dev libsimdjson-dev libcli11-dev libspdlog-dev libcpp-httplib-dev

@@ -37,6 +37,33 @@ def read_proc_figures(pid):
     return hwm, cpu
 
 
+def busy_processes(seconds=2.0, threshold=0.05):
+    """Other processes that used more than `threshold` of a core over `seconds`: what else was
+    competing for the machine when a run started. [{"pid", "name", "cpu_share"}], busiest first."""
+    def snapshot():
+        cpu = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit() and int(entry) != os.getpid():
+                figures = read_proc_figures(int(entry))
+                if figures is not None:
+                    cpu[int(entry)] = figures[1]
+        return cpu
+    before = snapshot()
+    time.sleep(seconds)
+    after = snapshot()
+    busy = []
+    for pid, cpu in after.items():
+        share = (cpu - before.get(pid, cpu)) / seconds
+        if share > threshold:
+            try:
+                with open(f"/proc/{pid}/comm") as f:
+                    name = f.read().strip()
+            except OSError:
+                continue
+            busy.append({"pid": pid, "name": name, "cpu_share": round(share, 2)})
+    return sorted(busy, key=lambda b: -b["cpu_share"])
+
+
 class Proc:
     """A child process: its log file, its figures, and a clean way to stop it."""
 

@@ -52,18 +52,59 @@ def _cell(run, *path, unit=""):
     return text
 
 
+def _ceilings(results):
+    """The ceiling columns: kcat -P as it comes, and with the sink's codec (when run)."""
+    codec = results["config"].get("kcat_codec")
+    tp = results.get("throughput", {})
+    return [("kcat", "kcat ceiling")] + (
+        [("kcat_codec", f"kcat -z {codec} ceiling")] if "kcat_codec" in tp else [])
+
+
+def _spread(run, field="events_per_s"):
+    """'median [min–max]' over the rounds of a repeated run; the plain figure for one run."""
+    if run is None:
+        return "—"
+    rounds = _get(run, "rounds", field)
+    if not rounds or run["rounds"]["ok"] < 2:
+        return _cell(run, field)
+    text = f"{_fmt(rounds['median'])} [{_fmt(rounds['min'])}–{_fmt(rounds['max'])}]"
+    return text + (" (FAILED)" if run.get("error") else "")
+
+
+def _ratio(a, b):
+    a = _get(a, "rounds", "events_per_s", "median") or _get(a, "events_per_s")
+    b = _get(b, "rounds", "events_per_s", "median") or _get(b, "events_per_s")
+    return f"{a / b:.2f}" if a and b else "—"
+
+
 def markdown(results):
     cfg = results["config"]
     rows = []
     SYSTEMS = _systems(results)  # noqa: N806 - the module's default, or this run's
+    CEILINGS = _ceilings(results)  # noqa: N806
+    none = ["—"] * len(CEILINGS)
 
     def row(metric, cells):
         rows.append(f"| {metric} | " + " | ".join(cells) + " |")
 
     tp = results.get("throughput", {})
     n = cfg["count"]
-    row(f"Throughput, {n:,} events, `--rate 0` (events/s)",
-        [_cell(tp.get(k), "events_per_s") for k, _ in SYSTEMS] + [_cell(tp.get("kcat"), "events_per_s")])
+    k = cfg.get("repeat", 1)
+    row(f"Throughput, {n:,} events, `--rate 0` (events/s"
+        + (f", median [min–max] of {k} interleaved runs)" if k > 1 else ")"),
+        [_spread(tp.get(key)) for key, _ in SYSTEMS + CEILINGS])
+    if k > 1:
+        row("max / min of the throughput runs",
+            [_fmt(round(_get(tp.get(key), "rounds", "events_per_s", "max") /
+                        _get(tp.get(key), "rounds", "events_per_s", "min"), 2))
+             if _get(tp.get(key), "rounds", "events_per_s", "min") else "—"
+             for key, _ in SYSTEMS + CEILINGS])
+    for ceiling, name in CEILINGS:
+        row(f"Throughput / {name} (medians)",
+            [_ratio(tp.get(key), tp.get(ceiling)) for key, _ in SYSTEMS] + none)
+    if any(key == "flink" for key, _ in SYSTEMS):
+        row("Throughput / Flink (medians)",
+            [_ratio(tp.get(key), tp.get("flink")) for key, _ in SYSTEMS] + none)
     lagged = False
     for rate, runs in results.get("latency", {}).items():
         r = int(rate)
@@ -77,18 +118,18 @@ def markdown(results):
                     cell += f" † ({_fmt(achieved)}/s)"
                     lagged = True
                 cells.append(cell)
-            row(f"Latency {q} at {r:,} events/s, creation → append (ms)", cells + ["—"])
+            row(f"Latency {q} at {r:,} events/s, creation → append (ms)", cells + none)
     row("Peak RSS, throughput run, all processes (MB)",
-        [_cell(tp.get(k), "total_peak_rss_mb") for k, _ in SYSTEMS] + [_cell(tp.get("kcat"), "total_peak_rss_mb")])
+        [_spread(tp.get(key), "total_peak_rss_mb") for key, _ in SYSTEMS + CEILINGS])
     row("CPU seconds, throughput run, all processes",
-        [_cell(tp.get(k), "total_cpu_s") for k, _ in SYSTEMS] + [_cell(tp.get("kcat"), "total_cpu_s")])
+        [_spread(tp.get(key), "total_cpu_s") for key, _ in SYSTEMS + CEILINGS])
     row("Broker CPU seconds during the throughput run",
-        [_cell(tp.get(k), "broker_cpu_s") for k, _ in SYSTEMS] + [_cell(tp.get("kcat"), "broker_cpu_s")])
+        [_spread(tp.get(key), "broker_cpu_s") for key, _ in SYSTEMS + CEILINGS])
     ch = results.get("chain", {})
     row("parse → map → discard, no broker, one thread (events/s)",
-        [_cell(ch.get(k), "events_per_s") for k, _ in SYSTEMS] + ["—"])
+        [_cell(ch.get(k), "events_per_s") for k, _ in SYSTEMS] + none)
     row("parse → map → discard, events per CPU-second",
-        [_cell(ch.get(k), "events_per_cpu_s") for k, _ in SYSTEMS] + ["—"])
+        [_cell(ch.get(k), "events_per_cpu_s") for k, _ in SYSTEMS] + none)
 
     m = results["machine"]
     prod = results.get("producer") or {}
@@ -99,8 +140,8 @@ def markdown(results):
         f"mode `{results['mode']}`, seed {cfg['seed']}. Every system ran alone against one local "
         f"Kafka broker (one partition, LogAppendTime).",
         "",
-        "| metric | " + " | ".join(name for _, name in SYSTEMS) + " | kcat ceiling |",
-        "| --- |" + " ---: |" * (len(SYSTEMS) + 1),
+        "| metric | " + " | ".join(name for _, name in SYSTEMS + CEILINGS) + " |",
+        "| --- |" + " ---: |" * (len(SYSTEMS) + len(CEILINGS)),
         *rows,
         "",
     ]
@@ -128,6 +169,11 @@ def markdown(results):
                   + ", ".join(map(str, results["load_average_start"]))
                   + ("; at the end: " + ", ".join(map(str, results["load_average_end"]))
                      if results.get("load_average_end") else ""), ""]
+    busy = results.get("busy_processes_start")
+    if busy is not None:
+        lines += ["Other processes busy at the start (share of a core over 2 s): "
+                  + (", ".join(f"{b['name']} (pid {b['pid']}) {b['cpu_share']}" for b in busy)
+                     if busy else "none above 0.05"), ""]
     if results.get("skipped"):
         lines += ["Skipped:", *[f"- {s}" for s in results["skipped"]], ""]
     if results.get("errors"):
@@ -138,11 +184,18 @@ def markdown(results):
 
 
 def _runs(results):
-    labels = dict(_systems(results), kcat="kcat -P")
+    labels = dict(_systems(results), kcat="kcat -P",
+                  kcat_codec=f"kcat -P -z {results['config'].get('kcat_codec')}")
     for k, run in results.get("chain", {}).items():
         yield "chain", labels.get(k, k), run
-    for k, run in results.get("throughput", {}).items():
-        yield "throughput", labels.get(k, k), run
+    rounds = results.get("throughput_rounds")
+    if rounds:
+        for k, runs in rounds.items():
+            for i, run in enumerate(runs):
+                yield f"throughput {i + 1}", labels.get(k, k), run
+    else:
+        for k, run in results.get("throughput", {}).items():
+            yield "throughput", labels.get(k, k), run
     for rate, runs in results.get("latency", {}).items():
         for k, run in runs.items():
             yield f"latency {int(rate):,}/s", labels.get(k, k), run
