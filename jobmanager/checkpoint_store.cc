@@ -15,6 +15,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "runtime/state/subtask_state.h"
+#include "runtime/util/atomic_file.h"
 
 namespace ec {
 namespace fs = std::filesystem;
@@ -87,16 +88,9 @@ absl::StatusOr<StoredCheckpoint> CheckpointStore::WriteMetadata(
   if (ec)
     return absl::UnavailableError(
         absl::StrCat("checkpoint dir ", dir.string(), ": ", ec.message()));
-  const fs::path tmp = dir / "_metadata.tmp";
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return absl::UnavailableError(absl::StrCat("cannot write ", tmp.string()));
-  bool ok =
-      write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && fsync(fd) == 0;
-  close(fd);
-  if (!ok) return absl::UnavailableError(absl::StrCat("cannot write ", tmp.string()));
-  fs::rename(tmp, dir / "_metadata", ec);
-  if (ec)
-    return absl::UnavailableError(absl::StrCat("cannot rename ", tmp.string(), ": ", ec.message()));
+  if (auto written = WriteFileAtomically((dir / "_metadata").string(), text); !written.ok()) {
+    return written;
+  }
   return StoredCheckpoint{dir.string(), static_cast<int64_t>(text.size())};
 }
 

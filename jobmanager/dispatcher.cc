@@ -630,7 +630,7 @@ bool Dispatcher::TryDeploy(Job& job) {
       if (!last) {
         const JobVertex& next = job.graph.vertices[v.id + 1];
         proto::ExchangeOutput* out = request.mutable_output();
-        out->set_partitioning(PartitioningName(next.input));
+        out->set_partitioning(ToProto(next.input));
         for (const auto& f : next.key_fields) out->add_key_fields(f);
         for (int c = 0; c < next.parallelism; ++c) {
           out->add_consumer_addresses(slot_tm[c]->info.data_address());

@@ -1,9 +1,6 @@
 // Durable job records.
 #include "jobmanager/job_store.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -11,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "runtime/logging.h"
+#include "runtime/util/atomic_file.h"
 
 namespace ec {
 namespace fs = std::filesystem;
@@ -29,18 +27,7 @@ absl::Status JobStore::Save(const StoredJob& job) {
   const std::string text = j.dump();
   std::error_code ec;
   fs::create_directories(dir_, ec);
-  const fs::path path = fs::path(dir_) / (job.id + ".json");
-  const fs::path tmp = fs::path(dir_) / (job.id + ".json.tmp");
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return absl::UnavailableError(absl::StrCat("cannot write ", tmp.string()));
-  bool ok =
-      write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && fsync(fd) == 0;
-  close(fd);
-  if (!ok) return absl::UnavailableError(absl::StrCat("cannot write ", tmp.string()));
-  fs::rename(tmp, path, ec);
-  if (ec)
-    return absl::UnavailableError(absl::StrCat("cannot rename ", tmp.string(), ": ", ec.message()));
-  return absl::OkStatus();
+  return WriteFileAtomically((fs::path(dir_) / (job.id + ".json")).string(), text, 0600);
 }
 
 std::vector<StoredJob> JobStore::LoadAll() const {

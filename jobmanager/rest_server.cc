@@ -3,7 +3,7 @@
 
 #include <httplib.h>
 
-#include "runtime/status_json.h"
+#include "proto/status_json.h"
 
 namespace ec {
 namespace {

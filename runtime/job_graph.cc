@@ -14,19 +14,22 @@ absl::Status FieldError(const std::string& path, const std::string& what) {
 
 }  // namespace
 
-const char* PartitioningName(Partitioning p) {
+const char* PartitioningName(proto::Partitioning p) {
   switch (p) {
-    case Partitioning::kForward:
+    case proto::PARTITIONING_FORWARD:
       return "forward";
-    case Partitioning::kRebalance:
+    case proto::PARTITIONING_REBALANCE:
       return "rebalance";
-    case Partitioning::kHash:
+    case proto::PARTITIONING_HASH:
       return "hash";
-    case Partitioning::kBroadcast:
+    case proto::PARTITIONING_BROADCAST:
       return "broadcast";
+    default:
+      return "?";
   }
-  return "?";
 }
+
+const char* PartitioningName(Partitioning p) { return PartitioningName(ToProto(p)); }
 
 absl::StatusOr<std::vector<std::string>> KeyFieldsOf(const OperatorSpec& op,
                                                      const std::string& path) {

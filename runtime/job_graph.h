@@ -5,18 +5,27 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "proto/common.pb.h"
 #include "runtime/job_spec.h"
 
 namespace ec {
 
-// How the records of one vertex reach the subtasks of the next (Flink's partitioners).
+// How the records of one vertex reach the subtasks of the next (Flink's partitioners): the
+// proto enum the deployment carries (proto::Partitioning, see proto/common.proto), under the
+// short names the graph code uses. ToProto is a cast, never a lookup.
 enum class Partitioning {
-  kForward,    // subtask i → subtask i; both sides at one parallelism
-  kRebalance,  // round robin over every consumer subtask
-  kHash,       // by key: key → key group → the subtask owning it (keyBy)
-  kBroadcast,  // every record to every consumer subtask
+  kForward = proto::PARTITIONING_FORWARD,      // subtask i → subtask i; one parallelism
+  kRebalance = proto::PARTITIONING_REBALANCE,  // round robin over every consumer subtask
+  kHash = proto::PARTITIONING_HASH,            // by key → key group → its subtask (keyBy)
+  kBroadcast = proto::PARTITIONING_BROADCAST,  // every record to every consumer subtask
 };
+constexpr proto::Partitioning ToProto(Partitioning p) {
+  return static_cast<proto::Partitioning>(p);
+}
+// "forward", "rebalance", "hash", "broadcast" ("?" for another value): for status text and
+// logs only; nothing parses it back.
 const char* PartitioningName(Partitioning p);
+const char* PartitioningName(proto::Partitioning p);
 
 // One operator chain: consecutive pipeline operators that run in one thread per subtask.
 struct JobVertex {

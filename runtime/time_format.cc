@@ -7,30 +7,6 @@
 namespace ec {
 namespace {
 
-// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-void CivilFromDays(int64_t z, int* year, unsigned* month, unsigned* day) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t y = static_cast<int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  *day = doy - (153 * mp + 2) / 5 + 1;
-  *month = mp < 10 ? mp + 3 : mp - 9;
-  *year = static_cast<int>(y + (*month <= 2));
-}
-
-// A civil date to days since 1970-01-01 (the inverse of CivilFromDays).
-int64_t DaysFromCivil(int year, unsigned month, unsigned day) {
-  const int y = year - (month <= 2);
-  const int era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return static_cast<int64_t>(era) * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
 bool IsLeapYear(int year) { return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0); }
 
 // The `n` decimal digits at `p`, or -1 if one is not a digit.
@@ -77,12 +53,11 @@ bool ParseIsoMillis(std::string_view text, int64_t* unix_ms) {
 void AppendIsoMillis(int64_t unix_ms, std::string& out) {
   int64_t days = unix_ms >= 0 ? unix_ms / 86400000 : (unix_ms - 86399999) / 86400000;
   int64_t ms_of_day = unix_ms - days * 86400000;
-  int year;
-  unsigned month, day;
-  CivilFromDays(days, &year, &month, &day);
+  const CivilDate date = CivilFromDays(days);
   char buf[32];
   int n =
-      std::snprintf(buf, sizeof(buf), "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", year, month, day,
+      std::snprintf(buf, sizeof(buf), "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ",
+                    static_cast<int>(date.year), date.month, date.day,
                     static_cast<int>(ms_of_day / 3600000), static_cast<int>(ms_of_day / 60000 % 60),
                     static_cast<int>(ms_of_day / 1000 % 60), static_cast<int>(ms_of_day % 1000));
   out.append(buf, n);

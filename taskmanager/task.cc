@@ -3,8 +3,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "operators/registry.h"
+#include "runtime/job_graph.h"  // PartitioningName
 #include "runtime/logging.h"
-#include "runtime/record_key.h"
+#include "runtime/network/partitioner.h"
 #include "runtime/state/subtask_state.h"
 #include "runtime/status.h"
 
@@ -229,9 +230,12 @@ absl::Status Task::OpenOutput() {
   if (!exchanges_.output) return absl::OkStatus();
   const proto::ExchangeOutput& out = *exchanges_.output;
   const int consumers = out.consumer_addresses_size();
-  const std::string& partitioning = out.partitioning();
+  auto partitioner =
+      MakePartitioner(out.partitioning(), consumers, id_.subtask(), spec_.max_parallelism,
+                      std::vector<std::string>(out.key_fields().begin(), out.key_fields().end()));
+  if (!partitioner.ok()) return partitioner.status();
   std::vector<int> targets;  // consumer subtasks, one output channel each
-  if (partitioning == "forward") {
+  if (out.partitioning() == proto::PARTITIONING_FORWARD) {
     if (id_.subtask() >= consumers) {
       return absl::InvalidArgumentError(absl::StrCat("forward output of subtask ", id_.subtask(),
                                                      " to ", consumers, " consumers"));
@@ -248,26 +252,7 @@ absl::Status Task::OpenOutput() {
     channels.push_back(*std::move(opened));
     if (cancelled_.load()) return absl::OkStatus();
   }
-  std::unique_ptr<Partitioner> partitioner;
-  if (partitioning == "forward") {
-    partitioner = ForwardPartitioner();
-  } else if (partitioning == "rebalance") {
-    partitioner = RebalancePartitioner(consumers, id_.subtask() % consumers);
-  } else if (partitioning == "broadcast") {
-    partitioner = BroadcastPartitioner(consumers);
-  } else if (partitioning == "hash") {
-    auto key = std::make_shared<RecordKey>(
-        std::vector<std::string>(out.key_fields().begin(), out.key_fields().end()));
-    // A record without the key fields goes to the key group of the empty key; the keyed
-    // operator there sends it to its dead-letter output.
-    partitioner = HashPartitioner(consumers, spec_.max_parallelism,
-                                  [key](std::string_view record) -> std::string_view {
-                                    return key->Extract(record) ? key->key() : std::string_view();
-                                  });
-  } else {
-    return absl::InvalidArgumentError(absl::StrCat("unknown partitioning '", partitioning, "'"));
-  }
-  auto writer = std::make_unique<RecordWriter>(std::move(channels), std::move(partitioner));
+  auto writer = std::make_unique<RecordWriter>(std::move(channels), *std::move(partitioner));
   absl::MutexLock lock(&writer_mu_);
   writer_ = std::move(writer);
   output_ = writer_.get();
@@ -287,7 +272,7 @@ void Task::Run() {
     log->info("{} running {} operators{}{}", name, chain_.size(),
               gate_ ? absl::StrCat(", reading ", gate_->num_channels(), " channels") : "",
               output_ ? absl::StrCat(", writing ", output_->num_channels(), " channels (",
-                                     exchanges_.output->partitioning(), ")")
+                                     PartitioningName(exchanges_.output->partitioning()), ")")
                       : "");
     running_since_ns_.store(absl::GetCurrentTimeNanos());
     SetState(proto::TASK_RUNNING);

@@ -15,7 +15,8 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "client/consumer/tcp_dial.h"
+#include "absl/time/time.h"
+#include "runtime/util/tcp.h"
 
 namespace {
 
@@ -136,7 +137,7 @@ int main(int argc, char** argv) {
   auto backoff = std::chrono::duration_cast<std::chrono::milliseconds>(kFirstBackoff);
   while (true) {
     std::string error;
-    if (absl::StatusOr<int> fd = ec::consumer::DialTcp(host, port); !fd.ok()) {
+    if (absl::StatusOr<int> fd = ec::DialTcp(host, port, absl::InfiniteFuture()); !fd.ok()) {
       error = std::string(fd.status().message());
     } else {
       // A reconnect continues where the last connection stopped: the stream has one line per

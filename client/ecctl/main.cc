@@ -1,4 +1,5 @@
-// ecctl: the command-line client of the JobManager (submit, cancel, list, status, taskmanagers).
+// ecctl: the command-line client of the JobManager (submit, cancel, list, status, taskmanagers,
+// savepoint, stop, rescale): one function per subcommand, main parses and dispatches.
 #include <grpcpp/grpcpp.h>
 
 #include <CLI/CLI.hpp>
@@ -9,11 +10,13 @@
 #include <iostream>
 #include <map>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "proto/jobmanager.grpc.pb.h"
-#include "runtime/status_json.h"
+#include "proto/status_json.h"
 
 namespace {
 
@@ -85,19 +88,157 @@ void PrintStatus(const ec::proto::JobStatus& s) {
   }
 }
 
-}  // namespace
+// Everything the flags set; each subcommand reads its own part.
+struct Options {
+  std::string address;              // --jobmanager
+  std::string job_file;             // submit
+  std::vector<std::string> extras;  // submit: the --KEY VALUE job parameters
+  std::string job_id;
+  std::string output = "text";  // list, status, taskmanagers: text or json
+  std::string savepoint_path;   // savepoint --path, stop --savepoint-path
+  int new_parallelism = 0;      // rescale
+};
 
-int main(int argc, char** argv) {
-  CLI::App app{"ecctl: submit and manage EventCluster jobs"};
-  app.require_subcommand(1);
-  const char* env_jm = std::getenv("EC_JOBMANAGER");
-  std::string address = env_jm ? env_jm : "localhost:6123";
-  app.add_option("--jobmanager", address,
-                 "JobManager HOST:PORT (default $EC_JOBMANAGER or localhost:6123)");
+using Stub = ec::proto::ClientService::Stub;
 
-  std::string job_file;
+int Submit(Stub& stub, const Options& o) {
+  std::ifstream in(o.job_file);
+  if (!in) return Fail("cannot read job file " + o.job_file);
+  std::stringstream text;
+  text << in.rdbuf();
+  ec::proto::SubmitJobRequest request;
+  request.set_job_json(text.str());
+  const std::vector<std::string>& extras = o.extras;
+  for (size_t i = 0; i < extras.size(); ++i) {
+    const std::string& arg = extras[i];
+    if (!absl::StartsWith(arg, "--") || arg.size() < 3) {
+      return Fail("unexpected argument '" + arg + "': job parameters are --KEY VALUE");
+    }
+    std::string key = arg.substr(2);
+    std::string value;
+    if (auto eq = key.find('='); eq != std::string::npos) {
+      value = key.substr(eq + 1);
+      key = key.substr(0, eq);
+    } else if (i + 1 < extras.size()) {
+      value = extras[++i];
+    } else {
+      return Fail("job parameter --" + key + " needs a value");
+    }
+    if (key == "from-savepoint") {
+      request.set_from_savepoint(value);
+    } else {
+      (*request.mutable_parameters())[key] = value;
+    }
+  }
+  ec::proto::SubmitJobResponse response;
+  auto ctx = Context();
+  auto s = stub.SubmitJob(ctx.get(), request, &response);
+  if (!s.ok()) return FailRpc(s, o.address);
+  std::printf("%s\n", response.job_id().c_str());
+  return 0;
+}
+
+int Cancel(Stub& stub, const Options& o) {
+  ec::proto::JobIdRequest request;
+  request.set_job_id(o.job_id);
+  ec::proto::CancelJobResponse response;
+  auto ctx = Context();
+  auto s = stub.CancelJob(ctx.get(), request, &response);
+  if (!s.ok()) return FailRpc(s, o.address);
+  std::fprintf(stderr, "cancelling job %s\n", o.job_id.c_str());
+  return 0;
+}
+
+int List(Stub& stub, const Options& o) {
+  ec::proto::ListJobsResponse response;
+  auto ctx = Context();
+  auto s = stub.ListJobs(ctx.get(), ec::proto::ListJobsRequest(), &response);
+  if (!s.ok()) return FailRpc(s, o.address);
+  if (o.output == "json") {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& job : response.jobs()) out.push_back(ec::JobStatusToJson(job));
+    std::printf("%s\n", out.dump(2).c_str());
+    return 0;
+  }
+  for (const auto& job : response.jobs()) {
+    std::printf("%s  %-10s  %s\n", job.id().c_str(), ec::proto::JobState_Name(job.state()).c_str(),
+                job.name().c_str());
+  }
+  return 0;
+}
+
+int Status(Stub& stub, const Options& o) {
+  ec::proto::JobIdRequest request;
+  request.set_job_id(o.job_id);
+  ec::proto::JobStatus response;
+  auto ctx = Context();
+  auto s = stub.GetJobStatus(ctx.get(), request, &response);
+  if (!s.ok()) return FailRpc(s, o.address);
+  if (o.output == "json") {
+    std::printf("%s\n", ec::JobStatusToJson(response).dump(2).c_str());
+  } else {
+    PrintStatus(response);
+  }
+  return 0;
+}
+
+int TaskManagers(Stub& stub, const Options& o) {
+  ec::proto::ListTaskManagersResponse response;
+  auto ctx = Context();
+  auto s = stub.ListTaskManagers(ctx.get(), ec::proto::ListTaskManagersRequest(), &response);
+  if (!s.ok()) return FailRpc(s, o.address);
+  if (o.output == "json") {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& tm : response.taskmanagers()) out.push_back(ec::TaskManagerToJson(tm));
+    std::printf("%s\n", out.dump(2).c_str());
+    return 0;
+  }
+  std::printf("%-40s %-24s %6s %6s\n", "ID", "ADDRESS", "SLOTS", "FREE");
+  for (const auto& tm : response.taskmanagers()) {
+    std::printf("%-40s %-24s %6d %6d\n", tm.id().c_str(), tm.address().c_str(), tm.slots(),
+                tm.free_slots());
+  }
+  return 0;
+}
+
+// savepoint and stop: the same call, stop also ends the job. Blocks until the savepoint is done.
+int TakeSavepoint(Stub& stub, const Options& o, bool stop) {
+  ec::proto::SavepointRequest request;
+  request.set_job_id(o.job_id);
+  request.set_path(o.savepoint_path);
+  request.set_stop(stop);
+  ec::proto::SavepointResponse response;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
+  auto s = stub.TriggerSavepoint(&ctx, request, &response);
+  if (!s.ok()) return FailRpc(s, o.address);
+  std::printf("%s\n", response.path().c_str());
+  return 0;
+}
+int Savepoint(Stub& stub, const Options& o) { return TakeSavepoint(stub, o, false); }
+int Stop(Stub& stub, const Options& o) { return TakeSavepoint(stub, o, true); }
+
+int Rescale(Stub& stub, const Options& o) {
+  ec::proto::RescaleRequest request;
+  request.set_job_id(o.job_id);
+  request.set_parallelism(o.new_parallelism);
+  ec::proto::RescaleResponse response;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
+  auto s = stub.RescaleJob(&ctx, request, &response);
+  if (!s.ok()) return FailRpc(s, o.address);
+  return 0;
+}
+
+struct Command {
+  CLI::App* flags;
+  int (*run)(Stub& stub, const Options& o);
+};
+
+// Declares every subcommand and its flags on `app`, writing into `o`.
+std::vector<Command> DefineCommands(CLI::App& app, Options& o) {
   auto* submit = app.add_subcommand("submit", "submit a job file; prints the job id");
-  submit->add_option("job", job_file, "job file (JSON)")->required();
+  submit->add_option("job", o.job_file, "job file (JSON)")->required();
   submit->allow_extras();
   submit->footer(
       "Every --KEY VALUE after the file sets job parameter KEY, except\n"
@@ -105,40 +246,53 @@ int main(int argc, char** argv) {
       "  ecctl submit examples/job.json --hostname 10.0.0.5 --port 9999 \\\n"
       "    --kafka-bootstrap-servers kafka:9092 --kafka-topic events_processed");
 
-  std::string job_id;
   auto* cancel = app.add_subcommand("cancel", "cancel a job");
-  cancel->add_option("job_id", job_id, "job id")->required();
+  cancel->add_option("job_id", o.job_id, "job id")->required();
 
-  std::string output = "text";
   auto* list = app.add_subcommand("list", "list jobs");
-  list->add_option("--output,-o", output, "text or json")->check(CLI::IsMember({"text", "json"}));
+  list->add_option("--output,-o", o.output, "text or json")->check(CLI::IsMember({"text", "json"}));
 
   auto* status = app.add_subcommand("status", "show a job's state and metrics");
-  status->add_option("job_id", job_id, "job id")->required();
-  status->add_option("--output,-o", output, "text or json")->check(CLI::IsMember({"text", "json"}));
+  status->add_option("job_id", o.job_id, "job id")->required();
+  status->add_option("--output,-o", o.output, "text or json")
+      ->check(CLI::IsMember({"text", "json"}));
 
-  std::string savepoint_path;
   auto* savepoint =
       app.add_subcommand("savepoint", "take a savepoint of a running job; prints its path");
-  savepoint->add_option("job_id", job_id, "job id")->required();
-  savepoint->add_option("--path", savepoint_path, "directory to write it under");
+  savepoint->add_option("job_id", o.job_id, "job id")->required();
+  savepoint->add_option("--path", o.savepoint_path, "directory to write it under");
 
   auto* stop =
       app.add_subcommand("stop", "stop a job with a savepoint; prints the savepoint's path");
-  stop->add_option("job_id", job_id, "job id")->required();
-  stop->add_option("--savepoint-path", savepoint_path, "directory to write the savepoint under");
+  stop->add_option("job_id", o.job_id, "job id")->required();
+  stop->add_option("--savepoint-path", o.savepoint_path, "directory to write the savepoint under");
 
-  int new_parallelism = 0;
   auto* rescale = app.add_subcommand(
       "rescale", "rescale a running job: stop it after a checkpoint, redeploy at --parallelism");
-  rescale->add_option("job_id", job_id, "job id")->required();
-  rescale->add_option("--parallelism", new_parallelism, "the job's new parallelism")
+  rescale->add_option("job_id", o.job_id, "job id")->required();
+  rescale->add_option("--parallelism", o.new_parallelism, "the job's new parallelism")
       ->required()
       ->check(CLI::PositiveNumber);
   auto* taskmanagers = app.add_subcommand("taskmanagers", "list registered TaskManagers");
-  taskmanagers->add_option("--output,-o", output, "text or json")
+  taskmanagers->add_option("--output,-o", o.output, "text or json")
       ->check(CLI::IsMember({"text", "json"}));
 
+  return {
+      {submit, Submit},       {cancel, Cancel}, {list, List},       {status, Status},
+      {savepoint, Savepoint}, {stop, Stop},     {rescale, Rescale}, {taskmanagers, TaskManagers}};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"ecctl: submit and manage EventCluster jobs"};
+  app.require_subcommand(1);
+  Options options;
+  const char* env_jm = std::getenv("EC_JOBMANAGER");
+  options.address = env_jm ? env_jm : "localhost:6123";
+  app.add_option("--jobmanager", options.address,
+                 "JobManager HOST:PORT (default $EC_JOBMANAGER or localhost:6123)");
+  const std::vector<Command> commands = DefineCommands(app, options);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -147,126 +301,11 @@ int main(int argc, char** argv) {
   }
 
   auto stub = ec::proto::ClientService::NewStub(
-      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
-
-  if (*submit) {
-    std::ifstream in(job_file);
-    if (!in) return Fail("cannot read job file " + job_file);
-    std::stringstream text;
-    text << in.rdbuf();
-    ec::proto::SubmitJobRequest request;
-    request.set_job_json(text.str());
-    std::vector<std::string> extras = submit->remaining();
-    for (size_t i = 0; i < extras.size(); ++i) {
-      const std::string& arg = extras[i];
-      if (!absl::StartsWith(arg, "--") || arg.size() < 3) {
-        return Fail("unexpected argument '" + arg + "': job parameters are --KEY VALUE");
-      }
-      std::string key = arg.substr(2);
-      std::string value;
-      if (auto eq = key.find('='); eq != std::string::npos) {
-        value = key.substr(eq + 1);
-        key = key.substr(0, eq);
-      } else if (i + 1 < extras.size()) {
-        value = extras[++i];
-      } else {
-        return Fail("job parameter --" + key + " needs a value");
-      }
-      if (key == "from-savepoint") {
-        request.set_from_savepoint(value);
-      } else {
-        (*request.mutable_parameters())[key] = value;
-      }
-    }
-    ec::proto::SubmitJobResponse response;
-    auto ctx = Context();
-    auto s = stub->SubmitJob(ctx.get(), request, &response);
-    if (!s.ok()) return FailRpc(s, address);
-    std::printf("%s\n", response.job_id().c_str());
-    return 0;
-  }
-  if (*cancel) {
-    ec::proto::JobIdRequest request;
-    request.set_job_id(job_id);
-    ec::proto::CancelJobResponse response;
-    auto ctx = Context();
-    auto s = stub->CancelJob(ctx.get(), request, &response);
-    if (!s.ok()) return FailRpc(s, address);
-    std::fprintf(stderr, "cancelling job %s\n", job_id.c_str());
-    return 0;
-  }
-  if (*list) {
-    ec::proto::ListJobsResponse response;
-    auto ctx = Context();
-    auto s = stub->ListJobs(ctx.get(), ec::proto::ListJobsRequest(), &response);
-    if (!s.ok()) return FailRpc(s, address);
-    if (output == "json") {
-      nlohmann::json out = nlohmann::json::array();
-      for (const auto& job : response.jobs()) out.push_back(ec::JobStatusToJson(job));
-      std::printf("%s\n", out.dump(2).c_str());
-      return 0;
-    }
-    for (const auto& job : response.jobs()) {
-      std::printf("%s  %-10s  %s\n", job.id().c_str(),
-                  ec::proto::JobState_Name(job.state()).c_str(), job.name().c_str());
-    }
-    return 0;
-  }
-  if (*status) {
-    ec::proto::JobIdRequest request;
-    request.set_job_id(job_id);
-    ec::proto::JobStatus response;
-    auto ctx = Context();
-    auto s = stub->GetJobStatus(ctx.get(), request, &response);
-    if (!s.ok()) return FailRpc(s, address);
-    if (output == "json") {
-      std::printf("%s\n", ec::JobStatusToJson(response).dump(2).c_str());
-    } else {
-      PrintStatus(response);
-    }
-    return 0;
-  }
-  if (*savepoint || *stop) {
-    ec::proto::SavepointRequest request;
-    request.set_job_id(job_id);
-    request.set_path(savepoint_path);
-    request.set_stop(stop->parsed());
-    ec::proto::SavepointResponse response;
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
-    auto s = stub->TriggerSavepoint(&ctx, request, &response);
-    if (!s.ok()) return FailRpc(s, address);
-    std::printf("%s\n", response.path().c_str());
-    return 0;
-  }
-  if (*rescale) {
-    ec::proto::RescaleRequest request;
-    request.set_job_id(job_id);
-    request.set_parallelism(new_parallelism);
-    ec::proto::RescaleResponse response;
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
-    auto s = stub->RescaleJob(&ctx, request, &response);
-    if (!s.ok()) return FailRpc(s, address);
-    return 0;
-  }
-  if (*taskmanagers) {
-    ec::proto::ListTaskManagersResponse response;
-    auto ctx = Context();
-    auto s = stub->ListTaskManagers(ctx.get(), ec::proto::ListTaskManagersRequest(), &response);
-    if (!s.ok()) return FailRpc(s, address);
-    if (output == "json") {
-      nlohmann::json out = nlohmann::json::array();
-      for (const auto& tm : response.taskmanagers()) out.push_back(ec::TaskManagerToJson(tm));
-      std::printf("%s\n", out.dump(2).c_str());
-      return 0;
-    }
-    std::printf("%-40s %-24s %6s %6s\n", "ID", "ADDRESS", "SLOTS", "FREE");
-    for (const auto& tm : response.taskmanagers()) {
-      std::printf("%-40s %-24s %6d %6d\n", tm.id().c_str(), tm.address().c_str(), tm.slots(),
-                  tm.free_slots());
-    }
-    return 0;
+      grpc::CreateChannel(options.address, grpc::InsecureChannelCredentials()));
+  for (const Command& command : commands) {
+    if (!*command.flags) continue;
+    options.extras = command.flags->remaining();  // submit's job parameters
+    return command.run(*stub, options);
   }
   return Fail("unknown command");
 }

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "client/producer/fast_format.h"
+#include "runtime/time_format.h"
 
 namespace ec::producer {
 namespace {
@@ -16,33 +17,18 @@ constexpr int64_t kMillisPerDay = 86'400'000;
 
 int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
-// Howard Hinnant's days_from_civil inverse: days since 1970-01-01 to a proleptic Gregorian date.
-void CivilFromDays(int64_t days, int64_t* year, uint32_t* month, uint32_t* day) {
-  days += 719468;
-  const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const auto doe = static_cast<uint32_t>(days - era * 146097);
-  const uint32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const uint32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const uint32_t mp = (5 * doy + 2) / 153;
-  *day = doy - (153 * mp + 2) / 5 + 1;
-  *month = mp < 10 ? mp + 3 : mp - 9;
-  *year = static_cast<int64_t>(yoe) + era * 400 + (*month <= 2);
-}
-
 }  // namespace
 
 char* TimestampFormatter::Write(int64_t unix_ms, char* out) {
   unix_ms = std::clamp(unix_ms, kMinMillis, kMaxMillis);
   const int64_t day = FloorDiv(unix_ms, kMillisPerDay);
   if (day != cached_day_) {
-    int64_t year;
-    uint32_t month, mday;
-    CivilFromDays(day, &year, &month, &mday);
-    char* p = Write4Digits(date_, static_cast<uint32_t>(year));
+    const CivilDate date = CivilFromDays(day);
+    char* p = Write4Digits(date_, static_cast<uint32_t>(date.year));
     *p++ = '-';
-    p = Write2Digits(p, month);
+    p = Write2Digits(p, date.month);
     *p++ = '-';
-    p = Write2Digits(p, mday);
+    p = Write2Digits(p, date.day);
     *p = 'T';
     cached_day_ = day;
   }

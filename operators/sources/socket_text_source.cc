@@ -1,9 +1,6 @@
 // Socket text source with reconnect, backoff and resume.
 #include "operators/sources/socket_text_source.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -15,6 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "runtime/logging.h"
+#include "runtime/util/tcp.h"
 
 namespace ec {
 namespace {
@@ -25,43 +23,6 @@ int PollMillis(absl::Time deadline) {
   absl::Duration left = deadline - absl::Now();
   if (left <= absl::ZeroDuration()) return 0;
   return static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(left) + 1, 1000));
-}
-
-// Opens a non-blocking TCP connection to host:port, waiting at most until `deadline`.
-// Returns the fd or an error text.
-int ConnectTcp(const std::string& host, int port, absl::Time deadline, std::string* error) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* result = nullptr;
-  const std::string service = std::to_string(port);
-  if (int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &result); rc != 0) {
-    *error = absl::StrCat("cannot resolve ", host, ": ", gai_strerror(rc));
-    return -1;
-  }
-  int fd = -1;
-  for (addrinfo* ai = result; ai != nullptr; ai = ai->ai_next) {
-    fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
-    if (fd < 0) continue;
-    if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) break;
-    if (errno == EINPROGRESS) {
-      pollfd pfd{fd, POLLOUT, 0};
-      int ready = poll(&pfd, 1, std::max(PollMillis(deadline), 100));
-      int so_error = 0;
-      socklen_t len = sizeof(so_error);
-      if (ready == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len) == 0 &&
-          so_error == 0) {
-        break;
-      }
-      *error = ready == 0 ? "connect timed out" : std::strerror(so_error ? so_error : errno);
-    } else {
-      *error = std::strerror(errno);
-    }
-    close(fd);
-    fd = -1;
-  }
-  freeaddrinfo(result);
-  return fd;
 }
 
 }  // namespace
@@ -81,17 +42,21 @@ absl::Status SocketTextSource::Open(OperatorContext& ctx) {
 
 bool SocketTextSource::TryConnect(absl::Time deadline) {
   if (absl::Now() < next_attempt_) return false;
-  std::string error;
-  fd_ = ConnectTcp(options_.host, options_.port, deadline, &error);
-  if (fd_ < 0) {
+  // Each attempt gets 100 ms to 1 s, whatever is left of this poll.
+  const absl::Time now = absl::Now();
+  auto fd = DialTcp(options_.host, options_.port,
+                    std::clamp(deadline, now + absl::Milliseconds(100), now + absl::Seconds(1)),
+                    {.non_blocking = true});
+  if (!fd.ok()) {
     ++attempt_;
     Logger("socket-source")
-        ->warn("{} cannot connect to {}:{} ({}); retry {} in {}ms", ctx_->task_name, options_.host,
-               options_.port, error, attempt_, absl::ToInt64Milliseconds(backoff_));
+        ->warn("{} cannot connect ({}); retry {} in {}ms", ctx_->task_name, fd.status().message(),
+               attempt_, absl::ToInt64Milliseconds(backoff_));
     next_attempt_ = absl::Now() + backoff_;
     backoff_ = std::min(backoff_ * 2, options_.max_backoff);
     return false;
   }
+  fd_ = *fd;
   if (options_.send_resume && next_seq_ > 0) {
     const std::string resume = absl::StrCat("RESUME ", next_seq_, "\n");
     // A fresh socket's send buffer takes a few bytes at once; a failure shows up as EOF later.

@@ -1,4 +1,4 @@
-// Connection: one data-plane TCP connection (either side) and the socket calls around it.
+// Connection: one data-plane TCP connection (either side).
 #pragma once
 
 #include <string>
@@ -6,8 +6,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/time/time.h"
 #include "runtime/network/frame.h"
+#include "runtime/util/tcp.h"  // DialTcp, ListenTcp, PeerAddress, SetNoDelay
 
 namespace ec {
 
@@ -38,14 +38,5 @@ class Connection {
   absl::Mutex write_mu_;
   bool shut_down_ ABSL_GUARDED_BY(write_mu_) = false;
 };
-
-// A listening socket on host:port (port 0: any free one); returns the fd and the bound port.
-absl::StatusOr<int> ListenTcp(const std::string& host, int port, int* bound_port);
-// One attempt to connect to "host:port", given up after `timeout`. The socket has TCP_NODELAY
-// set: batches are already large, and Nagle would only delay barriers, watermarks and credits.
-absl::StatusOr<int> ConnectTcp(const std::string& host_port, absl::Duration timeout);
-// The socket's peer as "host:port".
-std::string PeerAddress(int fd);
-void SetNoDelay(int fd);
 
 }  // namespace ec

@@ -169,12 +169,17 @@ absl::StatusOr<std::shared_ptr<ClientConnection>> DataClient::ConnectionTo(
 }
 
 absl::StatusOr<int> DataClient::ConnectWithRetry(const std::string& peer) {
+  auto address = ParseHostPort(peer);
+  if (!address.ok())
+    return absl::InvalidArgumentError(absl::StrCat("data ", address.status().message()));
   const absl::Time deadline = absl::Now() + options_.connect_timeout;
   absl::Duration backoff = options_.initial_backoff;
   while (true) {
     connect_attempts_.fetch_add(1);
-    auto fd = ConnectTcp(peer, std::max(deadline - absl::Now(), absl::Milliseconds(1)));
-    if (fd.ok() || fd.status().code() == absl::StatusCode::kInvalidArgument) return fd;
+    // Batches are already large; Nagle would only delay barriers, watermarks and credits.
+    auto fd = DialTcp(address->host, address->port,
+                      std::max(deadline, absl::Now() + absl::Milliseconds(1)), {.no_delay = true});
+    if (fd.ok()) return fd;
     const absl::Duration left = deadline - absl::Now();
     if (left <= absl::ZeroDuration()) {
       return absl::UnavailableError(absl::StrCat("cannot connect to data port ", peer, " within ",

@@ -130,9 +130,13 @@ DataServer::DataServer(DataServerOptions options) : options_(std::move(options))
 DataServer::~DataServer() { Stop(); }
 
 absl::Status DataServer::Start() {
-  auto fd = ListenTcp(options_.host, options_.port, &port_);
-  if (!fd.ok()) return fd.status();
-  listen_fd_ = *fd;
+  auto listening = ListenTcp(options_.host, options_.port);
+  if (!listening.ok()) {
+    return absl::Status(listening.status().code(),
+                        absl::StrCat("data port: ", listening.status().message()));
+  }
+  listen_fd_ = listening->fd;
+  port_ = listening->port;
   acceptor_ = std::thread([this] { AcceptLoop(); });
   Logger("network")->info("data server listening on {}:{}", options_.host, port_);
   return absl::OkStatus();

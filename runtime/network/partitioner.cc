@@ -1,6 +1,8 @@
 // Forward, rebalance, broadcast and hash partitioners.
 #include "runtime/network/partitioner.h"
 
+#include "absl/strings/str_cat.h"
+#include "runtime/record_key.h"
 #include "runtime/state/key_groups.h"
 
 namespace ec {
@@ -83,6 +85,29 @@ std::unique_ptr<Partitioner> BroadcastPartitioner(int channels) {
 
 std::unique_ptr<Partitioner> HashPartitioner(int channels, int max_parallelism, KeyExtractor key) {
   return std::make_unique<Hash>(channels, max_parallelism, std::move(key));
+}
+
+absl::StatusOr<std::unique_ptr<Partitioner>> MakePartitioner(
+    proto::Partitioning partitioning, int consumers, int subtask, int max_parallelism,
+    const std::vector<std::string>& key_fields) {
+  switch (partitioning) {
+    case proto::PARTITIONING_FORWARD:
+      return ForwardPartitioner();
+    case proto::PARTITIONING_REBALANCE:
+      return RebalancePartitioner(consumers, subtask % consumers);
+    case proto::PARTITIONING_BROADCAST:
+      return BroadcastPartitioner(consumers);
+    case proto::PARTITIONING_HASH: {
+      auto key = std::make_shared<RecordKey>(key_fields);
+      return HashPartitioner(consumers, max_parallelism,
+                             [key](std::string_view record) -> std::string_view {
+                               return key->Extract(record) ? key->key() : std::string_view();
+                             });
+    }
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown partitioning ", static_cast<int>(partitioning)));
+  }
 }
 
 }  // namespace ec

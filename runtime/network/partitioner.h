@@ -3,9 +3,12 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
+#include "absl/status/statusor.h"
+#include "proto/common.pb.h"
 #include "runtime/record_batch.h"
 #include "runtime/state/key_groups.h"  // KeyGroupOf, SubtaskForKeyGroup, KeyGroupRangeOf
 
@@ -43,5 +46,15 @@ using KeyExtractor = std::function<std::string_view(std::string_view record)>;
 // By key, as Flink's keyBy: key → key group (KeyGroupOf, over `max_parallelism` groups) →
 // the subtask owning that key group (SubtaskForKeyGroup). `channels` ≤ max_parallelism.
 std::unique_ptr<Partitioner> HashPartitioner(int channels, int max_parallelism, KeyExtractor key);
+
+// The partitioner of one producer subtask's output exchange, as the deployment names it:
+// forward (one channel, to the consumer subtask of the same index), rebalance over `consumers`
+// starting at `subtask` % consumers, broadcast to all, or hash by the RecordKey of `key_fields`
+// over `max_parallelism` key groups (a record without the key fields goes to the key group of
+// the empty key; the keyed operator there sends it to its dead-letter output). Errors:
+// InvalidArgument for PARTITIONING_UNSPECIFIED or a value this build does not know.
+absl::StatusOr<std::unique_ptr<Partitioner>> MakePartitioner(
+    proto::Partitioning partitioning, int consumers, int subtask, int max_parallelism,
+    const std::vector<std::string>& key_fields);
 
 }  // namespace ec

@@ -839,7 +839,7 @@ TEST_F(DispatcherTest, SocketSourceRunsOnceAndFeedsTheParallelRestThroughAnExcha
   const proto::DeployTaskRequest& source = tasks[{0, 0}];
   EXPECT_EQ(source.input_parallelism(), 0);
   EXPECT_EQ(std::vector<int>(source.chain().begin(), source.chain().end()), std::vector<int>{0});
-  EXPECT_EQ(source.output().partitioning(), "rebalance");
+  EXPECT_EQ(source.output().partitioning(), proto::PARTITIONING_REBALANCE);
   // Slot k runs subtask k of every chain; the two slots are on different TaskManagers.
   ASSERT_EQ(source.output().consumer_addresses_size(), 2);
   EXPECT_EQ(source.output().consumer_addresses(0), "data-tm-1:6121");

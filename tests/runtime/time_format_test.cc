@@ -107,5 +107,35 @@ TEST(TimeFormatTest, ParseRejectsOtherForms) {
   }
 }
 
+TEST(CivilDateTest, KnownDays) {
+  static_assert(CivilFromDays(0).year == 1970);  // usable at compile time
+  const CivilDate leap_day = CivilFromDays(19782);
+  EXPECT_EQ(leap_day.year, 2024);
+  EXPECT_EQ(leap_day.month, 2u);
+  EXPECT_EQ(leap_day.day, 29u);
+  const CivilDate before = CivilFromDays(-1);
+  EXPECT_EQ(before.year, 1969);
+  EXPECT_EQ(before.month, 12u);
+  EXPECT_EQ(before.day, 31u);
+  EXPECT_EQ(DaysFromCivil(0, 1, 1), -719528);
+  EXPECT_EQ(DaysFromCivil(9999, 12, 31), 2932896);
+}
+
+TEST(CivilDateTest, RoundTripsEveryDayOfYearsZeroToTenThousand) {
+  CivilDate previous = CivilFromDays(DaysFromCivil(0, 1, 1) - 1);
+  EXPECT_EQ(previous.year, -1);
+  for (int64_t days = DaysFromCivil(0, 1, 1); days <= DaysFromCivil(10000, 1, 1); ++days) {
+    const CivilDate date = CivilFromDays(days);
+    ASSERT_EQ(DaysFromCivil(date.year, date.month, date.day), days);
+    // Consecutive days: the next day of the month, or the first of the next month.
+    const bool next_day =
+        date.year == previous.year && date.month == previous.month && date.day == previous.day + 1;
+    const bool next_month = date.day == 1 && (date.month == previous.month + 1 ||
+                                              (date.month == 1 && date.year == previous.year + 1));
+    ASSERT_TRUE(next_day || next_month) << days;
+    previous = date;
+  }
+}
+
 }  // namespace
 }  // namespace ec

@@ -2,9 +2,7 @@
 // connection after --count, keeps streams independent, paces, and stops cleanly.
 #include "client/producer/event_server.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -14,8 +12,10 @@
 #include <string>
 #include <thread>
 
+#include "absl/time/clock.h"
 #include "client/producer/resume_line.h"
 #include "client/producer/windows_events.h"
+#include "runtime/util/tcp.h"
 
 namespace ec::producer {
 namespace {
@@ -49,14 +49,13 @@ std::string Expected(uint64_t first, uint64_t end, uint64_t malformed_every = 0)
 // instead of hanging it.
 class Client {
  public:
-  explicit Client(uint16_t port) : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  explicit Client(uint16_t port) {
+    auto fd = DialTcp("127.0.0.1", port, absl::Now() + absl::Seconds(10));
+    connected_ = fd.ok();
+    if (!connected_) return;
+    fd_ = *fd;
     timeval timeout{10, 0};
     setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-    connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
   }
   ~Client() { Close(); }
 
@@ -105,7 +104,7 @@ class Client {
   }
 
  private:
-  int fd_;
+  int fd_ = -1;
   bool connected_ = false;
 };
 

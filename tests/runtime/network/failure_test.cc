@@ -32,11 +32,11 @@ std::string LocalAddress(int fd) {
 
 // A port nothing listens on (bound, then released).
 int FreePort() {
-  int port = 0;
-  auto fd = ListenTcp("127.0.0.1", 0, &port);
-  EXPECT_TRUE(fd.ok());
-  if (fd.ok()) close(*fd);
-  return port;
+  auto listening = ListenTcp("127.0.0.1", 0);
+  EXPECT_TRUE(listening.ok());
+  if (!listening.ok()) return 0;
+  close(listening->fd);
+  return listening->port;
 }
 
 // The error a gate reports, polling until it has one.
@@ -56,7 +56,7 @@ TEST(NetworkFailureTest, BrokenConnectionFailsTheConsumerNamingThePeer) {
   auto gate = InputGate::Create(server.registry(), {Channel(0, 0)});
   ASSERT_TRUE(gate.ok());
   // A producer TaskManager that dies: its kernel closes the socket, nothing else is said.
-  auto fd = ConnectTcp(absl::StrCat("127.0.0.1:", server.port()), absl::Seconds(5));
+  auto fd = DialTcp("127.0.0.1", server.port(), absl::Now() + absl::Seconds(5), {.no_delay = true});
   ASSERT_TRUE(fd.ok());
   const std::string producer_address = LocalAddress(*fd);
   ASSERT_TRUE(WritePreamble(*fd).ok());

@@ -111,6 +111,37 @@ TEST(PartitionerTest, BroadcastSendsEveryBatchToEveryChannel) {
   EXPECT_EQ(routing.whole, (std::vector<int>{0, 1, 2}));
 }
 
+TEST(MakePartitionerTest, BuildsWhatTheDeploymentNames) {
+  const std::vector<std::string> key = {"user"};
+  BatchRouting routing;
+  auto forward = MakePartitioner(proto::PARTITIONING_FORWARD, 3, 2, 128, {});
+  ASSERT_TRUE(forward.ok());
+  EXPECT_EQ((*forward)->num_channels(), 1);
+  auto rebalance = MakePartitioner(proto::PARTITIONING_REBALANCE, 3, 4, 128, {});
+  ASSERT_TRUE(rebalance.ok());
+  (*rebalance)->Route(MakeBatch("r", 0, 1), routing);
+  EXPECT_EQ(routing.whole, std::vector<int>{1});  // starts at subtask % consumers
+  auto broadcast = MakePartitioner(proto::PARTITIONING_BROADCAST, 3, 0, 128, {});
+  ASSERT_TRUE(broadcast.ok());
+  (*broadcast)->Route(MakeBatch("r", 0, 1), routing);
+  EXPECT_EQ(routing.whole, (std::vector<int>{0, 1, 2}));
+  auto hash = MakePartitioner(proto::PARTITIONING_HASH, 2, 0, 128, key);
+  ASSERT_TRUE(hash.ok());
+  RecordBatch batch;
+  batch.Append(R"({"user":"alice"})");
+  (*hash)->Route(batch, routing);
+  ASSERT_EQ(routing.split.size(), 2u);
+  const int owner = SubtaskForKeyGroup(KeyGroupOf("\"alice\"", 128), 2, 128);
+  EXPECT_EQ(routing.split[owner].size(), 1u);
+  EXPECT_EQ(routing.split[1 - owner].size(), 0u);
+}
+
+TEST(MakePartitionerTest, UnspecifiedPartitioningIsInvalid) {
+  auto none = MakePartitioner(proto::PARTITIONING_UNSPECIFIED, 2, 0, 128, {});
+  EXPECT_EQ(none.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(none.status().message(), "unknown partitioning 0");
+}
+
 TEST(RecordWriterTest, HashExchangeDeliversEachKeyToItsOwnerOnly) {
   constexpr int kConsumers = 2;
   ChannelRegistry registry;

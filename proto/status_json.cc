@@ -1,5 +1,5 @@
 // JSON rendering of status messages.
-#include "runtime/status_json.h"
+#include "proto/status_json.h"
 
 #include <algorithm>
 
