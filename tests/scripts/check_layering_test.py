@@ -55,3 +55,13 @@ def test_operators_and_connectors_depend_only_on_runtime(tmp_path):
 def test_third_party_headers_are_not_judged(tmp_path):
     write(tmp_path, "runtime/x.cc", '#include "absl/status/status.h"\n#include <rocksdb/db.h>\n')
     assert run(tmp_path).returncode == 0
+
+
+def test_the_util_layer_is_open_to_every_folder(tmp_path):
+    write(tmp_path, "proto/status_json.cc", '#include "runtime/time_format.h"\n')
+    write(tmp_path, "client/c.cc", '#include "runtime/util/tcp.h"\n')
+    write(tmp_path, "proto/bad.cc", '#include "runtime/job_graph.h"\n')
+    result = run(tmp_path)
+    assert result.returncode == 1
+    assert "proto/bad.cc:1" in result.stderr
+    assert "status_json" not in result.stderr and "client/c.cc" not in result.stderr
