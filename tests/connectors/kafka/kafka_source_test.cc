@@ -3,7 +3,7 @@
 // checkpoint completion, partitions split by subtask, several old subtasks' offsets merged on a
 // rescaled restore, errors for unknown or forbidden topics, a
 // broker outage that does not fail the task, a bounded close, and settings validated at submit.
-#include "operators/sources/kafka_source.h"
+#include "connectors/kafka/kafka_source.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
