@@ -2,8 +2,10 @@
 #include "operators/registry.h"
 
 #include "absl/strings/str_cat.h"
-// The catalog is the only file of operators/ that lists connectors' operator types (the Kafka
-// dead-letter output of transforms/dead_letter uses the Kafka writer itself).
+// The catalog is the only file of operators/ that lists connectors' operator types. (The
+// dead-letter output, transforms/dead_letter.h, writes through the connector's KafkaWriter, and
+// window_aggregate_options.cc checks its late-events output's Kafka settings: those two include
+// connectors/kafka/ for that alone.)
 #include "connectors/kafka/kafka_operator_types.h"
 #include "operators/config_fields.h"
 #include "operators/sinks/print_sink.h"

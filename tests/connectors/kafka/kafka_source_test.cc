@@ -520,7 +520,7 @@ TEST(KafkaSourceValidationTest, SettingsMayComeFromJobParameters) {
 }
 
 TEST(KafkaSourceValidationTest, KafkaToKafkaExampleValidatesWithItsDefaults) {
-  // This file is tests/operators/sources/kafka_source_test.cc.
+  // This file is tests/connectors/kafka/kafka_source_test.cc.
   const auto root =
       std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().parent_path();
   std::ifstream in(root / "examples" / "kafka-to-kafka.json");
