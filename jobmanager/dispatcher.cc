@@ -71,7 +71,7 @@ void Dispatcher::Recover() {
           ->warn("job={} cannot be recovered: {}", stored.id, spec.status().message());
       continue;
     }
-    auto graph = BuildJobGraph(*spec);
+    auto graph = BuildJobGraph(*spec, TraitsOf);
     if (!graph.ok()) {
       Logger("jobmanager")
           ->warn("job={} cannot be recovered: {}", stored.id, graph.status().message());
@@ -185,7 +185,7 @@ void Dispatcher::TimerLoop() {
 absl::Status Dispatcher::SetParallelism(Job& job, int parallelism) {
   JobSpec spec = job.spec;
   spec.parallelism = parallelism;
-  auto graph = BuildJobGraph(spec);
+  auto graph = BuildJobGraph(spec, TraitsOf);
   if (!graph.ok()) return graph.status();
   job.spec = std::move(spec);
   job.graph = *std::move(graph);
@@ -211,7 +211,7 @@ absl::StatusOr<int64_t> Dispatcher::StartRescale(Job& job, int parallelism) {
   // Checked now, so that the stop below is never for a graph that cannot be built.
   JobSpec probe = job.spec;
   probe.parallelism = parallelism;
-  if (auto graph = BuildJobGraph(probe); !graph.ok()) return graph.status();
+  if (auto graph = BuildJobGraph(probe, TraitsOf); !graph.ok()) return graph.status();
   Logger("jobmanager")
       ->info("job={} rescaling from parallelism {} to {}", job.id, job.spec.parallelism,
              parallelism);
@@ -465,7 +465,7 @@ absl::StatusOr<std::string> Dispatcher::SubmitJob(
     }
   }
   absl::MutexLock lock(&mu_);
-  auto graph = BuildJobGraph(*spec);
+  auto graph = BuildJobGraph(*spec, TraitsOf);
   if (!graph.ok()) return graph.status();
   Job job;
   job.latest_state = std::move(restore);

@@ -2,10 +2,13 @@
 #include "operators/registry.h"
 
 #include "absl/strings/str_cat.h"
+// The catalog is the only file of operators/ that lists connectors' operator types. (The
+// dead-letter output, transforms/dead_letter.h, writes through the connector's KafkaWriter, and
+// window_aggregate_options.cc checks its late-events output's Kafka settings: those two include
+// connectors/kafka/ for that alone.)
+#include "connectors/kafka/kafka_operator_types.h"
 #include "operators/config_fields.h"
-#include "operators/sinks/kafka_sink.h"
 #include "operators/sinks/print_sink.h"
-#include "operators/sources/kafka_source.h"
 #include "operators/sources/socket_text_source.h"
 #include "operators/transforms/dead_letter.h"
 #include "operators/transforms/filter.h"
@@ -84,6 +87,22 @@ absl::Status ValidateFilter(const JobSpec& job, const OperatorSpec& op, const st
   return FilterValues(op, path, &keep).status();
 }
 
+// socket-source's traits: non-parallel, like Flink's socketTextStream.
+OperatorTraits NonParallelTraits() {
+  OperatorTraits traits;
+  traits.non_parallel = true;
+  return traits;
+}
+
+// Appends the types of `from` that are of `kind`: connectors' sources come after the built-in
+// socket-source, their sinks before the built-in sinks (the order job-file errors list them).
+void AppendOfKind(const std::vector<OperatorType>& from, OperatorKind kind,
+                  std::vector<OperatorType>& table) {
+  for (const auto& type : from) {
+    if (type.kind == kind) table.push_back(type);
+  }
+}
+
 std::vector<OperatorType> BuildTable() {
   std::vector<OperatorType> table;
   table.push_back(
@@ -94,53 +113,54 @@ std::vector<OperatorType> BuildTable() {
        },
        [](const JobSpec& j, const OperatorSpec& o) -> std::unique_ptr<Operator> {
          return std::make_unique<SocketTextSource>(*SocketOptions(j, o, o.name));
-       }});
-  table.push_back(
-      {"kafka-source", OperatorKind::kSource,
-       "reads a Kafka topic; offsets in checkpoints, committed to the group when they complete",
-       ValidateKafkaSource,
-       [](const JobSpec& j, const OperatorSpec& o) -> std::unique_ptr<Operator> {
-         return std::make_unique<KafkaSource>(*KafkaSourceOptions(j, o, o.name));
-       }});
+       },
+       NonParallelTraits()});
+  AppendOfKind(KafkaOperatorTypes(), OperatorKind::kSource, table);
   table.push_back({"json-parse", OperatorKind::kTransform,
                    "keeps records that are JSON objects; others go to the dead-letter topic",
                    ValidateDeadLetter,
                    [](const JobSpec&, const OperatorSpec&) -> std::unique_ptr<Operator> {
                      return std::make_unique<JsonParse>();
-                   }});
+                   },
+                   OperatorTraits{}});
   table.push_back({"windows-event-map", OperatorKind::kTransform,
                    "normalises Windows events: severity, lower-case computer, processed_at",
                    ValidateDeadLetter,
                    [](const JobSpec&, const OperatorSpec&) -> std::unique_ptr<Operator> {
                      return std::make_unique<WindowsEventMap>();
-                   }});
+                   },
+                   OperatorTraits{}});
   table.push_back(
       {"filter", OperatorKind::kTransform, "keeps records whose field is in a list", ValidateFilter,
        [](const JobSpec& j, const OperatorSpec& o) -> std::unique_ptr<Operator> {
          bool keep = true;
          auto values = *FilterValues(o, o.name, &keep);
          return std::make_unique<Filter>(*j.Setting(o, "field"), std::move(values), keep);
-       }});
+       },
+       OperatorTraits{}});
   table.push_back({"keyed-count", OperatorKind::kTransform,
                    "running count per key (key-fields), kept in RocksDB keyed state",
                    ValidateKeyedCount,
                    [](const JobSpec&, const OperatorSpec& o) -> std::unique_ptr<Operator> {
                      return std::make_unique<KeyedCount>(*KeyFields(o, o.name));
-                   }});
+                   },
+                   KeyedCountTraits()});
   table.push_back(
       {"watermarks", OperatorKind::kTransform,
        "event time from timestamp-field; watermarks max - max-out-of-orderness, idle-timeout",
        ValidateWatermarkAssigner,
        [](const JobSpec& j, const OperatorSpec& o) -> std::unique_ptr<Operator> {
          return std::make_unique<WatermarkAssigner>(*WatermarkAssignerOptions(j, o, o.name));
-       }});
+       },
+       OperatorTraits{}});
   table.push_back(
       {"window", OperatorKind::kTransform,
        "keyed tumbling or sliding windows (event or processing time): count, sum, min or max",
        ValidateWindowAggregate,
        [](const JobSpec& j, const OperatorSpec& o) -> std::unique_ptr<Operator> {
          return std::make_unique<WindowAggregate>(*WindowAggregateOptions(j, o, o.name));
-       }});
+       },
+       OperatorTraits{}});
   table.push_back(
       {"throttle", OperatorKind::kTransform,
        "passes records on at most records-per-second per subtask (back-pressures upstream)",
@@ -150,20 +170,20 @@ std::vector<OperatorType> BuildTable() {
        [](const JobSpec& j, const OperatorSpec& o) -> std::unique_ptr<Operator> {
          return std::make_unique<Throttle>(
              *ConfigFields(j, o, o.name).Int("records-per-second", 1, int64_t{1} << 40));
-       }});
-  table.push_back({"kafka-sink", OperatorKind::kSink, "writes records to a Kafka topic",
-                   ValidateKafkaSink,
-                   [](const JobSpec&, const OperatorSpec&) -> std::unique_ptr<Operator> {
-                     return std::make_unique<KafkaSink>();
-                   }});
+       },
+       OperatorTraits{}});
+  AppendOfKind(KafkaOperatorTypes(), OperatorKind::kSink, table);
   table.push_back({"print-sink", OperatorKind::kSink, "prints records on the TaskManager's stdout",
-                   NoFields, [](const JobSpec&, const OperatorSpec&) -> std::unique_ptr<Operator> {
+                   NoFields,
+                   [](const JobSpec&, const OperatorSpec&) -> std::unique_ptr<Operator> {
                      return std::make_unique<PrintSink>();
-                   }});
+                   },
+                   OperatorTraits{}});
   table.push_back({"discard-sink", OperatorKind::kSink, "drops records (for benchmarks)", NoFields,
                    [](const JobSpec&, const OperatorSpec&) -> std::unique_ptr<Operator> {
                      return std::make_unique<DiscardSink>();
-                   }});
+                   },
+                   OperatorTraits{}});
   return table;
 }
 
@@ -181,16 +201,21 @@ const OperatorType* FindOperatorType(const std::string& name) {
   return nullptr;
 }
 
+OperatorTraits TraitsOf(const std::string& type) {
+  const OperatorType* found = FindOperatorType(type);
+  return found ? found->traits : OperatorTraits{};
+}
+
 namespace {
 
-// A socket-source is non-parallel, like Flink's socketTextStream: one connection, one reader
-// (each connection gets the whole stream, so two readers would duplicate it).
+// A non-parallel type (socket-source, like Flink's socketTextStream: one connection, one reader;
+// each connection gets the whole stream, so two readers would duplicate it) runs once.
 absl::Status ValidateParallelism(const JobSpec& job, const OperatorSpec& op,
-                                 const std::string& path) {
-  const int n = OperatorParallelism(job, op);
-  if (op.type == "socket-source" && n > 1) {
+                                 const OperatorTraits& traits, const std::string& path) {
+  const int n = OperatorParallelism(job, op, traits);
+  if (traits.non_parallel && n > 1) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "job file: ", path, ".parallelism: expected 1 for a socket-source, got ", n,
+        "job file: ", path, ".parallelism: expected 1 for a ", op.type, ", got ", n,
         "; it is non-parallel (every connection gets the whole stream): the operators after it "
         "run in parallel and receive its records round robin"));
   }
@@ -239,10 +264,10 @@ absl::Status ValidateJob(const JobSpec& job) {
                          " expects validated JSON; put a json-parse before it"));
       }
     }
-    if (auto s = ValidateParallelism(job, op, path); !s.ok()) return s;
+    if (auto s = ValidateParallelism(job, op, type->traits, path); !s.ok()) return s;
     if (auto s = type->validate(job, op, path); !s.ok()) return s;
   }
-  return BuildJobGraph(job).status();
+  return BuildJobGraph(job, TraitsOf).status();
 }
 
 absl::StatusOr<std::vector<std::unique_ptr<Operator>>> CreateChain(const JobSpec& job,

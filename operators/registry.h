@@ -1,4 +1,5 @@
-// The operator registry: every built-in operator type, how to validate and create it.
+// The operator registry: every operator type (built-in and connectors'), its traits, how to
+// validate and create it.
 #pragma once
 
 #include <functional>
@@ -8,29 +9,28 @@
 
 #include "absl/status/statusor.h"
 #include "operators/operator.h"
+#include "operators/operator_type.h"
+#include "runtime/job_graph.h"
 #include "runtime/job_spec.h"
 
 namespace ec {
 
-enum class OperatorKind { kSource, kTransform, kSink };
-
-struct OperatorType {
-  std::string name;  // the "type" in job files
-  OperatorKind kind;
-  std::string description;
-  // Checks the operator's own fields; errors name the field: "pipeline[2].topic: expected ...".
-  std::function<absl::Status(const JobSpec&, const OperatorSpec&, const std::string& path)>
-      validate;
-  std::function<std::unique_ptr<Operator>(const JobSpec&, const OperatorSpec&)> create;
-};
-
-// All built-in types, in a fixed table (no static registration).
+// All operator types: the built-ins and the connectors' (KafkaOperatorTypes), in a fixed table
+// (no static registration).
 const std::vector<OperatorType>& OperatorTypes();
 const OperatorType* FindOperatorType(const std::string& name);
 
-// Validates a parsed job against the registry: known types, a source first, a sink last, and
-// the shape this version runs (a linear chain, every operator at the job's parallelism, a
-// socket source or keyed state only at parallelism 1). Errors name the field.
+// The traits of operator type `type` (default traits for an unknown type): the lookup
+// BuildJobGraph takes, e.g. BuildJobGraph(job, TraitsOf).
+OperatorTraits TraitsOf(const std::string& type);
+
+// Validates a parsed job against the registry: every type known; a source first and only
+// first, a sink last and only last; a linear chain (each operator's only input is the one
+// before it); a json-parse somewhere before windows-event-map, filter, keyed-count, watermarks
+// and window; a non-parallel type (socket-source) at parallelism 1; each operator's own fields
+// (its type's validate); and that the job graph can be built (BuildJobGraph: parallelism at
+// most max-parallelism, key fields, partitioning). Operators may run at other parallelisms than
+// the job's, keyed state included. Errors name the field.
 absl::Status ValidateJob(const JobSpec& job);
 
 struct ChainOptions {

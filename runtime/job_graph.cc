@@ -32,12 +32,11 @@ const char* PartitioningName(proto::Partitioning p) {
 const char* PartitioningName(Partitioning p) { return PartitioningName(ToProto(p)); }
 
 absl::StatusOr<std::vector<std::string>> KeyFieldsOf(const OperatorSpec& op,
+                                                     const OperatorTraits& traits,
                                                      const std::string& path) {
-  const char* field = op.config.contains("key-by") ? "key-by"
-                      : op.type == "keyed-count"   ? "key-fields"
-                                                   : nullptr;
-  if (!field) return std::vector<std::string>{};
-  if (!op.config.contains(field)) return std::vector<std::string>{"source", "level"};
+  const std::string field = op.config.contains("key-by") ? "key-by" : traits.key_fields_field;
+  if (field.empty()) return std::vector<std::string>{};
+  if (!op.config.contains(field)) return traits.default_key_fields;
   const std::string where = absl::StrCat(path, ".", field);
   const std::string expected =
       "expected a non-empty array of distinct field names, e.g. [\"source\", \"level\"]";
@@ -60,23 +59,24 @@ int JobGraph::max_vertex_parallelism() const {
   return n;
 }
 
-int OperatorParallelism(const JobSpec& job, const OperatorSpec& op) {
+int OperatorParallelism(const JobSpec& job, const OperatorSpec& op, const OperatorTraits& traits) {
   if (op.parallelism) return *op.parallelism;
-  return op.type == "socket-source" ? 1 : job.parallelism;
+  return traits.non_parallel ? 1 : job.parallelism;
 }
 
-absl::StatusOr<JobGraph> BuildJobGraph(const JobSpec& job) {
+absl::StatusOr<JobGraph> BuildJobGraph(const JobSpec& job, const OperatorTraitsLookup& traits_of) {
   JobGraph graph;
   for (size_t i = 0; i < job.pipeline.size(); ++i) {
     const OperatorSpec& op = job.pipeline[i];
     const std::string path = absl::StrCat("pipeline[", i, "]");
-    const int parallelism = OperatorParallelism(job, op);
+    const OperatorTraits traits = traits_of(op.type);
+    const int parallelism = OperatorParallelism(job, op, traits);
     if (parallelism > job.max_parallelism) {
       return FieldError(path + ".parallelism",
                         absl::StrCat("expected at most max-parallelism (", job.max_parallelism,
                                      "), got ", parallelism));
     }
-    auto keys = KeyFieldsOf(op, path);
+    auto keys = KeyFieldsOf(op, traits, path);
     if (!keys.ok()) return keys.status();
     std::optional<Partitioning> asked;
     if (op.config.contains("partitioning")) {

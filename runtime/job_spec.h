@@ -54,9 +54,6 @@ struct JobSpec {
   // same name. Returns nullopt when neither is set.
   std::optional<std::string> Setting(const OperatorSpec& op, const std::string& key) const;
 
-  // How many subtasks run operator `op`: its own parallelism, else the job's.
-  int ParallelismOf(const OperatorSpec& op) const { return op.parallelism.value_or(parallelism); }
-
   // The resolved spec as JSON (what the JobManager sends to TaskManagers); ParseJobSpec of it
   // with no overrides gives back an equal spec. It carries "resolved": true, which tells
   // ParseJobSpec not to substitute ${parameters} again.

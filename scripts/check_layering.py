@@ -25,8 +25,12 @@ ALLOWED_FILES = {
     "connectors": {"operators/operator.h", "operators/config_fields.h", "operators/operator_type.h"},
 }
 ALLOWED_FROM = {
-    # The operator catalog is the one operators/ file that names the connectors' operator types.
+    # The operator catalog lists the connectors' operator types beside the built-ins.
     "operators/registry.cc": {"connectors"},
+    # The side outputs of transforms (dead letters, a window's late events) are Kafka topics.
+    # Known debt: a side-output interface in the operator API would end this.
+    "operators/transforms/dead_letter.h": {"connectors"},
+    "operators/transforms/window_aggregate_options.cc": {"connectors"},
 }
 # The util layer (ec_util: TCP dial/listen, atomic file writes, time formatting; abseil and libc
 # only) sits below everything, so any folder may use it, proto/'s JSON views included.

@@ -5,8 +5,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "connectors/kafka/kafka_writer.h"
 #include "operators/operator.h"
-#include "operators/sinks/kafka_writer.h"
 
 namespace ec {
 

@@ -26,9 +26,16 @@ uint64_t DecodeCount(std::string_view bytes) {
 
 }  // namespace
 
+OperatorTraits KeyedCountTraits() {
+  OperatorTraits traits;
+  traits.key_fields_field = "key-fields";
+  traits.default_key_fields = {"source", "level"};
+  return traits;
+}
+
 absl::StatusOr<std::vector<std::string>> KeyFields(const OperatorSpec& op,
                                                    const std::string& path) {
-  auto fields = KeyFieldsOf(op, path);
+  auto fields = KeyFieldsOf(op, KeyedCountTraits(), path);
   if (!fields.ok()) return fields.status();
   for (const auto& f : *fields) {
     if (f == "count") {

@@ -9,6 +9,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "operators/transforms/dead_letter.h"
+#include "runtime/job_graph.h"
 #include "runtime/record_key.h"
 
 namespace ec {
@@ -41,5 +42,7 @@ class KeyedCount : public DeadLetterTransform {
 absl::Status ValidateKeyedCount(const JobSpec& job, const OperatorSpec& op,
                                 const std::string& path);
 absl::StatusOr<std::vector<std::string>> KeyFields(const OperatorSpec& op, const std::string& path);
+// keyed-count's traits (its registry entry's): keyed by "key-fields", default ["source", "level"].
+OperatorTraits KeyedCountTraits();
 
 }  // namespace ec

@@ -1,11 +1,11 @@
 // The `window` operator's job-file fields, checked with errors that name the field.
 
 #include "absl/strings/str_cat.h"
+#include "connectors/kafka/kafka_config.h"
 #include "operators/config_fields.h"
 #include "operators/transforms/event_timestamp.h"
 #include "operators/transforms/window_aggregate.h"
 #include "runtime/job_graph.h"
-#include "runtime/kafka_config.h"
 
 namespace ec {
 namespace {
@@ -40,7 +40,8 @@ absl::StatusOr<std::vector<std::string>> KeyBy(const OperatorSpec& op, const std
   if (!op.config.contains("key-by")) {
     return FieldError(path, "key-by", absl::StrCat("missing (", expected, ")"));
   }
-  auto fields = KeyFieldsOf(op, path);
+  // A window is keyed by its "key-by" alone (checked above): its type has no key fields field.
+  auto fields = KeyFieldsOf(op, OperatorTraits{}, path);
   if (!fields.ok()) return fields.status();
   for (const auto& name : *fields) {
     if (name == "window_start" || name == "window_end" || name == aggregate) {

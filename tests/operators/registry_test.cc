@@ -63,6 +63,27 @@ TEST(RegistryTest, TableHasEveryBuiltInType) {
   EXPECT_EQ(FindOperatorType("nope"), nullptr);
 }
 
+TEST(RegistryTest, EntriesDeclareTheirTraits) {
+  EXPECT_TRUE(TraitsOf("socket-source").non_parallel);
+  EXPECT_FALSE(TraitsOf("kafka-source").non_parallel);
+  EXPECT_EQ(TraitsOf("keyed-count").key_fields_field, "key-fields");
+  EXPECT_EQ(TraitsOf("keyed-count").default_key_fields,
+            (std::vector<std::string>{"source", "level"}));
+  for (const char* name : {"kafka-source", "json-parse", "window", "kafka-sink", "nope"}) {
+    EXPECT_FALSE(TraitsOf(name).non_parallel) << name;
+    EXPECT_EQ(TraitsOf(name).key_fields_field, "") << name;
+  }
+}
+
+TEST(RegistryTest, TableListsConnectorTypesBesideTheBuiltIns) {
+  std::vector<std::string> names;
+  for (const auto& type : OperatorTypes()) names.push_back(type.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"socket-source", "kafka-source", "json-parse",
+                                             "windows-event-map", "filter", "keyed-count",
+                                             "watermarks", "window", "throttle", "kafka-sink",
+                                             "print-sink", "discard-sink"}));
+}
+
 TEST(RegistryTest, MinimalChainIsValid) {
   EXPECT_TRUE(ValidateJob(Job({kSource, R"({"type": "discard-sink"})"})).ok());
 }

@@ -15,13 +15,27 @@ JobSpec Spec(const std::string& pipeline, const std::string& settings = "") {
   return spec.ok() ? *std::move(spec) : JobSpec{};
 }
 
+// Traits as the registry declares them for the types these tests use: runtime compares no type
+// names, the lookup does.
+OperatorTraits TestTraits(const std::string& type) {
+  OperatorTraits traits;
+  if (type == "socket-source") traits.non_parallel = true;
+  if (type == "keyed-count") {
+    traits.key_fields_field = "key-fields";
+    traits.default_key_fields = {"source", "level"};
+  }
+  return traits;
+}
+
+absl::StatusOr<JobGraph> Build(const JobSpec& job) { return BuildJobGraph(job, TestTraits); }
+
 constexpr char kKafka[] = R"({"name": "src", "type": "kafka-source"},)";
 constexpr char kSocket[] = R"({"name": "src", "type": "socket-source"},)";
 constexpr char kParse[] = R"({"name": "parse", "type": "json-parse"},)";
 constexpr char kSink[] = R"({"name": "sink", "type": "kafka-sink"})";
 
 TEST(JobGraphTest, ForwardOperatorsAtOneParallelismAreOneChain) {
-  auto graph = BuildJobGraph(Spec(std::string(kKafka) + kParse + kSink, R"("parallelism": 3, )"));
+  auto graph = Build(Spec(std::string(kKafka) + kParse + kSink, R"("parallelism": 3, )"));
   ASSERT_TRUE(graph.ok()) << graph.status();
   ASSERT_EQ(graph->vertices.size(), 1u);
   EXPECT_EQ(graph->vertices[0].operators, (std::vector<int>{0, 1, 2}));
@@ -31,7 +45,7 @@ TEST(JobGraphTest, ForwardOperatorsAtOneParallelismAreOneChain) {
 }
 
 TEST(JobGraphTest, SocketSourceRunsOnceAndFeedsTheRestRoundRobin) {
-  auto graph = BuildJobGraph(Spec(std::string(kSocket) + kParse + kSink, R"("parallelism": 2, )"));
+  auto graph = Build(Spec(std::string(kSocket) + kParse + kSink, R"("parallelism": 2, )"));
   ASSERT_TRUE(graph.ok()) << graph.status();
   ASSERT_EQ(graph->vertices.size(), 2u);
   EXPECT_EQ(graph->vertices[0].parallelism, 1);
@@ -41,10 +55,10 @@ TEST(JobGraphTest, SocketSourceRunsOnceAndFeedsTheRestRoundRobin) {
 }
 
 TEST(JobGraphTest, KeyedOperatorsStartAChainBehindAHashExchangeEvenAtOneParallelism) {
-  auto graph = BuildJobGraph(Spec(std::string(kKafka) + kParse +
-                                  R"({"name": "w", "type": "window", "key-by": ["source", "level"]},
+  auto graph = Build(Spec(std::string(kKafka) + kParse +
+                          R"({"name": "w", "type": "window", "key-by": ["source", "level"]},
                                      {"name": "c", "type": "keyed-count"},)" +
-                                  kSink));
+                          kSink));
   ASSERT_TRUE(graph.ok()) << graph.status();
   ASSERT_EQ(graph->vertices.size(), 3u);
   EXPECT_EQ(graph->vertices[1].input, Partitioning::kHash);
@@ -55,9 +69,9 @@ TEST(JobGraphTest, KeyedOperatorsStartAChainBehindAHashExchangeEvenAtOneParallel
 }
 
 TEST(JobGraphTest, AskedPartitioningCutsTheChain) {
-  auto graph = BuildJobGraph(Spec(std::string(kKafka) + R"({"name": "parse", "type": "json-parse",
+  auto graph = Build(Spec(std::string(kKafka) + R"({"name": "parse", "type": "json-parse",
                                      "partitioning": "broadcast"},)" +
-                                  kSink));
+                          kSink));
   ASSERT_TRUE(graph.ok()) << graph.status();
   ASSERT_EQ(graph->vertices.size(), 2u);
   EXPECT_EQ(graph->vertices[1].input, Partitioning::kBroadcast);
@@ -66,18 +80,17 @@ TEST(JobGraphTest, AskedPartitioningCutsTheChain) {
 
 TEST(JobGraphTest, BadSettingsAreRefusedNamingTheField) {
   auto forward =
-      BuildJobGraph(Spec(std::string(kKafka) + R"({"type": "kafka-sink", "partitioning": "forward",
+      Build(Spec(std::string(kKafka) + R"({"type": "kafka-sink", "partitioning": "forward",
                                      "parallelism": 2})"));
   EXPECT_THAT(std::string(forward.status().message()),
               HasSubstr("job file: pipeline[1].partitioning: forward needs the same parallelism"));
-  auto key = BuildJobGraph(Spec(std::string(kKafka) + R"({"type": "kafka-sink", "key-by": []})"));
+  auto key = Build(Spec(std::string(kKafka) + R"({"type": "kafka-sink", "key-by": []})"));
   EXPECT_THAT(std::string(key.status().message()),
               HasSubstr("job file: pipeline[1].key-by: expected a non-empty array"));
-  auto both = BuildJobGraph(Spec(std::string(kKafka) + R"({"type": "kafka-sink",
+  auto both = Build(Spec(std::string(kKafka) + R"({"type": "kafka-sink",
                                  "key-by": ["a"], "partitioning": "rebalance"})"));
   EXPECT_THAT(std::string(both.status().message()), HasSubstr("pipeline[1].partitioning"));
-  auto wide =
-      BuildJobGraph(Spec(std::string(kKafka) + R"({"type": "kafka-sink", "parallelism": 9})",
+  auto wide = Build(Spec(std::string(kKafka) + R"({"type": "kafka-sink", "parallelism": 9})",
                          R"("max-parallelism": 8, )"));
   EXPECT_THAT(std::string(wide.status().message()),
               HasSubstr("pipeline[1].parallelism: expected at most max-parallelism (8), got 9"));

@@ -5,6 +5,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "runtime/job_graph.h"
+
 namespace ec {
 namespace {
 
@@ -129,7 +131,7 @@ TEST(JobSpecTest, JobSettingsDefaultWhenAbsent) {
   EXPECT_EQ(spec.parallelism, 1);
   EXPECT_EQ(spec.max_parallelism, 128);  // Flink's default
   EXPECT_FALSE(spec.pipeline[0].parallelism.has_value());
-  EXPECT_EQ(spec.ParallelismOf(spec.pipeline[0]), 1);
+  EXPECT_EQ(OperatorParallelism(spec, spec.pipeline[0], OperatorTraits{}), 1);
   EXPECT_FALSE(spec.checkpoint_interval.has_value());
   EXPECT_EQ(spec.restart.strategy, "fixed-delay");
   EXPECT_EQ(spec.restart.attempts, 3);
@@ -188,7 +190,7 @@ TEST(JobSpecTest, OperatorParallelismIsItsOwnFieldNotConfig) {
   JobSpec spec =
       Parse(JobWithOp(R"("parallelism": "${p}")", R"("parallelism": 3, )"), {{"p", "2"}});
   EXPECT_EQ(spec.pipeline[0].parallelism, 2);
-  EXPECT_EQ(spec.ParallelismOf(spec.pipeline[0]), 2);
+  EXPECT_EQ(OperatorParallelism(spec, spec.pipeline[0], OperatorTraits{}), 2);
   EXPECT_FALSE(spec.pipeline[0].config.contains("parallelism"));
   EXPECT_EQ(Parse(spec.ToJson().dump()).pipeline[0].parallelism, 2);
   EXPECT_EQ(ParseError(JobWithOp(R"("parallelism": 0)")),

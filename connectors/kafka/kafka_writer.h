@@ -13,7 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "runtime/kafka_config.h"
+#include "connectors/kafka/kafka_config.h"
 #include "runtime/metrics.h"
 #include "runtime/record_batch.h"
 

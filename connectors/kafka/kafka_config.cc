@@ -1,5 +1,5 @@
 // Resolution of Kafka client settings and their translation to librdkafka.
-#include "runtime/kafka_config.h"
+#include "connectors/kafka/kafka_config.h"
 
 #include <cstdlib>
 

@@ -3,7 +3,7 @@
 // checkpoint completion, partitions split by subtask, several old subtasks' offsets merged on a
 // rescaled restore, errors for unknown or forbidden topics, a
 // broker outage that does not fail the task, a bounded close, and settings validated at submit.
-#include "operators/sources/kafka_source.h"
+#include "connectors/kafka/kafka_source.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -520,7 +520,7 @@ TEST(KafkaSourceValidationTest, SettingsMayComeFromJobParameters) {
 }
 
 TEST(KafkaSourceValidationTest, KafkaToKafkaExampleValidatesWithItsDefaults) {
-  // This file is tests/operators/sources/kafka_source_test.cc.
+  // This file is tests/connectors/kafka/kafka_source_test.cc.
   const auto root =
       std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().parent_path();
   std::ifstream in(root / "examples" / "kafka-to-kafka.json");

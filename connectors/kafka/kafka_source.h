@@ -11,9 +11,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "connectors/kafka/kafka_config.h"
+#include "connectors/kafka/kafka_offsets.h"
 #include "operators/operator.h"
-#include "operators/sources/kafka_offsets.h"
-#include "runtime/kafka_config.h"
 
 namespace ec {
 
@@ -90,7 +90,6 @@ class KafkaSource : public SourceOperator {
   // a rate-limited warning.
   absl::Status HandleError(rd_kafka_resp_err_t err, const std::string& detail);
   absl::Status Describe(rd_kafka_resp_err_t err, const std::string& detail) const;
-  bool IsFatal(rd_kafka_resp_err_t err) const;
   void Warn(rd_kafka_resp_err_t err, const std::string& what);
   void Fail(absl::Status status);
   // Time left until `deadline` in ms for one blocking librdkafka call, at most `cap`.

@@ -1,5 +1,5 @@
 // Kafka source over librdkafka's consumer with manual assignment.
-#include "operators/sources/kafka_source.h"
+#include "connectors/kafka/kafka_source.h"
 
 #include <algorithm>
 #include <climits>
@@ -7,7 +7,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "connectors/kafka/kafka_error_policy.h"
+#include "connectors/kafka/kafka_operator_types.h"
 #include "operators/config_fields.h"
+#include "runtime/job_graph.h"
 #include "runtime/logging.h"
 
 namespace ec {
@@ -109,20 +112,6 @@ absl::Status KafkaSource::Describe(rd_kafka_resp_err_t err, const std::string& d
   }
 }
 
-bool KafkaSource::IsFatal(rd_kafka_resp_err_t err) const {
-  switch (err) {
-    case RD_KAFKA_RESP_ERR__FATAL:
-    case RD_KAFKA_RESP_ERR__AUTHENTICATION:
-    case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
-    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
-    case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
-    case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
-      return true;
-    default:
-      return false;
-  }
-}
-
 void KafkaSource::Warn(rd_kafka_resp_err_t err, const std::string& what) {
   // Once per distinct error and kWarnEvery: librdkafka retries every few hundred ms.
   const absl::Time now = absl::Now();
@@ -144,7 +133,7 @@ void KafkaSource::OnError(rd_kafka_t* rk, int err, const char* reason, void* opa
     char fatal[512];
     code = rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
     self->Fail(self->Describe(code, fatal));
-  } else if (self->IsFatal(code)) {
+  } else if (IsFatalKafkaError(code)) {
     self->Fail(self->Describe(code, reason));
   } else {
     // Brokers down, connection refused: librdkafka reconnects by itself.
@@ -159,7 +148,7 @@ void KafkaSource::OnCommit(rd_kafka_t*, rd_kafka_resp_err_t err,
     for (int i = 0; i < offsets->cnt && !err; ++i) err = offsets->elems[i].err;
   }
   if (!err || err == RD_KAFKA_RESP_ERR__NO_OFFSET) return;
-  if (self->IsFatal(err)) {
+  if (IsFatalKafkaError(err)) {
     self->Fail(self->Describe(err, rd_kafka_err2str(err)));
     return;
   }
@@ -179,7 +168,7 @@ void KafkaSource::ServeCallbacks() {
   if (assigned_ || !queue_) return;
   const ssize_t n = rd_kafka_consume_batch_queue(queue_, 0, messages_.data(), messages_.size());
   for (ssize_t i = 0; i < n; ++i) {
-    if (messages_[i]->err && IsFatal(messages_[i]->err)) {
+    if (messages_[i]->err && IsFatalKafkaError(messages_[i]->err)) {
       Fail(Describe(messages_[i]->err, rd_kafka_message_errstr(messages_[i])));
     } else if (messages_[i]->err) {
       Warn(messages_[i]->err, rd_kafka_message_errstr(messages_[i]));
@@ -254,7 +243,7 @@ absl::StatusOr<int> KafkaSource::PartitionCount(absl::Time deadline) {
       result = failure_;
       break;
     }
-    if (IsFatal(err)) {
+    if (IsFatalKafkaError(err)) {
       result = Describe(err, rd_kafka_err2str(err));
       break;
     }
@@ -300,7 +289,7 @@ absl::StatusOr<KafkaSource::Offsets> KafkaSource::CommittedOffsets(absl::Time de
       }
       return offsets;
     }
-    if (IsFatal(err)) return Describe(err, rd_kafka_err2str(err));
+    if (IsFatalKafkaError(err)) return Describe(err, rd_kafka_err2str(err));
     ServeCallbacks();
     if (!failure_.ok()) return failure_;
     if (ctx_->IsCancelled()) return absl::CancelledError("cancelled");
@@ -336,7 +325,7 @@ absl::StatusOr<KafkaSource::Offsets> KafkaSource::ListOffsets(
       }
       return offsets;
     }
-    if (IsFatal(err) || err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+    if (IsFatalKafkaError(err) || err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
       return Describe(err, rd_kafka_err2str(err));
     }
     ServeCallbacks();
@@ -405,7 +394,8 @@ absl::Status KafkaSource::Open(OperatorContext& ctx) {
   auto count = PartitionCount(deadline);
   if (count.status().code() == absl::StatusCode::kCancelled) return absl::OkStatus();
   if (!count.ok()) return count.status();
-  const int parallelism = std::max(ctx.job && ctx.spec ? ctx.job->ParallelismOf(*ctx.spec) : 1, 1);
+  const int parallelism = std::max(
+      ctx.job && ctx.spec ? OperatorParallelism(*ctx.job, *ctx.spec, KafkaSourceTraits()) : 1, 1);
   partitions_.clear();
   for (int32_t p = 0; p < *count; ++p) {
     if (p % parallelism == ctx.subtask) partitions_.push_back(p);
@@ -452,7 +442,7 @@ absl::Status KafkaSource::HandleError(rd_kafka_resp_err_t err, const std::string
     rd_kafka_resp_err_t code = rd_kafka_fatal_error(rk_, fatal, sizeof(fatal));
     return Describe(code, fatal);
   }
-  if (IsFatal(err)) return Describe(err, detail);
+  if (IsFatalKafkaError(err)) return Describe(err, detail);
   if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
       err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION) {
     // Also seen while a restarted broker loads its logs: fail only if the metadata agrees.

@@ -1,5 +1,5 @@
 // Checkpoint state of the Kafka source and librdkafka partition lists.
-#include "operators/sources/kafka_offsets.h"
+#include "connectors/kafka/kafka_offsets.h"
 
 #include <nlohmann/json.hpp>
 

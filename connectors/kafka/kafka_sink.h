@@ -3,8 +3,8 @@
 
 #include <memory>
 
+#include "connectors/kafka/kafka_writer.h"
 #include "operators/operator.h"
-#include "operators/sinks/kafka_writer.h"
 
 namespace ec {
 

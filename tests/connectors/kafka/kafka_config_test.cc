@@ -1,6 +1,6 @@
 // ResolveKafkaConfig (operator field over job parameter, environment fallback for the password,
 // kafka.<property> pass-through), Describe() and ToRdKafkaConf() never revealing the password.
-#include "runtime/kafka_config.h"
+#include "connectors/kafka/kafka_config.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

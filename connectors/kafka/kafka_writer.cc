@@ -1,7 +1,8 @@
 // librdkafka producer wrapper with error classification.
-#include "operators/sinks/kafka_writer.h"
+#include "connectors/kafka/kafka_writer.h"
 
 #include "absl/strings/str_cat.h"
+#include "connectors/kafka/kafka_error_policy.h"
 #include "runtime/logging.h"
 
 namespace ec {
@@ -127,7 +128,7 @@ void KafkaWriter::OnError(rd_kafka_t* rk, int err, const char* reason, void* opa
     self->Fail(self->Describe(code, fatal));
     return;
   }
-  if (code == RD_KAFKA_RESP_ERR__AUTHENTICATION) {
+  if (IsFatalKafkaError(code)) {  // bad credentials or ACLs: retrying cannot help
     self->Fail(self->Describe(code, reason));
     return;
   }

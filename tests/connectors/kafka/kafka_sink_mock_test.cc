@@ -31,7 +31,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "operators/sinks/kafka_sink.h"
+#include "connectors/kafka/kafka_sink.h"
 #include "tests/eventually.h"
 #include "tests/operators/operator_harness.h"
 

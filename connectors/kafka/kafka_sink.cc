@@ -1,5 +1,5 @@
 // Kafka sink over KafkaWriter.
-#include "operators/sinks/kafka_sink.h"
+#include "connectors/kafka/kafka_sink.h"
 
 #include <algorithm>
 
