@@ -42,8 +42,7 @@ std::string SourceWith(const std::string& fields) {
 }
 
 std::string ReadExampleJob() {
-  // This file is tests/operators/registry_test.cc; the example is examples/job.json.
-  const auto root = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
+  const auto root = std::filesystem::path(EC_SOURCE_DIR);
   std::ifstream in(root / "examples" / "job.json");
   EXPECT_TRUE(in.good()) << root;
   std::stringstream text;

@@ -520,9 +520,7 @@ TEST(KafkaSourceValidationTest, SettingsMayComeFromJobParameters) {
 }
 
 TEST(KafkaSourceValidationTest, KafkaToKafkaExampleValidatesWithItsDefaults) {
-  // This file is tests/connectors/kafka/kafka_source_test.cc.
-  const auto root =
-      std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().parent_path();
+  const auto root = std::filesystem::path(EC_SOURCE_DIR);
   std::ifstream in(root / "examples" / "kafka-to-kafka.json");
   ASSERT_TRUE(in.good()) << root;
   std::stringstream text;
