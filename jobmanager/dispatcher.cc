@@ -8,7 +8,6 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "jobmanager/job_state_machine.h"
-#include "jobmanager/restart_strategy.h"
 #include "jobmanager/state_assignment.h"
 #include "operators/registry.h"
 #include "runtime/logging.h"
@@ -21,14 +20,6 @@ std::string NewJobId() {
   static absl::Mutex mu;
   absl::MutexLock lock(&mu);
   return absl::StrFormat("%016x%016x", rng(), rng());
-}
-
-std::string DescribeFailure(const proto::TaskFailure& failure) {
-  const char* domain = failure.domain() == proto::USER       ? "user"
-                       : failure.domain() == proto::EXTERNAL ? "external"
-                                                             : "internal";
-  return absl::StrCat(failure.message(), " [", domain, " error, ",
-                      failure.retryable() ? "retryable" : "not retryable", "]");
 }
 
 Dispatcher::Options WithEpoch(Dispatcher::Options options) {
@@ -44,6 +35,7 @@ Dispatcher::Dispatcher(Options options, GatewayFactory gateways)
       coordinator_(options_.checkpoint_dir, options_.checkpoints_retained, options_.epoch,
                    options_.checkpoint_timeout, CoordinatorHooks()),
       scheduler_({options_.epoch, options_.reactive}, taskmanagers_, SchedulerHooks()),
+      job_master_(options_.epoch, taskmanagers_, JobMasterHooks()),
       job_store_(options_.jobs_dir) {}
 
 // The hooks run under mu_, taken by the Dispatcher method that called the component.
@@ -59,7 +51,7 @@ CheckpointCoordinator::Hooks Dispatcher::CoordinatorHooks() {
   };
   hooks.fail_job = [this](Job& job, const std::string& reason) {
     mu_.AssertHeld();
-    FailJob(job, /*retryable=*/true, reason);
+    job_master_.Fail(job, /*retryable=*/true, reason);
   };
   hooks.on_complete = [this](Job& job, int64_t checkpoint_id) {
     mu_.AssertHeld();
@@ -68,6 +60,23 @@ CheckpointCoordinator::Hooks Dispatcher::CoordinatorHooks() {
   hooks.persist = [this](const Job& job) {
     mu_.AssertHeld();
     Persist(job);
+  };
+  return hooks;
+}
+
+JobMaster::Hooks Dispatcher::JobMasterHooks() {
+  JobMaster::Hooks hooks;
+  hooks.enqueue = [this](std::function<void()> call) {
+    mu_.AssertHeld();
+    Enqueue(std::move(call));
+  };
+  hooks.persist = [this](const Job& job) {
+    mu_.AssertHeld();
+    Persist(job);
+  };
+  hooks.abort_checkpoint = [this](Job& job, const std::string& reason) {
+    mu_.AssertHeld();
+    coordinator_.Abort(job, reason, /*checkpoint_failure=*/false);
   };
   return hooks;
 }
@@ -85,7 +94,7 @@ Scheduler::Hooks Dispatcher::SchedulerHooks() {
   };
   hooks.fail_job = [this](Job& job, bool retryable, const std::string& reason) {
     mu_.AssertHeld();
-    FailJob(job, retryable, reason);
+    job_master_.Fail(job, retryable, reason);
   };
   hooks.trigger_checkpoint = [this](Job& job, bool stop) {
     mu_.AssertHeld();
@@ -219,16 +228,8 @@ void Dispatcher::TimerLoop() {
                       absl::StrCat("no heartbeat for ",
                                    absl::ToInt64Milliseconds(options_.heartbeat_timeout), "ms"));
     }
-    for (auto& [id, job] : jobs_) {
-      if (job.state == proto::CANCELLING && now - job.cancel_started > options_.cancel_timeout) {
-        Logger("jobmanager")
-            ->warn("job={} tasks did not confirm cancellation within {}s", id,
-                   absl::ToInt64Seconds(options_.cancel_timeout));
-        for (auto& e : job.executions) ReleaseSlot(e);
-        Transition(job, proto::CANCELED);
-      }
-    }
-    RestartDueJobs();
+    job_master_.ExpireCancellations(jobs_, now, options_.cancel_timeout);
+    job_master_.RestartDue(jobs_, absl::Now());
     scheduler_.ScheduleJobs(jobs_, absl::Now());
     if (options_.reactive) scheduler_.GrowReactiveJobs(jobs_);
     coordinator_.TriggerDue(jobs_, absl::Now());
@@ -351,32 +352,8 @@ absl::Status Dispatcher::CancelJob(const std::string& job_id) {
         absl::StrCat("job ", job_id, " has already ended (", JobStateName(job.state), ")"));
   }
   if (job.state == proto::CANCELLING) return absl::OkStatus();
-  Transition(job, proto::CANCELLING);
-  job.cancel_started = absl::Now();
-  CancelExecutions(job);
-  MaybeCompleteJob(job);
+  job_master_.Cancel(job);
   return absl::OkStatus();
-}
-
-void Dispatcher::CancelExecutions(Job& job) {
-  for (auto& e : job.executions) {
-    if (IsTerminalTask(e.state)) continue;
-    std::shared_ptr<TaskManagerGateway> gateway = taskmanagers_.GatewayOf(e.taskmanager_id);
-    if (!gateway) {
-      e.state = proto::TASK_CANCELED;
-      continue;
-    }
-    proto::CancelTaskRequest request;
-    request.set_jobmanager_epoch(options_.epoch);
-    *request.mutable_task() = e.id;
-    Enqueue([gateway, request] {
-      if (auto s = gateway->CancelTask(request); !s.ok()) {
-        Logger("jobmanager")
-            ->warn("job={} cancel of subtask {} failed: {}", request.task().job_id(),
-                   request.task().subtask(), s.message());
-      }
-    });
-  }
 }
 
 void Dispatcher::OnDeployFailed(const proto::TaskId& task, const std::string& taskmanager_id,
@@ -384,154 +361,7 @@ void Dispatcher::OnDeployFailed(const proto::TaskId& task, const std::string& ta
   absl::MutexLock lock(&mu_);
   auto it = jobs_.find(task.job_id());
   if (it == jobs_.end()) return;
-  Job& job = it->second;
-  // Only this task: the others were deployed and hold their slots until they are cancelled,
-  // as the failover below does.
-  Execution* e = FindExecution(job, task);
-  if (e && !IsTerminalTask(e->state)) {
-    e->state = proto::TASK_FAILED;
-    ReleaseSlot(*e);
-  }
-  if (job.state == proto::CANCELLING) {
-    MaybeCompleteJob(job);
-  } else if (!IsTerminal(job.state)) {
-    FailJob(job, /*retryable=*/true,
-            absl::StrCat("deploying ", TaskName(job, task), " to TaskManager ", taskmanager_id,
-                         " failed: ", status.message()));
-  }
-}
-
-void Dispatcher::ReleaseSlot(Execution& e) {
-  if (e.taskmanager_id.empty()) return;
-  if (e.holds_slot) taskmanagers_.ReleaseSlot(e.taskmanager_id);
-  e.taskmanager_id.clear();
-}
-
-void Dispatcher::Transition(Job& job, proto::JobState to, const std::string& reason) {
-  if (job.state == to) return;
-  if (!CanTransition(job.state, to)) {
-    Logger("jobmanager")
-        ->error("job={} illegal transition {} -> {} ignored", job.id, JobStateName(job.state),
-                JobStateName(to));
-    return;
-  }
-  Logger("jobmanager")
-      ->info("job={} {} -> {}{}{}", job.id, JobStateName(job.state), JobStateName(to),
-             reason.empty() ? "" : ": ", reason);
-  job.state = to;
-  if (IsTerminal(to)) job.ended = absl::Now();
-  Persist(job);
-  if (to == proto::RUNNING && job.spec.checkpoint_interval) {
-    job.next_checkpoint = absl::Now() + *job.spec.checkpoint_interval;
-  } else if (to != proto::RUNNING && job.pending_checkpoint) {
-    coordinator_.Abort(job, absl::StrCat("job is ", JobStateName(to)),
-                       /*checkpoint_failure=*/false);
-  }
-}
-
-void Dispatcher::FailJob(Job& job, bool retryable, const std::string& reason) {
-  if (IsTerminal(job.state)) return;
-  CancelExecutions(job);
-  for (auto& e : job.executions) {
-    if (!taskmanagers_.Contains(e.taskmanager_id)) ReleaseSlot(e);
-  }
-  if (job.state == proto::CANCELLING) {
-    Transition(job, proto::CANCELED);
-    return;
-  }
-  if (job.state == proto::RESTARTING) return;  // already restarting: one restart per failure
-  const absl::Time now = absl::Now();
-  RestartDecision decision =
-      DecideRestart(job.spec.restart, job.restarts, job.failures, retryable, reason, now);
-  if (decision.restart) {
-    ++job.restarts;
-    job.restart_at = now + decision.delay;
-    job.last_failure = reason;
-    Transition(job, proto::RESTARTING, decision.message);
-    return;
-  }
-  job.failure = std::move(decision.message);
-  Transition(job, proto::FAILED, reason);
-}
-
-void Dispatcher::RestartDueJobs() {
-  const absl::Time now = absl::Now();
-  for (auto& [id, job] : jobs_) {
-    if (job.state != proto::RESTARTING || now < job.restart_at) continue;
-    bool settled = true;
-    for (const auto& e : job.executions) settled &= IsTerminalTask(e.state);
-    if (!settled) continue;  // wait until the old attempt's tasks have stopped
-    job.executions.clear();
-    job.submitted = now;  // the slot timeout counts from the restart
-    Transition(job, proto::CREATED);
-  }
-}
-
-void Dispatcher::MaybeCompleteJob(Job& job) {
-  bool all_terminal = !job.executions.empty();
-  bool all_finished = !job.executions.empty();
-  bool all_running = !job.executions.empty();
-  for (const auto& e : job.executions) {
-    all_terminal &= IsTerminalTask(e.state);
-    all_finished &= e.state == proto::TASK_FINISHED;
-    all_running &= e.state == proto::TASK_RUNNING;
-  }
-  if (job.state == proto::CANCELLING && (all_terminal || job.executions.empty())) {
-    Transition(job, proto::CANCELED);
-  } else if (job.state == proto::CREATED && all_running) {
-    Transition(job, proto::RUNNING);
-  } else if (job.state == proto::RUNNING && all_finished && job.rescaling) {
-    // Every task stopped after the rescale's checkpoint: redeploy at the new parallelism.
-    job.restart_at = absl::Now();
-    Transition(job, proto::RESTARTING,
-               absl::StrCat("rescaling to parallelism ", job.spec.parallelism));
-  } else if ((job.state == proto::RUNNING || job.state == proto::CREATED) && all_finished) {
-    Transition(job, proto::RUNNING);
-    Transition(job, proto::FINISHED);
-  }
-}
-
-void Dispatcher::ApplyTaskStatus(const std::string& taskmanager_id,
-                                 const proto::TaskStatus& status) {
-  auto it = jobs_.find(status.task().job_id());
-  Execution* execution = it == jobs_.end() ? nullptr : FindExecution(it->second, status.task());
-  const bool zombie =
-      !execution || (IsTerminal(it->second.state) && !IsTerminalTask(status.state()));
-  if (zombie) {
-    // A task this JobManager no longer wants (its job ended, or an older attempt): stop it.
-    std::shared_ptr<TaskManagerGateway> gateway = taskmanagers_.GatewayOf(taskmanager_id);
-    if (gateway && !IsTerminalTask(status.state())) {
-      proto::CancelTaskRequest request;
-      request.set_jobmanager_epoch(options_.epoch);
-      *request.mutable_task() = status.task();
-      Enqueue([gateway, request] { (void)gateway->CancelTask(request); });
-    }
-    if (!execution) return;
-  }
-  Job& job = it->second;
-  execution->status = status;
-  if (IsTerminalTask(execution->state)) return;  // late report of a task already settled
-  execution->state = status.state();
-  if (!IsTerminalTask(status.state())) {
-    MaybeCompleteJob(job);
-    return;
-  }
-  ReleaseSlot(*execution);
-  if (status.state() == proto::TASK_CANCELED &&
-      (job.state == proto::RUNNING || job.state == proto::CREATED)) {
-    // Nobody asked for this: its TaskManager is shutting down (SIGTERM). Run it elsewhere.
-    FailJob(job, /*retryable=*/true,
-            absl::StrCat("task ", TaskName(job, status.task()), " was canceled by TaskManager ",
-                         taskmanager_id, " (shutting down)"));
-    return;
-  }
-  if (status.state() == proto::TASK_FAILED && job.state != proto::CANCELLING) {
-    FailJob(job, status.failure().retryable(),
-            absl::StrCat("task ", TaskName(job, status.task()),
-                         " failed: ", DescribeFailure(status.failure())));
-    return;
-  }
-  MaybeCompleteJob(job);
+  job_master_.OnDeployFailed(it->second, task, taskmanager_id, status);
 }
 
 proto::RegisterTaskManagerResponse Dispatcher::RegisterTaskManager(
@@ -556,7 +386,8 @@ bool Dispatcher::OnHeartbeat(const proto::Heartbeat& heartbeat, int64_t* session
   absl::MutexLock lock(&mu_);
   if (heartbeat.jobmanager_epoch() != options_.epoch) return false;
   if (!taskmanagers_.Heartbeat(heartbeat.taskmanager_id(), session, absl::Now())) return false;
-  for (const auto& status : heartbeat.tasks()) ApplyTaskStatus(heartbeat.taskmanager_id(), status);
+  for (const auto& status : heartbeat.tasks())
+    job_master_.ApplyTaskStatus(jobs_, heartbeat.taskmanager_id(), status);
   return true;
 }
 
@@ -571,7 +402,7 @@ void Dispatcher::UpdateTaskState(const proto::TaskStateUpdate& update) {
   absl::MutexLock lock(&mu_);
   if (update.jobmanager_epoch() != options_.epoch) return;
   if (!taskmanagers_.Contains(update.taskmanager_id())) return;
-  ApplyTaskStatus(update.taskmanager_id(), update.status());
+  job_master_.ApplyTaskStatus(jobs_, update.taskmanager_id(), update.status());
 }
 
 void Dispatcher::LoseTaskManager(const std::string& id, const std::string& reason) {
@@ -579,22 +410,7 @@ void Dispatcher::LoseTaskManager(const std::string& id, const std::string& reaso
   if (!tm) return;
   const std::string address = tm->info.address();
   Logger("jobmanager")->warn("TaskManager {} ({}) lost: {}", id, address, reason);
-  for (auto& [job_id, job] : jobs_) {
-    bool affected = false;
-    for (auto& e : job.executions) {
-      if (e.taskmanager_id != id || IsTerminalTask(e.state)) continue;
-      affected = true;
-      e.state = job.state == proto::CANCELLING ? proto::TASK_CANCELED : proto::TASK_FAILED;
-      e.taskmanager_id.clear();
-    }
-    if (!affected) continue;
-    if (job.state == proto::CANCELLING) {
-      MaybeCompleteJob(job);
-    } else {
-      FailJob(job, /*retryable=*/true,
-              absl::StrCat("TaskManager ", id, " (", address, ") lost: ", reason));
-    }
-  }
+  job_master_.OnTaskManagerLost(jobs_, id, address, reason);
   taskmanagers_.Remove(id);
 }
 

@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "jobmanager/checkpoint_coordinator.h"
 #include "jobmanager/job.h"
+#include "jobmanager/job_master.h"
 #include "jobmanager/job_store.h"
 #include "jobmanager/scheduler.h"
 #include "jobmanager/taskmanager_gateway.h"
@@ -26,12 +27,14 @@
 namespace ec {
 
 // The JobManager's core and its thread-safe facade. All state sits behind one mutex: the jobs,
-// and the single-threaded components that work on them under it (TaskManagerRegistry,
-// Scheduler, CheckpointCoordinator); the job lifecycle (job_state_machine) and restarts
-// (restart_strategy) are driven from here. Calls to TaskManagers (deploy, cancel, checkpoints)
-// are queued and made from a worker thread so no RPC is made under the lock, and a timer thread
-// checks heartbeats, cancel and slot timeouts, restarts and checkpoint triggers. Thread-safe;
-// Start() before use, Stop() is idempotent and joins both threads.
+// and the single-threaded components that work on them under it: TaskManagerRegistry
+// (registrations, heartbeats), Scheduler (slot placement, deploys, rescaling, reactive mode),
+// JobMaster (the lifecycle and restarts) and CheckpointCoordinator (checkpoints, savepoints).
+// The Dispatcher owns them, wires them together through their hooks and persists jobs. Calls to
+// TaskManagers (deploy, cancel, checkpoints) are queued and made from a worker thread so no RPC is
+// made under the lock, and a timer thread checks heartbeats, cancel and slot timeouts, restarts and
+// checkpoint triggers. Thread-safe; Start() before use, Stop() is idempotent and joins both
+// threads.
 class Dispatcher {
  public:
   using GatewayFactory = std::function<std::unique_ptr<TaskManagerGateway>(const std::string&)>;
@@ -107,23 +110,10 @@ class Dispatcher {
   // What the components call back into, each hook run under mu_ (but deploy_failed).
   CheckpointCoordinator::Hooks CoordinatorHooks();
   Scheduler::Hooks SchedulerHooks();
+  JobMaster::Hooks JobMasterHooks();
 
-  void ApplyTaskStatus(const std::string& taskmanager_id, const proto::TaskStatus& status)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Moves the job to `to` if the state machine allows it (else logs and ignores it), persists
-  // it, and schedules or ends its checkpoints as RUNNING begins or ends.
-  void Transition(Job& job, proto::JobState to, const std::string& reason = "")
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // A failure: restarts the job when `retryable` and its restart strategy has attempts left
-  // (RESTARTING, redeployed after the delay), else the job ends FAILED with `reason`.
-  void FailJob(Job& job, bool retryable, const std::string& reason)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void RestartDueJobs() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void CancelExecutions(Job& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void ReleaseSlot(Execution& execution) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void LoseTaskManager(const std::string& id, const std::string& reason)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void MaybeCompleteJob(Job& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnDeployFailed(const proto::TaskId& task, const std::string& taskmanager_id,
                       const absl::Status& status);
 
@@ -135,6 +125,7 @@ class Dispatcher {
   std::map<std::string, Job> jobs_ ABSL_GUARDED_BY(mu_);
   CheckpointCoordinator coordinator_ ABSL_GUARDED_BY(mu_);
   Scheduler scheduler_ ABSL_GUARDED_BY(mu_);
+  JobMaster job_master_ ABSL_GUARDED_BY(mu_);
   JobStore job_store_ ABSL_GUARDED_BY(mu_);
   std::deque<std::function<void()>> calls_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
