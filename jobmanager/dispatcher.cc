@@ -131,70 +131,16 @@ void Dispatcher::Stop() {
 void Dispatcher::Recover() {
   absl::MutexLock lock(&mu_);
   for (const StoredJob& stored : job_store_.LoadAll()) {
-    auto spec = ParseJobSpec(stored.spec_json);
-    if (!spec.ok()) {
-      Logger("jobmanager")
-          ->warn("job={} cannot be recovered: {}", stored.id, spec.status().message());
-      continue;
-    }
-    auto graph = BuildJobGraph(*spec);
-    if (!graph.ok()) {
-      Logger("jobmanager")
-          ->warn("job={} cannot be recovered: {}", stored.id, graph.status().message());
-      continue;
-    }
-    Job job;
-    job.id = stored.id;
-    job.spec = *std::move(spec);
-    job.graph = *std::move(graph);
-    job.spec_json = stored.spec_json;
-    job.failure = stored.failure;
-    job.attempt = stored.attempt;
-    job.restarts = stored.restarts;
-    proto::JobState state = proto::CREATED;
-    proto::JobState_Parse(stored.state, &state);
-    job.submitted = absl::FromUnixMillis(stored.submitted_ms);
-    if (IsTerminal(state)) {
-      job.state = state;
-      job.ended = job.submitted;
-      jobs_.emplace(job.id, std::move(job));
-      continue;
-    }
-    job.state = proto::CREATED;
-    job.submitted = absl::Now();  // the slot timeout counts from the recovery
-    if (stored.latest_checkpoint_id > 0) {
-      auto state_bytes = CheckpointStore::Read(stored.latest_checkpoint_path);
-      if (state_bytes.ok()) {
-        job.latest_state = *std::move(state_bytes);
-        job.latest_checkpoint.set_id(stored.latest_checkpoint_id);
-        job.latest_checkpoint.set_path(stored.latest_checkpoint_path);
-        job.next_checkpoint_id = stored.latest_checkpoint_id + 1;
-      } else {
-        Logger("jobmanager")
-            ->error("job={} checkpoint {} unreadable ({}); starting without state", job.id,
-                    stored.latest_checkpoint_path, state_bytes.status().message());
-      }
-    }
-    Logger("jobmanager")
-        ->info("job={} recovered ({} before the restart); restoring from ckpt={}", job.id,
-               stored.state, job.latest_checkpoint.id());
-    jobs_.emplace(job.id, std::move(job));
+    std::optional<Job> job = RecoverJob(stored);
+    if (!job) continue;
+    const std::string id = job->id;
+    jobs_.emplace(id, *std::move(job));
   }
 }
 
 void Dispatcher::Persist(const Job& job) {
   if (!job_store_.enabled()) return;
-  StoredJob stored;
-  stored.id = job.id;
-  stored.spec_json = job.spec_json;
-  stored.state = JobStateName(job.state);
-  stored.failure = job.failure;
-  stored.submitted_ms = absl::ToUnixMillis(job.submitted);
-  stored.attempt = job.attempt;
-  stored.restarts = job.restarts;
-  stored.latest_checkpoint_id = job.latest_checkpoint.id();
-  stored.latest_checkpoint_path = job.latest_checkpoint.path();
-  if (auto s = job_store_.Save(stored); !s.ok()) {
+  if (auto s = job_store_.Save(ToStoredJob(job)); !s.ok()) {
     Logger("jobmanager")->error("job={} not persisted: {}", job.id, s.message());
   }
 }

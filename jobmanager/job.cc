@@ -2,6 +2,8 @@
 #include "jobmanager/job.h"
 
 #include "absl/strings/str_cat.h"
+#include "jobmanager/job_state_machine.h"
+#include "runtime/logging.h"
 
 namespace ec {
 
@@ -68,6 +70,70 @@ proto::JobStatus ToStatus(const Job& job) {
     }
   }
   return status;
+}
+
+std::optional<Job> RecoverJob(const StoredJob& stored) {
+  auto spec = ParseJobSpec(stored.spec_json);
+  if (!spec.ok()) {
+    Logger("jobmanager")
+        ->warn("job={} cannot be recovered: {}", stored.id, spec.status().message());
+    return std::nullopt;
+  }
+  auto graph = BuildJobGraph(*spec);
+  if (!graph.ok()) {
+    Logger("jobmanager")
+        ->warn("job={} cannot be recovered: {}", stored.id, graph.status().message());
+    return std::nullopt;
+  }
+  Job job;
+  job.id = stored.id;
+  job.spec = *std::move(spec);
+  job.graph = *std::move(graph);
+  job.spec_json = stored.spec_json;
+  job.failure = stored.failure;
+  job.attempt = stored.attempt;
+  job.restarts = stored.restarts;
+  proto::JobState state = proto::CREATED;
+  proto::JobState_Parse(stored.state, &state);
+  job.submitted = absl::FromUnixMillis(stored.submitted_ms);
+  if (IsTerminal(state)) {
+    job.state = state;
+    job.ended = job.submitted;
+    return job;
+  }
+  job.state = proto::CREATED;
+  job.submitted = absl::Now();  // the slot timeout counts from the recovery
+  if (stored.latest_checkpoint_id > 0) {
+    auto state_bytes = CheckpointStore::Read(stored.latest_checkpoint_path);
+    if (state_bytes.ok()) {
+      job.latest_state = *std::move(state_bytes);
+      job.latest_checkpoint.set_id(stored.latest_checkpoint_id);
+      job.latest_checkpoint.set_path(stored.latest_checkpoint_path);
+      job.next_checkpoint_id = stored.latest_checkpoint_id + 1;
+    } else {
+      Logger("jobmanager")
+          ->error("job={} checkpoint {} unreadable ({}); starting without state", job.id,
+                  stored.latest_checkpoint_path, state_bytes.status().message());
+    }
+  }
+  Logger("jobmanager")
+      ->info("job={} recovered ({} before the restart); restoring from ckpt={}", job.id,
+             stored.state, job.latest_checkpoint.id());
+  return job;
+}
+
+StoredJob ToStoredJob(const Job& job) {
+  StoredJob stored;
+  stored.id = job.id;
+  stored.spec_json = job.spec_json;
+  stored.state = JobStateName(job.state);
+  stored.failure = job.failure;
+  stored.submitted_ms = absl::ToUnixMillis(job.submitted);
+  stored.attempt = job.attempt;
+  stored.restarts = job.restarts;
+  stored.latest_checkpoint_id = job.latest_checkpoint.id();
+  stored.latest_checkpoint_path = job.latest_checkpoint.path();
+  return stored;
 }
 
 }  // namespace ec

@@ -11,6 +11,7 @@
 
 #include "absl/time/time.h"
 #include "jobmanager/checkpoint_store.h"
+#include "jobmanager/job_store.h"
 #include "proto/jobmanager.pb.h"
 #include "runtime/job_graph.h"
 #include "runtime/job_spec.h"
@@ -84,5 +85,12 @@ std::string TaskName(const Job& job, const proto::TaskId& task);
 // The job as clients see it (ecctl, REST): state, checkpoints, and per operator the metrics
 // summed over its subtasks, with each subtask's own.
 proto::JobStatus ToStatus(const Job& job);
+
+// The job as a restarted JobManager finds it: an ended job as it ended; any other CREATED again
+// (the slot timeout counting from now), with the state of its latest checkpoint to restore
+// (none, logged, when that cannot be read). Null, logged, when its spec no longer parses.
+std::optional<Job> RecoverJob(const StoredJob& stored);
+// What of the job survives a JobManager restart.
+StoredJob ToStoredJob(const Job& job);
 
 }  // namespace ec
