@@ -53,8 +53,7 @@ bool Scheduler::TryDeploy(Job& job) {
   ++job.attempt;
   job.rescaling = false;
   const int parallelism = job.spec.parallelism;
-  const bool restore = !job.latest_state.state.empty();
-  if (restore) {
+  if (!job.latest_state.state.empty()) {
     Logger("jobmanager")
         ->info("job={} restoring from ckpt={} (0: a savepoint given at submit){}", job.id,
                job.latest_checkpoint.id(),
@@ -64,6 +63,42 @@ bool Scheduler::TryDeploy(Job& job) {
                          ", taken at parallelism ", job.latest_state.parallelism,
                          ": operator state is unioned, keyed state split by key-group ranges"));
   }
+  std::vector<const TaskManagerRegistry::Entry*> slot_tm = TakeSlots(slots);
+  int widest = 0;  // the vertex whose executions hold the slots
+  for (const JobVertex& v : job.graph.vertices) {
+    if (v.parallelism > job.graph.vertices[widest].parallelism) widest = v.id;
+  }
+  job.executions.clear();
+  std::vector<std::string> placement;
+  for (const JobVertex& v : job.graph.vertices) {
+    for (int subtask = 0; subtask < v.parallelism; ++subtask) {
+      const TaskManagerRegistry::Entry* tm = slot_tm[subtask];
+      Execution e;
+      e.id.set_job_id(job.id);
+      e.id.set_vertex(v.id);
+      e.id.set_subtask(subtask);
+      e.id.set_attempt(job.attempt);
+      e.taskmanager_id = tm->info.id();
+      e.holds_slot = v.id == widest;
+      proto::DeployTaskRequest request = DeployRequest(job, v, e.id, slot_tm);
+      placement.push_back(absl::StrCat(v.id, ".", subtask, "->", tm->info.id()));
+      std::shared_ptr<TaskManagerGateway> gateway = tm->gateway;
+      const std::string tm_id = tm->info.id();
+      hooks_.enqueue([deploy_failed = hooks_.deploy_failed, gateway, request, tm_id] {
+        if (auto s = gateway->DeployTask(request); !s.ok()) {
+          deploy_failed(request.task(), tm_id, s);
+        }
+      });
+      job.executions.push_back(std::move(e));
+    }
+  }
+  Logger("jobmanager")
+      ->info("job={} deploying attempt {}: {} task(s) in {} slot(s): {}", job.id, job.attempt,
+             job.executions.size(), slots, absl::StrJoin(placement, ", "));
+  return true;
+}
+
+std::vector<const TaskManagerRegistry::Entry*> Scheduler::TakeSlots(int slots) {
   // Slot k runs subtask k of every vertex (Flink's slot sharing); slots are spread out, like
   // Flink's cluster.evenly-spread-out-slots: each goes to the TaskManager with the most free
   // slots at that moment; among equals, to the one with the fewest of this job's slots so far.
@@ -84,72 +119,50 @@ bool Scheduler::TryDeploy(Job& job) {
     registry_.TakeSlot(best->info.id());
     slot_tm.push_back(best);
   }
-  int widest = 0;  // the vertex whose executions hold the slots
-  for (const JobVertex& v : job.graph.vertices) {
-    if (v.parallelism > job.graph.vertices[widest].parallelism) widest = v.id;
-  }
-  job.executions.clear();
-  std::vector<std::string> placement;
-  for (const JobVertex& v : job.graph.vertices) {
-    std::set<std::string> names;
-    for (int op : v.operators) names.insert(job.spec.pipeline[op].name);
-    const std::string keyed = KeyedStateName(job.spec.pipeline[v.operators[0]].name);
-    const bool last = v.id + 1 == static_cast<int>(job.graph.vertices.size());
-    for (int subtask = 0; subtask < v.parallelism; ++subtask) {
-      const TaskManagerRegistry::Entry* tm = slot_tm[subtask];
-      Execution e;
-      e.id.set_job_id(job.id);
-      e.id.set_vertex(v.id);
-      e.id.set_subtask(subtask);
-      e.id.set_attempt(job.attempt);
-      e.taskmanager_id = tm->info.id();
-      e.holds_slot = v.id == widest;
-      proto::DeployTaskRequest request;
-      request.set_jobmanager_epoch(options_.epoch);
-      *request.mutable_task() = e.id;
-      request.set_job_name(job.spec.name);
-      request.set_job_spec_json(job.spec_json);
-      for (int op : v.operators) request.add_chain(op);
-      request.set_parallelism(v.parallelism);
-      if (v.id > 0) request.set_input_parallelism(job.graph.vertices[v.id - 1].parallelism);
-      if (!last) {
-        const JobVertex& next = job.graph.vertices[v.id + 1];
-        proto::ExchangeOutput* out = request.mutable_output();
-        out->set_partitioning(PartitioningName(next.input));
-        for (const auto& f : next.key_fields) out->add_key_fields(f);
-        for (int c = 0; c < next.parallelism; ++c) {
-          out->add_consumer_addresses(slot_tm[c]->info.data_address());
-        }
-      }
-      request.set_checkpoint_dir(hooks_.checkpoint_dir(job.id));
-      if (restore) {
-        request.set_restore_checkpoint_id(job.latest_checkpoint.id());
-        ParsedStateKey key;
-        for (auto& [name, bytes] :
-             AssignState(job.latest_state, parallelism, v.parallelism, subtask)) {
-          // Only this chain's entries: its operators' and its keyed state.
-          if (!ParseSubtaskStateKey(name, &key) || (!names.count(key.op) && key.op != keyed)) {
-            continue;
-          }
-          (*request.mutable_restore_state())[name] = std::move(bytes);
-        }
-        request.set_restore_dir(job.latest_state.base_dir);
-      }
-      placement.push_back(absl::StrCat(v.id, ".", subtask, "->", tm->info.id()));
-      std::shared_ptr<TaskManagerGateway> gateway = tm->gateway;
-      const std::string tm_id = tm->info.id();
-      hooks_.enqueue([deploy_failed = hooks_.deploy_failed, gateway, request, tm_id] {
-        if (auto s = gateway->DeployTask(request); !s.ok()) {
-          deploy_failed(request.task(), tm_id, s);
-        }
-      });
-      job.executions.push_back(std::move(e));
+  return slot_tm;
+}
+
+proto::DeployTaskRequest Scheduler::DeployRequest(
+    const Job& job, const JobVertex& v, const proto::TaskId& task,
+    const std::vector<const TaskManagerRegistry::Entry*>& slot_tm) const {
+  const int parallelism = job.spec.parallelism;
+  const bool restore = !job.latest_state.state.empty();
+  const int subtask = task.subtask();
+  std::set<std::string> names;
+  for (int op : v.operators) names.insert(job.spec.pipeline[op].name);
+  const std::string keyed = KeyedStateName(job.spec.pipeline[v.operators[0]].name);
+  const bool last = v.id + 1 == static_cast<int>(job.graph.vertices.size());
+  proto::DeployTaskRequest request;
+  request.set_jobmanager_epoch(options_.epoch);
+  *request.mutable_task() = task;
+  request.set_job_name(job.spec.name);
+  request.set_job_spec_json(job.spec_json);
+  for (int op : v.operators) request.add_chain(op);
+  request.set_parallelism(v.parallelism);
+  if (v.id > 0) request.set_input_parallelism(job.graph.vertices[v.id - 1].parallelism);
+  if (!last) {
+    const JobVertex& next = job.graph.vertices[v.id + 1];
+    proto::ExchangeOutput* out = request.mutable_output();
+    out->set_partitioning(PartitioningName(next.input));
+    for (const auto& f : next.key_fields) out->add_key_fields(f);
+    for (int c = 0; c < next.parallelism; ++c) {
+      out->add_consumer_addresses(slot_tm[c]->info.data_address());
     }
   }
-  Logger("jobmanager")
-      ->info("job={} deploying attempt {}: {} task(s) in {} slot(s): {}", job.id, job.attempt,
-             job.executions.size(), slots, absl::StrJoin(placement, ", "));
-  return true;
+  request.set_checkpoint_dir(hooks_.checkpoint_dir(job.id));
+  if (restore) {
+    request.set_restore_checkpoint_id(job.latest_checkpoint.id());
+    ParsedStateKey key;
+    for (auto& [name, bytes] : AssignState(job.latest_state, parallelism, v.parallelism, subtask)) {
+      // Only this chain's entries: its operators' and its keyed state.
+      if (!ParseSubtaskStateKey(name, &key) || (!names.count(key.op) && key.op != keyed)) {
+        continue;
+      }
+      (*request.mutable_restore_state())[name] = std::move(bytes);
+    }
+    request.set_restore_dir(job.latest_state.base_dir);
+  }
+  return request;
 }
 
 absl::Status Scheduler::SetParallelism(Job& job, int parallelism) {

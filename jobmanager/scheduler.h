@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -75,6 +76,16 @@ class Scheduler {
   absl::Status SetParallelism(Job& job, int parallelism);
 
  private:
+  // Takes a slot for each of `slots` subtasks (the caller checked they are free), spread out like
+  // Flink's cluster.evenly-spread-out-slots; entry k is where slot k (subtask k of every chain)
+  // runs.
+  std::vector<const TaskManagerRegistry::Entry*> TakeSlots(int slots);
+  // The deploy of `task` of chain `v`: its chain, its input and output (the data address of each
+  // downstream subtask's TaskManager) and, when the job has a checkpoint, the state it restores.
+  proto::DeployTaskRequest DeployRequest(
+      const Job& job, const JobVertex& v, const proto::TaskId& task,
+      const std::vector<const TaskManagerRegistry::Entry*>& slot_tm) const;
+
   const Options options_;
   TaskManagerRegistry& registry_;
   Hooks hooks_;
