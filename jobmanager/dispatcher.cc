@@ -1,5 +1,6 @@
-// The Dispatcher: submission, cancellation and status, the job lifecycle and restarts, and the
-// glue between the TaskManager registry, the scheduler and the checkpoint coordinator.
+// The Dispatcher: submission, cancellation, savepoint and rescale requests, status, TaskManager
+// calls and reports, and the wiring of the components it owns (registry, scheduler, job master,
+// checkpoint coordinator) behind its one lock.
 #include "jobmanager/dispatcher.h"
 
 #include <random>
@@ -332,15 +333,16 @@ bool Dispatcher::OnHeartbeat(const proto::Heartbeat& heartbeat, int64_t* session
   absl::MutexLock lock(&mu_);
   if (heartbeat.jobmanager_epoch() != options_.epoch) return false;
   if (!taskmanagers_.Heartbeat(heartbeat.taskmanager_id(), session, absl::Now())) return false;
-  for (const auto& status : heartbeat.tasks())
+  for (const auto& status : heartbeat.tasks()) {
     job_master_.ApplyTaskStatus(jobs_, heartbeat.taskmanager_id(), status);
+  }
   return true;
 }
 
 void Dispatcher::OnHeartbeatStreamClosed(const std::string& taskmanager_id, int64_t session) {
   absl::MutexLock lock(&mu_);
-  if (!taskmanagers_.Contains(taskmanager_id) || taskmanagers_.SessionOf(taskmanager_id) != session)
-    return;
+  // Unknown, or registered again since (a newer session): nothing of this stream is left.
+  if (taskmanagers_.SessionOf(taskmanager_id) != session) return;
   LoseTaskManager(taskmanager_id, "its connection closed");
 }
 
