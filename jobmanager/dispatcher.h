@@ -1,4 +1,4 @@
-// Dispatcher: accepts jobs, schedules them onto TaskManager slots, tracks their lifecycle.
+// Dispatcher: accepts jobs and TaskManagers, and drives each job's lifecycle.
 #pragma once
 
 #include <condition_variable>
@@ -6,8 +6,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <optional>
-#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -15,19 +13,28 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "jobmanager/checkpoint_store.h"
+#include "jobmanager/checkpoint_coordinator.h"
+#include "jobmanager/job.h"
+#include "jobmanager/job_master.h"
 #include "jobmanager/job_store.h"
+#include "jobmanager/scheduler.h"
 #include "jobmanager/taskmanager_gateway.h"
+#include "jobmanager/taskmanager_registry.h"
 #include "proto/jobmanager.pb.h"
 #include "runtime/job_graph.h"
 #include "runtime/job_spec.h"
 
 namespace ec {
 
-// The JobManager's core. All state sits behind one mutex; calls to TaskManagers (deploy,
-// cancel) are queued and made from a worker thread so no RPC is made under the lock, and a timer
-// thread checks heartbeats and slot timeouts. Thread-safe; Start() before use, Stop() is
-// idempotent and joins both threads.
+// The JobManager's core and its thread-safe facade. All state sits behind one mutex: the jobs,
+// and the single-threaded components that work on them under it: TaskManagerRegistry
+// (registrations, heartbeats), Scheduler (slot placement, deploys, rescaling, reactive mode),
+// JobMaster (the lifecycle and restarts) and CheckpointCoordinator (checkpoints, savepoints).
+// The Dispatcher owns them, wires them together through their hooks and persists jobs. Calls to
+// TaskManagers (deploy, cancel, checkpoints) are queued and made from a worker thread so no RPC is
+// made under the lock, and a timer thread checks heartbeats, cancel and slot timeouts, restarts and
+// checkpoint triggers. Thread-safe; Start() before use, Stop() is idempotent and joins both
+// threads.
 class Dispatcher {
  public:
   using GatewayFactory = std::function<std::unique_ptr<TaskManagerGateway>(const std::string&)>;
@@ -95,127 +102,32 @@ class Dispatcher {
   void AcknowledgeCheckpoint(const proto::CheckpointAck& ack);
 
  private:
-  struct TaskManagerEntry {
-    proto::TaskManagerInfo info;
-    std::shared_ptr<TaskManagerGateway> gateway;
-    absl::Time last_heartbeat;
-    int64_t session = 0;
-    int used_slots = 0;
-  };
-  // One subtask's current attempt. All subtasks of a job share the attempt number: a job is
-  // restarted as a whole (Flink's full restart), never one subtask alone. Slots are shared as
-  // in Flink's default slot sharing group: slot k runs subtask k of every vertex, and the
-  // execution of the widest vertex is the one that holds (and releases) it.
-  struct Execution {
-    proto::TaskId id;
-    std::string taskmanager_id;  // where it runs; cleared when it has settled
-    bool holds_slot = false;
-    proto::TaskState state = proto::TASK_DEPLOYING;
-    proto::TaskStatus status;  // the latest report: metrics and time split
-  };
-  struct Job {
-    std::string id;
-    JobSpec spec;
-    JobGraph graph;
-    std::string spec_json;
-    proto::JobState state = proto::CREATED;
-    std::string failure;
-    absl::Time submitted;
-    absl::Time ended = absl::InfinitePast();
-    absl::Time cancel_started = absl::InfinitePast();
-    int64_t attempt = 0;
-    int restarts = 0;
-    absl::Time restart_at = absl::InfinitePast();
-    std::string last_failure;           // what caused the latest restart
-    std::vector<Execution> executions;  // by subtask; empty while no attempt is deployed
-    // Checkpoints: at most one pending; the latest completed one is what a restart restores.
-    struct PendingCheckpoint {
-      int64_t id = 0;
-      absl::Time triggered;
-      CheckpointData data;
-      std::set<std::pair<int, int>> acked;  // (vertex, subtask); complete when every one has
-      std::string savepoint_dir;            // set for a savepoint
-      bool stop = false;
-    };
-    std::optional<PendingCheckpoint> pending_checkpoint;
-    int64_t next_checkpoint_id = 1;
-    absl::Time next_checkpoint = absl::InfiniteFuture();
-    proto::CheckpointInfo latest_checkpoint;
-    CheckpointData latest_state;  // what a restart restores
-    int64_t checkpoints_completed = 0;
-    int64_t checkpoints_failed = 0;
-    int consecutive_failed_checkpoints = 0;
-    std::deque<absl::Time> failures;  // recent failures, for the failure-rate strategy
-    // A rescale in progress: the parallelism asked for until its checkpoint completes
-    // (rescale_checkpoint), then `rescaling` until the redeploy.
-    int rescale_to = 0;
-    int64_t rescale_checkpoint = 0;
-    bool rescaling = false;
-  };
-
   void TimerLoop();
   void Recover();
   void Persist(const Job& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void TriggerCheckpoints() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void StartCheckpoint(Job& job, std::string savepoint_dir, bool stop)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // `checkpoint_failure`: the checkpoint itself failed (expired, declined, not written), which
-  // counts against tolerable-failed-checkpoints; false when the job's state change ended it.
-  void AbortCheckpoint(Job& job, const std::string& reason, bool checkpoint_failure = true)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void CompleteCheckpoint(Job& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Starts a rescale of a RUNNING job (see RescaleJob); returns the checkpoint's id.
-  absl::StatusOr<int64_t> StartRescale(Job& job, int parallelism)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Sets the job's parallelism and rebuilds its graph; an error (the graph's) leaves it as it was.
-  absl::Status SetParallelism(Job& job, int parallelism) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Reactive mode: rescales running jobs up to the slots free now.
-  void GrowReactiveJobs() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void WorkerLoop();
   void Enqueue(std::function<void()> call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // What the components call back into, each hook run under mu_ (but deploy_failed).
+  CheckpointCoordinator::Hooks CoordinatorHooks();
+  Scheduler::Hooks SchedulerHooks();
+  JobMaster::Hooks JobMasterHooks();
 
-  void ScheduleJobs() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Deploys every subtask of the job as a new attempt once there is a free slot for each, spread
-  // over TaskManagers; false (nothing deployed) while there are fewer.
-  bool TryDeploy(Job& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  int FreeSlots() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void ApplyTaskStatus(const std::string& taskmanager_id, const proto::TaskStatus& status)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Transition(Job& job, proto::JobState to, const std::string& reason = "")
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // A failure: restarts the job when `retryable` and its restart strategy has attempts left
-  // (RESTARTING, redeployed after the delay), else the job ends FAILED with `reason`.
-  void FailJob(Job& job, bool retryable, const std::string& reason)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void RestartDueJobs() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void CancelExecutions(Job& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void ReleaseSlot(Execution& execution) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The gateway of a registered TaskManager, or null when it is not (or no longer) registered.
-  std::shared_ptr<TaskManagerGateway> GatewayOf(const std::string& taskmanager_id) const
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void LoseTaskManager(const std::string& id, const std::string& reason)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void MaybeCompleteJob(Job& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  proto::JobStatus ToStatus(const Job& job) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnDeployFailed(const proto::TaskId& task, const std::string& taskmanager_id,
                       const absl::Status& status);
-  // The execution of `task`'s vertex and subtask in the job's current attempt, or null.
-  static Execution* FindExecution(Job& job, const proto::TaskId& task);
-  // "<job name>#<subtask>" for a one-chain job, else "<chain>#<subtask>", for messages.
-  static std::string TaskName(const Job& job, const proto::TaskId& task);
 
-  Options options_;
+  Options options_;  // epoch set
   GatewayFactory gateways_;
 
   mutable absl::Mutex mu_;
-  std::map<std::string, TaskManagerEntry> taskmanagers_ ABSL_GUARDED_BY(mu_);
+  TaskManagerRegistry taskmanagers_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Job> jobs_ ABSL_GUARDED_BY(mu_);
-  CheckpointStore checkpoints_ ABSL_GUARDED_BY(mu_);
+  CheckpointCoordinator coordinator_ ABSL_GUARDED_BY(mu_);
+  Scheduler scheduler_ ABSL_GUARDED_BY(mu_);
+  JobMaster job_master_ ABSL_GUARDED_BY(mu_);
   JobStore job_store_ ABSL_GUARDED_BY(mu_);
-  // Outcomes of savepoints, by "<job id>/<checkpoint id>", for TriggerSavepoint to pick up.
-  std::map<std::string, absl::StatusOr<std::string>> savepoint_results_ ABSL_GUARDED_BY(mu_);
   std::deque<std::function<void()>> calls_ ABSL_GUARDED_BY(mu_);
-  int64_t next_session_ ABSL_GUARDED_BY(mu_) = 1;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 
   std::thread timer_;

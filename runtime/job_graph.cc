@@ -14,7 +14,6 @@ absl::Status FieldError(const std::string& path, const std::string& what) {
 
 }  // namespace
 
-const char* PartitioningName(proto::Partitioning p) {
   switch (p) {
     case proto::PARTITIONING_FORWARD:
       return "forward";
@@ -28,8 +27,6 @@ const char* PartitioningName(proto::Partitioning p) {
       return "?";
   }
 }
-
-const char* PartitioningName(Partitioning p) { return PartitioningName(ToProto(p)); }
 
 absl::StatusOr<std::vector<std::string>> KeyFieldsOf(const OperatorSpec& op,
                                                      const OperatorTraits& traits,
@@ -78,13 +75,13 @@ absl::StatusOr<JobGraph> BuildJobGraph(const JobSpec& job, const OperatorTraitsL
     }
     auto keys = KeyFieldsOf(op, traits, path);
     if (!keys.ok()) return keys.status();
-    std::optional<Partitioning> asked;
+    std::optional<proto::Partitioning> asked;
     if (op.config.contains("partitioning")) {
       const auto& p = op.config["partitioning"];
       const std::string value = p.is_string() ? p.get<std::string>() : "";
-      if (value == "forward") asked = Partitioning::kForward;
-      if (value == "rebalance") asked = Partitioning::kRebalance;
-      if (value == "broadcast") asked = Partitioning::kBroadcast;
+      if (value == "forward") asked = proto::PARTITIONING_FORWARD;
+      if (value == "rebalance") asked = proto::PARTITIONING_REBALANCE;
+      if (value == "broadcast") asked = proto::PARTITIONING_BROADCAST;
       if (!asked) {
         return FieldError(path + ".partitioning",
                           "expected \"forward\", \"rebalance\" or \"broadcast\" (for a hash "
@@ -99,8 +96,8 @@ absl::StatusOr<JobGraph> BuildJobGraph(const JobSpec& job, const OperatorTraitsL
     const bool first = graph.vertices.empty();
     const int before = first ? parallelism : graph.vertices.back().parallelism;
     bool chained = !first && keys->empty() && before == parallelism &&
-                   (!asked || *asked == Partitioning::kForward);
-    if (!first && asked == Partitioning::kForward && before != parallelism) {
+                   (!asked || *asked == proto::PARTITIONING_FORWARD);
+    if (!first && asked == proto::PARTITIONING_FORWARD && before != parallelism) {
       return FieldError(path + ".partitioning",
                         absl::StrCat("forward needs the same parallelism on both sides (", before,
                                      " before it, ", parallelism, " here)"));
@@ -117,10 +114,10 @@ absl::StatusOr<JobGraph> BuildJobGraph(const JobSpec& job, const OperatorTraitsL
     v.parallelism = parallelism;
     v.name = op.name;
     if (!keys->empty()) {
-      v.input = Partitioning::kHash;
+      v.input = proto::PARTITIONING_HASH;
       v.key_fields = *std::move(keys);
     } else {
-      v.input = asked.value_or(Partitioning::kRebalance);
+      v.input = asked.value_or(proto::PARTITIONING_REBALANCE);
     }
     graph.vertices.push_back(std::move(v));
   }

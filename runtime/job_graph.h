@@ -11,21 +11,12 @@
 
 namespace ec {
 
-// How the records of one vertex reach the subtasks of the next (Flink's partitioners): the
-// proto enum the deployment carries (proto::Partitioning, see proto/common.proto), under the
-// short names the graph code uses. ToProto is a cast, never a lookup.
-enum class Partitioning {
-  kForward = proto::PARTITIONING_FORWARD,      // subtask i → subtask i; one parallelism
-  kRebalance = proto::PARTITIONING_REBALANCE,  // round robin over every consumer subtask
-  kHash = proto::PARTITIONING_HASH,            // by key → key group → its subtask (keyBy)
-  kBroadcast = proto::PARTITIONING_BROADCAST,  // every record to every consumer subtask
-};
-constexpr proto::Partitioning ToProto(Partitioning p) {
-  return static_cast<proto::Partitioning>(p);
-}
-// "forward", "rebalance", "hash", "broadcast" ("?" for another value): for status text and
-// logs only; nothing parses it back.
-const char* PartitioningName(Partitioning p);
+// How the records of one vertex reach the subtasks of the next (Flink's partitioners) is the
+// proto enum the deployment carries, proto::Partitioning (proto/common.proto): FORWARD (subtask
+// i to subtask i, one parallelism), REBALANCE (round robin over every consumer subtask), HASH
+// (by key, key group, its subtask: keyBy), BROADCAST (every record to every consumer subtask).
+// PartitioningName gives "forward", "rebalance", "hash", "broadcast" ("?" for another value)
+// for status text and logs only; nothing parses it back.
 const char* PartitioningName(proto::Partitioning p);
 
 // One operator chain: consecutive pipeline operators that run in one thread per subtask.
@@ -34,8 +25,8 @@ struct JobVertex {
   std::vector<int> operators;  // indexes into JobSpec::pipeline, in chain order
   int parallelism = 1;
   // How records reach this vertex from the one before it (vertex 0 has no input).
-  Partitioning input = Partitioning::kForward;
-  std::vector<std::string> key_fields;  // for kHash
+  proto::Partitioning input = proto::PARTITIONING_FORWARD;
+  std::vector<std::string> key_fields;  // for HASH
   std::string name;                     // its operators' names joined by " -> "
 };
 

@@ -49,7 +49,7 @@ TEST(JobGraphTest, SocketSourceRunsOnceAndFeedsTheRestRoundRobin) {
   ASSERT_TRUE(graph.ok()) << graph.status();
   ASSERT_EQ(graph->vertices.size(), 2u);
   EXPECT_EQ(graph->vertices[0].parallelism, 1);
-  EXPECT_EQ(graph->vertices[1].input, Partitioning::kRebalance);
+  EXPECT_EQ(graph->vertices[1].input, proto::PARTITIONING_REBALANCE);
   EXPECT_EQ(graph->vertices[1].operators, (std::vector<int>{1, 2}));
   EXPECT_EQ(graph->vertices[1].parallelism, 2);
 }
@@ -61,10 +61,10 @@ TEST(JobGraphTest, KeyedOperatorsStartAChainBehindAHashExchangeEvenAtOneParallel
                           kSink));
   ASSERT_TRUE(graph.ok()) << graph.status();
   ASSERT_EQ(graph->vertices.size(), 3u);
-  EXPECT_EQ(graph->vertices[1].input, Partitioning::kHash);
+  EXPECT_EQ(graph->vertices[1].input, proto::PARTITIONING_HASH);
   EXPECT_EQ(graph->vertices[1].key_fields, (std::vector<std::string>{"source", "level"}));
   // keyed-count keys by its key-fields, ["source", "level"] by default.
-  EXPECT_EQ(graph->vertices[2].input, Partitioning::kHash);
+  EXPECT_EQ(graph->vertices[2].input, proto::PARTITIONING_HASH);
   EXPECT_EQ(graph->vertices[2].operators, (std::vector<int>{3, 4}));
 }
 
@@ -74,7 +74,7 @@ TEST(JobGraphTest, AskedPartitioningCutsTheChain) {
                           kSink));
   ASSERT_TRUE(graph.ok()) << graph.status();
   ASSERT_EQ(graph->vertices.size(), 2u);
-  EXPECT_EQ(graph->vertices[1].input, Partitioning::kBroadcast);
+  EXPECT_EQ(graph->vertices[1].input, proto::PARTITIONING_BROADCAST);
   EXPECT_EQ(graph->vertices[1].operators, (std::vector<int>{1, 2}));
 }
 

@@ -1,0 +1,140 @@
+// Helpers over a Job: finding an execution, naming a task, the status clients see.
+#include "jobmanager/job.h"
+
+#include "absl/strings/str_cat.h"
+#include "jobmanager/job_state_machine.h"
+#include "operators/registry.h"
+#include "runtime/logging.h"
+
+namespace ec {
+
+bool IsTerminalTask(proto::TaskState state) {
+  return state == proto::TASK_FINISHED || state == proto::TASK_CANCELED ||
+         state == proto::TASK_FAILED;
+}
+
+Execution* FindExecution(Job& job, const proto::TaskId& task) {
+  for (auto& e : job.executions) {
+    if (e.id.attempt() == task.attempt() && e.id.vertex() == task.vertex() &&
+        e.id.subtask() == task.subtask()) {
+      return &e;
+    }
+  }
+  return nullptr;
+}
+
+std::string TaskName(const Job& job, const proto::TaskId& task) {
+  // A one-chain job's tasks are the job's subtasks; otherwise name the chain.
+  const bool one = job.graph.vertices.size() <= 1 ||
+                   task.vertex() >= static_cast<int>(job.graph.vertices.size());
+  return absl::StrCat(one ? job.spec.name : job.graph.vertices[task.vertex()].name, "#",
+                      task.subtask());
+}
+
+proto::JobStatus ToStatus(const Job& job) {
+  proto::JobStatus status;
+  status.set_id(job.id);
+  status.set_name(job.spec.name);
+  status.set_state(job.state);
+  status.set_failure(job.failure.empty() ? job.last_failure : job.failure);
+  status.set_restarts(job.restarts);
+  if (job.latest_checkpoint.id() > 0) *status.mutable_latest_checkpoint() = job.latest_checkpoint;
+  status.set_checkpoints_completed(job.checkpoints_completed);
+  status.set_checkpoints_failed(job.checkpoints_failed);
+  status.set_start_time_ms(absl::ToUnixMillis(job.submitted));
+  if (job.ended != absl::InfinitePast()) status.set_end_time_ms(absl::ToUnixMillis(job.ended));
+  for (const JobVertex& v : job.graph.vertices) {
+    for (size_t step = 0; step < v.operators.size(); ++step) {
+      proto::OperatorStatus* op = status.add_operators();
+      auto* sum = op->mutable_metrics();
+      sum->set_name(job.spec.pipeline[v.operators[step]].name);
+      for (const auto& e : job.executions) {
+        if (e.id.vertex() != v.id) continue;
+        proto::SubtaskInfo* sub = op->add_subtasks();
+        sub->set_subtask(e.id.subtask());
+        sub->set_taskmanager_id(e.taskmanager_id);
+        sub->set_state(e.state);
+        sub->set_running_ms(e.status.running_ms());
+        sub->set_backpressured_ms(e.status.backpressured_ms());
+        sub->set_idle_ms(e.status.idle_ms());
+        if (step == 0) *sub->mutable_inputs() = e.status.inputs();
+        if (step + 1 == v.operators.size()) *sub->mutable_outputs() = e.status.outputs();
+        if (static_cast<int>(step) >= e.status.operators_size()) continue;
+        const auto& m = e.status.operators(static_cast<int>(step));
+        *sub->mutable_metrics() = m;
+        sum->set_records_in(sum->records_in() + m.records_in());
+        sum->set_records_out(sum->records_out() + m.records_out());
+        sum->set_bytes_in(sum->bytes_in() + m.bytes_in());
+        sum->set_bytes_out(sum->bytes_out() + m.bytes_out());
+        sum->set_records_dead_letter(sum->records_dead_letter() + m.records_dead_letter());
+      }
+    }
+  }
+  return status;
+}
+
+std::optional<Job> RecoverJob(const StoredJob& stored) {
+  auto spec = ParseJobSpec(stored.spec_json);
+  if (!spec.ok()) {
+    Logger("jobmanager")
+        ->warn("job={} cannot be recovered: {}", stored.id, spec.status().message());
+    return std::nullopt;
+  }
+  auto graph = BuildJobGraph(*spec, TraitsOf);
+  if (!graph.ok()) {
+    Logger("jobmanager")
+        ->warn("job={} cannot be recovered: {}", stored.id, graph.status().message());
+    return std::nullopt;
+  }
+  Job job;
+  job.id = stored.id;
+  job.spec = *std::move(spec);
+  job.graph = *std::move(graph);
+  job.spec_json = stored.spec_json;
+  job.failure = stored.failure;
+  job.attempt = stored.attempt;
+  job.restarts = stored.restarts;
+  proto::JobState state = proto::CREATED;
+  proto::JobState_Parse(stored.state, &state);
+  job.submitted = absl::FromUnixMillis(stored.submitted_ms);
+  if (IsTerminal(state)) {
+    job.state = state;
+    job.ended = job.submitted;
+    return job;
+  }
+  job.state = proto::CREATED;
+  job.submitted = absl::Now();  // the slot timeout counts from the recovery
+  if (stored.latest_checkpoint_id > 0) {
+    auto state_bytes = CheckpointStore::Read(stored.latest_checkpoint_path);
+    if (state_bytes.ok()) {
+      job.latest_state = *std::move(state_bytes);
+      job.latest_checkpoint.set_id(stored.latest_checkpoint_id);
+      job.latest_checkpoint.set_path(stored.latest_checkpoint_path);
+      job.next_checkpoint_id = stored.latest_checkpoint_id + 1;
+    } else {
+      Logger("jobmanager")
+          ->error("job={} checkpoint {} unreadable ({}); starting without state", job.id,
+                  stored.latest_checkpoint_path, state_bytes.status().message());
+    }
+  }
+  Logger("jobmanager")
+      ->info("job={} recovered ({} before the restart); restoring from ckpt={}", job.id,
+             stored.state, job.latest_checkpoint.id());
+  return job;
+}
+
+StoredJob ToStoredJob(const Job& job) {
+  StoredJob stored;
+  stored.id = job.id;
+  stored.spec_json = job.spec_json;
+  stored.state = JobStateName(job.state);
+  stored.failure = job.failure;
+  stored.submitted_ms = absl::ToUnixMillis(job.submitted);
+  stored.attempt = job.attempt;
+  stored.restarts = job.restarts;
+  stored.latest_checkpoint_id = job.latest_checkpoint.id();
+  stored.latest_checkpoint_path = job.latest_checkpoint.path();
+  return stored;
+}
+
+}  // namespace ec
