@@ -14,6 +14,7 @@ absl::Status FieldError(const std::string& path, const std::string& what) {
 
 }  // namespace
 
+const char* PartitioningName(proto::Partitioning p) {
   switch (p) {
     case proto::PARTITIONING_FORWARD:
       return "forward";

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "operators/registry.h"
 
 namespace ec {
 namespace {
@@ -93,7 +94,7 @@ class SchedulerTest : public ::testing::Test {
     Job job;
     auto spec = ParseJobSpec(json, parameters);
     EXPECT_TRUE(spec.ok()) << spec.status();
-    auto graph = BuildJobGraph(*spec);
+    auto graph = BuildJobGraph(*spec, TraitsOf);
     EXPECT_TRUE(graph.ok()) << graph.status();
     job.id = "job-1";
     job.spec = *spec;
