@@ -5,14 +5,16 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 
 packages=(
-  build-essential cmake ninja-build pkg-config git ccache
+  build-essential cmake ninja-build pkg-config git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librdkafka-dev librocksdb-dev libxxhash-dev nlohmann-json3-dev libabsl-dev libgtest-dev
   libgmock-dev libsimdjson-dev libcli11-dev libspdlog-dev libcpp-httplib-dev
   kcat default-jdk-headless maven iproute2 procps python3 python3-pytest curl
 )
+# Not needed to build, only to rebuild faster: scripts/build.sh compiles through ccache if present.
+speedups=(ccache)
 missing=()
-for p in "${packages[@]}"; do
+for p in "${packages[@]}" "${speedups[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
 done
 if ((${#missing[@]})); then

@@ -85,4 +85,11 @@ absl::StatusOr<KafkaClientConfig> ResolveKafkaConfig(const JobSpec& job, const O
   return config;
 }
 
+absl::StatusOr<std::string> KafkaTopicOf(const ConfigFields& fields) {
+  auto topic = fields.String("topic");
+  if (topic.ok()) return topic;
+  if (auto fallback = fields.String("kafka-topic"); fallback.ok()) return fallback;
+  return topic.status();
+}
+
 }  // namespace ec

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "operators/config_fields.h"
 #include "runtime/job_spec.h"
 
 namespace ec {
@@ -38,6 +39,10 @@ struct KafkaClientConfig {
 // Reads the Kafka settings for operator `op`: its own fields, else the job's parameters; the
 // SASL password also from EC_KAFKA_SASL_PASSWORD in the environment.
 absl::StatusOr<KafkaClientConfig> ResolveKafkaConfig(const JobSpec& job, const OperatorSpec& op);
+
+// The topic of a Kafka source or sink: its `topic` field, else the job's `kafka-topic`
+// parameter. The error is the `topic` field's when neither is set.
+absl::StatusOr<std::string> KafkaTopicOf(const ConfigFields& fields);
 
 // Sets one librdkafka property; the error names the property (and the value unless `secret`).
 absl::Status SetRdKafkaProperty(rd_kafka_conf_t* conf, const std::string& name,

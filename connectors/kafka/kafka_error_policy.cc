@@ -22,4 +22,17 @@ KafkaErrorClass ClassifyKafkaError(rd_kafka_resp_err_t err) {
   }
 }
 
+KafkaCallbackError ReadCallbackError(rd_kafka_t* rk, int err, const char* reason) {
+  KafkaCallbackError out{.code = static_cast<rd_kafka_resp_err_t>(err), .reason = reason};
+  if (out.code == RD_KAFKA_RESP_ERR__FATAL) {
+    char fatal[512];
+    out.code = rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
+    out.reason = fatal;
+    out.fatal = true;
+  } else {
+    out.fatal = IsFatalKafkaError(out.code);
+  }
+  return out;
+}
+
 }  // namespace ec

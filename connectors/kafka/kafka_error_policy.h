@@ -4,6 +4,8 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <string>
+
 #include "proto/common.pb.h"
 
 namespace ec {
@@ -29,5 +31,15 @@ KafkaErrorClass ClassifyKafkaError(rd_kafka_resp_err_t err);
 
 // ClassifyKafkaError(err).fatal.
 inline bool IsFatalKafkaError(rd_kafka_resp_err_t err) { return ClassifyKafkaError(err).fatal; }
+
+// What an error callback (rd_kafka_conf_set_error_cb) was told, read once for every client:
+// RD_KAFKA_RESP_ERR__FATAL is replaced by the underlying error and its text
+// (rd_kafka_fatal_error), and `fatal` is the policy's verdict on it.
+struct KafkaCallbackError {
+  rd_kafka_resp_err_t code = RD_KAFKA_RESP_ERR_NO_ERROR;
+  std::string reason;
+  bool fatal = false;
+};
+KafkaCallbackError ReadCallbackError(rd_kafka_t* rk, int err, const char* reason);
 
 }  // namespace ec

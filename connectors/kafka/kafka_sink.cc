@@ -19,12 +19,8 @@ absl::StatusOr<SinkSettings> ReadSettings(const JobSpec& job, const OperatorSpec
                                           const std::string& path) {
   ConfigFields fields(job, op, path);
   SinkSettings settings;
-  auto topic = fields.String("topic");
-  if (!topic.ok()) {
-    auto fallback = fields.String("kafka-topic");
-    if (!fallback.ok()) return topic.status();
-    topic = fallback;
-  }
+  auto topic = KafkaTopicOf(fields);
+  if (!topic.ok()) return topic.status();
   settings.topic = *topic;
   auto guarantee =
       fields.ChoiceOr("delivery-guarantee", "at-least-once", "at-least-once|exactly-once|none");

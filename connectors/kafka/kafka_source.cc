@@ -46,12 +46,8 @@ absl::StatusOr<KafkaSource::Options> KafkaSourceOptions(const JobSpec& job, cons
                                                         const std::string& path) {
   ConfigFields fields(job, op, path);
   KafkaSource::Options options;
-  auto topic = fields.String("topic");
-  if (!topic.ok()) {
-    auto fallback = fields.String("kafka-topic");
-    if (!fallback.ok()) return topic.status();
-    topic = fallback;
-  }
+  auto topic = KafkaTopicOf(fields);
+  if (!topic.ok()) return topic.status();
   options.topic = *topic;
   options.group_id = fields.StringOr("group-id", absl::StrCat("ec-", job.name));
   if (options.group_id.empty()) {
@@ -128,16 +124,12 @@ void KafkaSource::Fail(absl::Status status) {
 
 void KafkaSource::OnError(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
   auto* self = static_cast<KafkaSource*>(opaque);
-  auto code = static_cast<rd_kafka_resp_err_t>(err);
-  if (code == RD_KAFKA_RESP_ERR__FATAL) {
-    char fatal[512];
-    code = rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
-    self->Fail(self->Describe(code, fatal));
-  } else if (IsFatalKafkaError(code)) {
-    self->Fail(self->Describe(code, reason));
+  const KafkaCallbackError error = ReadCallbackError(rk, err, reason);
+  if (error.fatal) {
+    self->Fail(self->Describe(error.code, error.reason));
   } else {
     // Brokers down, connection refused: librdkafka reconnects by itself.
-    self->Warn(code, reason);
+    self->Warn(error.code, reason);
   }
 }
 

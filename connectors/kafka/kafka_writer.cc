@@ -121,17 +121,12 @@ void KafkaWriter::OnDelivery(rd_kafka_t* rk, const rd_kafka_message_t* msg, void
 
 void KafkaWriter::OnError(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
   auto* self = static_cast<KafkaWriter*>(opaque);
-  auto code = static_cast<rd_kafka_resp_err_t>(err);
-  if (code == RD_KAFKA_RESP_ERR__FATAL) {
-    char fatal[512];
-    code = rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
-    self->Fail(self->Describe(code, fatal));
+  const KafkaCallbackError error = ReadCallbackError(rk, err, reason);
+  if (error.fatal) {  // bad credentials or ACLs, a fatal client state: retrying cannot help
+    self->Fail(self->Describe(error.code, error.reason));
     return;
   }
-  if (IsFatalKafkaError(code)) {  // bad credentials or ACLs: retrying cannot help
-    self->Fail(self->Describe(code, reason));
-    return;
-  }
+  const rd_kafka_resp_err_t code = error.code;
   // Transient (brokers down, connection refused): librdkafka retries by itself until the
   // delivery timeout; say so once per outage, not once per attempt.
   if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || code == RD_KAFKA_RESP_ERR__TRANSPORT) {

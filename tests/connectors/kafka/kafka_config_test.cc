@@ -218,5 +218,19 @@ TEST_F(KafkaConfigTest, SetRdKafkaPropertyHidesSecretValues) {
   EXPECT_THAT(std::string(hidden.message()), Not(HasSubstr("bogus-proto")));
 }
 
+TEST_F(KafkaConfigTest, TopicIsTheOperatorsFieldElseTheJobsKafkaTopic) {
+  const JobSpec own = Job(R"("topic": "mine")", {{"kafka-topic", "jobs"}});
+  EXPECT_EQ(*KafkaTopicOf(ConfigFields(own, own.pipeline[1], "pipeline[1]")), "mine");
+  const JobSpec fallback = Job("", {{"kafka-topic", "jobs"}});
+  EXPECT_EQ(*KafkaTopicOf(ConfigFields(fallback, fallback.pipeline[1], "pipeline[1]")), "jobs");
+}
+
+TEST_F(KafkaConfigTest, MissingTopicNamesTheTopicField) {
+  const JobSpec job = Job("", {});
+  auto topic = KafkaTopicOf(ConfigFields(job, job.pipeline[1], "pipeline[1]"));
+  ASSERT_FALSE(topic.ok());
+  EXPECT_THAT(std::string(topic.status().message()), testing::HasSubstr("pipeline[1].topic"));
+}
+
 }  // namespace
 }  // namespace ec

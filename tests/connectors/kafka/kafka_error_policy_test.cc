@@ -46,5 +46,16 @@ TEST(KafkaErrorPolicyTest, BrokersDownAndTimeoutsAreRetryableAndExternal) {
   }
 }
 
+TEST(KafkaErrorPolicyTest, CallbackErrorCarriesTheCodeReasonAndVerdict) {
+  KafkaCallbackError down = ReadCallbackError(nullptr, RD_KAFKA_RESP_ERR__TRANSPORT, "refused");
+  EXPECT_EQ(down.code, RD_KAFKA_RESP_ERR__TRANSPORT);
+  EXPECT_EQ(down.reason, "refused");
+  EXPECT_FALSE(down.fatal);
+  KafkaCallbackError denied =
+      ReadCallbackError(nullptr, RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED, "bad password");
+  EXPECT_TRUE(denied.fatal);
+  EXPECT_EQ(denied.reason, "bad password");
+}
+
 }  // namespace
 }  // namespace ec
