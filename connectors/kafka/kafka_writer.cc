@@ -117,6 +117,23 @@ void KafkaWriter::OnDelivery(rd_kafka_t* rk, const rd_kafka_message_t* msg, void
   } else if (self->options_.delivered) {
     self->options_.delivered->AddOut(1, msg->len);
   }
+  if (msg->_private) self->Return(static_cast<LentBuffer*>(msg->_private));
+}
+
+KafkaWriter::LentBuffer* KafkaWriter::Lend(const RecordBatch& batch) {
+  if (free_buffers_.empty()) {
+    buffers_.push_back(std::make_unique<LentBuffer>());
+    free_buffers_.push_back(buffers_.back().get());
+  }
+  LentBuffer* buffer = free_buffers_.back();
+  free_buffers_.pop_back();
+  buffer->data.assign(batch.data());
+  buffer->unacknowledged = 1;  // the writer's own hold until every record is queued
+  return buffer;
+}
+
+void KafkaWriter::Return(LentBuffer* buffer) {
+  if (--buffer->unacknowledged == 0) free_buffers_.push_back(buffer);
 }
 
 void KafkaWriter::OnError(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
@@ -157,28 +174,41 @@ absl::Status KafkaWriter::Write(std::string_view value) {
 }
 
 absl::Status KafkaWriter::WriteBatch(const RecordBatch& batch) {
+  if (batch.empty()) return failure_;
+  LentBuffer* buffer = Lend(batch);
+  char* data = buffer->data.data();
+  const std::vector<uint32_t>& ends = batch.ends();
+  absl::Status status;
   size_t next = 0;
   while (next < batch.size()) {
-    if (!failure_.ok()) return failure_;
+    if (!failure_.ok()) {
+      status = failure_;
+      break;
+    }
     const size_t n = batch.size() - next;
     messages_.assign(n, rd_kafka_message_t{});
     for (size_t i = 0; i < n; ++i) {
-      std::string_view record = batch[next + i];
-      messages_[i].payload = const_cast<char*>(record.data());
-      messages_[i].len = record.size();
+      const size_t begin = next + i == 0 ? 0 : ends[next + i - 1];
+      messages_[i].payload = data + begin;
+      messages_[i].len = ends[next + i] - begin;
+      messages_[i]._private = buffer;  // the msg_opaque its delivery report returns
     }
-    const int queued = rd_kafka_produce_batch(rkt_, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
-                                              messages_.data(), static_cast<int>(n));
+    // No RD_KAFKA_MSG_F_COPY: the messages point into the lent buffer.
+    const int queued = rd_kafka_produce_batch(rkt_, RD_KAFKA_PARTITION_UA, 0, messages_.data(),
+                                              static_cast<int>(n));
+    buffer->unacknowledged += std::max(queued, 0);
     // Messages are queued in order up to the first failure; the rest carry their error.
-    for (size_t i = static_cast<size_t>(std::max(queued, 0)); i < n; ++i) {
+    for (size_t i = static_cast<size_t>(std::max(queued, 0)); i < n && status.ok(); ++i) {
       if (messages_[i].err && messages_[i].err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-        return Describe(messages_[i].err, rd_kafka_err2str(messages_[i].err));
+        status = Describe(messages_[i].err, rd_kafka_err2str(messages_[i].err));
       }
     }
+    if (!status.ok()) break;
     next += static_cast<size_t>(std::max(queued, 0));
     if (next < batch.size()) rd_kafka_poll(rk_, 10);  // full: wait for deliveries (back-pressure)
   }
-  return absl::OkStatus();
+  Return(buffer);  // the writer's hold: the buffer is free once every queued record is reported
+  return status;
 }
 
 absl::Status KafkaWriter::Poll() {

@@ -45,7 +45,9 @@ class KafkaWriter {
 
   absl::Status Write(std::string_view value);
   // Queues every record of `batch` with one librdkafka call per batch (rd_kafka_produce_batch),
-  // waiting for room while the bounded queue is full.
+  // waiting for room while the bounded queue is full. The batch's bytes are copied once, in
+  // one piece, into a buffer lent to librdkafka until every record of it is acknowledged
+  // (no copy per record); `batch` may be reused as soon as this returns.
   absl::Status WriteBatch(const RecordBatch& batch);
   // Serves delivery reports and errors without blocking.
   absl::Status Poll();
@@ -70,7 +72,20 @@ class KafkaWriter {
   absl::Status TransactionError(rd_kafka_error_t* error, const char* what);
   absl::Status Describe(rd_kafka_resp_err_t err, const std::string& detail) const;
 
+  // The bytes of one batch lent to librdkafka: its messages point into `data` until each is
+  // acknowledged (or fails), then the buffer goes back to `free_buffers_` with its capacity.
+  struct LentBuffer {
+    std::string data;
+    int64_t unacknowledged = 0;  // queued messages not yet reported, plus one while queuing
+  };
+  LentBuffer* Lend(const RecordBatch& batch);
+  void Return(LentBuffer* buffer);
+
   Options options_;
+  // Every lent buffer this writer made; they outlive rk_ (destroyed first, in ~KafkaWriter),
+  // so no message can point into a freed one. Bounded by queue.buffering.max.messages.
+  std::vector<std::unique_ptr<LentBuffer>> buffers_;
+  std::vector<LentBuffer*> free_buffers_;
   rd_kafka_t* rk_ = nullptr;
   rd_kafka_topic_t* rkt_ = nullptr;
   absl::Status failure_;  // first failure; touched only from the owning thread's callbacks
