@@ -91,7 +91,9 @@ def markdown(results):
     n = cfg["count"]
     k = cfg.get("repeat", 1)
     row(f"Throughput, {n:,} events, `--rate 0` (events/s"
-        + (f", median [min–max] of {k} interleaved runs)" if k > 1 else ")"),
+        + (f", median [min–max] of {k} interleaved runs" if k > 1 else "")
+        + (f" after {cfg['warmup_rounds']} warm-up round(s) left out)" if cfg.get("warmup_rounds")
+           else ")"),
         [_spread(tp.get(key)) for key, _ in SYSTEMS + CEILINGS])
     if k > 1:
         row("max / min of the throughput runs",

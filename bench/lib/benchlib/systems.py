@@ -134,9 +134,9 @@ class EventCluster:
         try:
             out = subprocess.run(["git", "-C", self.repo, "rev-parse", "--short", "HEAD"],
                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-            return {"git": out.stdout.strip() or None}
+            return {"git": out.stdout.strip() or None, "bin_dir": os.path.relpath(self.bin, self.repo)}
         except OSError:
-            return {"git": None}
+            return {"git": None, "bin_dir": os.path.relpath(self.bin, self.repo)}
 
     def ecctl(self, *args, timeout=60):
         return subprocess.run([os.path.join(self.bin, "ecctl"), "--jobmanager",
