@@ -9,8 +9,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "jobmanager/job_state_machine.h"
-#include "operators/registry.h"
 #include "jobmanager/state_assignment.h"
+#include "operators/registry.h"
 #include "runtime/logging.h"
 #include "runtime/state/subtask_state.h"
 
