@@ -7,6 +7,7 @@
 // window_aggregate_options.cc checks its late-events output's Kafka settings: those two include
 // connectors/kafka/ for that alone.)
 #include "connectors/kafka/kafka_operator_types.h"
+#include "connectors/kafka/kafka_side_output.h"
 #include "operators/config_fields.h"
 #include "operators/sinks/print_sink.h"
 #include "operators/sources/socket_text_source.h"
@@ -188,6 +189,11 @@ std::vector<OperatorType> BuildTable() {
 }
 
 }  // namespace
+
+const SideOutputProvider& SideOutputs() {
+  static const SideOutputProvider provider = KafkaSideOutputs();
+  return provider;
+}
 
 const std::vector<OperatorType>& OperatorTypes() {
   static const std::vector<OperatorType> table = BuildTable();

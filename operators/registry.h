@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "operators/operator.h"
 #include "operators/operator_type.h"
+#include "operators/side_output.h"
 #include "runtime/job_graph.h"
 #include "runtime/job_spec.h"
 
@@ -19,6 +20,10 @@ namespace ec {
 // (no static registration).
 const std::vector<OperatorType>& OperatorTypes();
 const OperatorType* FindOperatorType(const std::string& name);
+
+// Where transforms' side outputs (dead letters, late events) go: the connectors' provider
+// (KafkaSideOutputs), chosen here with the operator types so no built-in names a connector.
+const SideOutputProvider& SideOutputs();
 
 // The traits of operator type `type` (default traits for an unknown type): the lookup
 // BuildJobGraph takes, e.g. BuildJobGraph(job, TraitsOf).

@@ -1,7 +1,8 @@
-// Dead-letter output over Kafka.
+// Dead-letter output over the catalog's side outputs.
 #include "operators/transforms/dead_letter.h"
 
 #include "operators/config_fields.h"
+#include "operators/registry.h"
 #include "runtime/logging.h"
 
 namespace ec {
@@ -23,10 +24,8 @@ std::string DeadLetterTopic(const JobSpec& job, const OperatorSpec& op) {
 absl::Status ValidateDeadLetter(const JobSpec& job, const OperatorSpec& op,
                                 const std::string& path) {
   if (DeadLetterTopic(job, op).empty()) return absl::OkStatus();
-  auto config = ResolveKafkaConfig(job, op);
-  if (!config.ok()) return config.status();
   (void)path;
-  return absl::OkStatus();
+  return SideOutputs().validate(job, op);
 }
 
 absl::StatusOr<std::unique_ptr<DeadLetterOutput>> DeadLetterOutput::Create(
@@ -39,13 +38,7 @@ absl::StatusOr<std::unique_ptr<DeadLetterOutput>> DeadLetterOutput::CreateForTop
   auto out = std::make_unique<DeadLetterOutput>();
   out->ctx_ = &ctx;
   if (topic.empty()) return out;
-  auto client = ResolveKafkaConfig(*ctx.job, *ctx.spec);
-  if (!client.ok()) return client.status();
-  KafkaWriter::Options options;
-  options.client = *std::move(client);
-  options.topic = topic;
-  options.log_prefix = ctx.task_name;
-  auto writer = KafkaWriter::Create(std::move(options));
+  auto writer = SideOutputs().open(ctx, topic);
   if (!writer.ok()) return writer.status();
   out->writer_ = *std::move(writer);
   return out;

@@ -5,12 +5,13 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "connectors/kafka/kafka_writer.h"
 #include "operators/operator.h"
+#include "operators/side_output.h"
 
 namespace ec {
 
-// Writes rejected records, unchanged, to the job's dead-letter topic (the operator's
+// Writes rejected records, unchanged, through the catalog's side outputs (SideOutputs(): Kafka)
+// to the job's dead-letter topic (the operator's
 // `dead-letter-topic`, default "<kafka-topic>.dlq") and counts them. With no Kafka configured
 // (e.g. a benchmark chain with a discard sink) or `dead-letter-topic` set to "none", records
 // are counted and the first few logged. Owned by one operator, used from its task thread.
@@ -30,7 +31,7 @@ class DeadLetterOutput {
 
  private:
   const OperatorContext* ctx_ = nullptr;
-  std::unique_ptr<KafkaWriter> writer_;
+  std::unique_ptr<SideOutput> writer_;  // null: count and log only
   uint64_t logged_ = 0;
 };
 

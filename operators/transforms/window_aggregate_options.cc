@@ -1,8 +1,8 @@
 // The `window` operator's job-file fields, checked with errors that name the field.
 
 #include "absl/strings/str_cat.h"
-#include "connectors/kafka/kafka_config.h"
 #include "operators/config_fields.h"
+#include "operators/registry.h"
 #include "operators/transforms/event_timestamp.h"
 #include "operators/transforms/window_aggregate.h"
 #include "runtime/job_graph.h"
@@ -107,7 +107,7 @@ absl::StatusOr<WindowAggregate::Options> WindowAggregateOptions(const JobSpec& j
   options.late_topic = fields.StringOr("late-topic", "");
   if (options.late_topic == "none") options.late_topic.clear();
   if (!options.late_topic.empty()) {
-    if (auto config = ResolveKafkaConfig(job, op); !config.ok()) return config.status();
+    if (auto s = SideOutputs().validate(job, op); !s.ok()) return s;
   }
   return options;
 }
