@@ -11,6 +11,7 @@
 #include <memory>
 #include <vector>
 
+#include "tests/jobmanager/recording_gateway.h"
 #include "tests/scratch_dir.h"
 
 namespace ec {
@@ -20,28 +21,12 @@ using ::testing::HasSubstr;
 
 constexpr int64_t kEpoch = 11;
 
-// Records the checkpoint calls made through it.
-class FakeGateway : public TaskManagerGateway {
- public:
-  absl::Status DeployTask(const proto::DeployTaskRequest&) override { return absl::OkStatus(); }
-  absl::Status CancelTask(const proto::CancelTaskRequest&) override { return absl::OkStatus(); }
-  absl::Status TriggerCheckpoint(const proto::TriggerCheckpointRequest& request) override {
-    triggers.push_back(request);
-    return absl::OkStatus();
-  }
-  absl::Status NotifyCheckpointComplete(const proto::CheckpointCompleteRequest& request) override {
-    notifies.push_back(request);
-    return absl::OkStatus();
-  }
-
-  std::vector<proto::TriggerCheckpointRequest> triggers;
-  std::vector<proto::CheckpointCompleteRequest> notifies;
-};
+using test_support::RecordingGateway;
 
 class CheckpointCoordinatorTest : public ::testing::Test {
  protected:
   CheckpointCoordinatorTest()
-      : dir_("checkpoint-coordinator-test"), gateway_(std::make_shared<FakeGateway>()) {
+      : dir_("checkpoint-coordinator-test"), gateway_(std::make_shared<RecordingGateway>()) {
     CheckpointCoordinator::Hooks hooks;
     hooks.gateway_of = [this](const std::string& id) { return id == "tm-1" ? gateway_ : nullptr; };
     hooks.enqueue = [this](std::function<void()> call) { queued_.push_back(std::move(call)); };
@@ -99,7 +84,7 @@ class CheckpointCoordinatorTest : public ::testing::Test {
   }
 
   test_support::ScratchDir dir_;
-  std::shared_ptr<FakeGateway> gateway_;
+  std::shared_ptr<RecordingGateway> gateway_;
   std::vector<std::function<void()>> queued_;
   std::vector<std::string> failures_;
   std::vector<int64_t> completed_;

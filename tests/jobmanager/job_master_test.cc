@@ -10,6 +10,8 @@
 #include <memory>
 #include <vector>
 
+#include "tests/jobmanager/recording_gateway.h"
+
 namespace ec {
 namespace {
 
@@ -17,20 +19,11 @@ using ::testing::HasSubstr;
 
 constexpr int64_t kEpoch = 5;
 
-// Records the cancels made through it.
-class FakeGateway : public TaskManagerGateway {
- public:
-  absl::Status DeployTask(const proto::DeployTaskRequest&) override { return absl::OkStatus(); }
-  absl::Status CancelTask(const proto::CancelTaskRequest& request) override {
-    cancels.push_back(request);
-    return absl::OkStatus();
-  }
-  std::vector<proto::CancelTaskRequest> cancels;
-};
+using test_support::RecordingGateway;
 
 class JobMasterTest : public ::testing::Test {
  protected:
-  JobMasterTest() : gateway_(std::make_shared<FakeGateway>()) {
+  JobMasterTest() : gateway_(std::make_shared<RecordingGateway>()) {
     proto::RegisterTaskManagerRequest request;
     request.set_taskmanager_id("tm-1");
     request.set_slots(2);
@@ -84,7 +77,7 @@ class JobMasterTest : public ::testing::Test {
   }
 
   TaskManagerRegistry registry_;
-  std::shared_ptr<FakeGateway> gateway_;
+  std::shared_ptr<RecordingGateway> gateway_;
   std::map<std::string, Job> jobs_;
   std::vector<std::function<void()>> queued_;
   std::vector<proto::JobState> persisted_;

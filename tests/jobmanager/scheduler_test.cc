@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "operators/registry.h"
+#include "tests/jobmanager/recording_gateway.h"
 
 namespace ec {
 namespace {
@@ -32,18 +33,7 @@ constexpr char kTwoChainJob[] = R"({"name": "two", "parallelism": 2, "pipeline":
   {"type": "json-parse", "dead-letter-topic": "none"},
   {"type": "discard-sink"}]})";
 
-// Records every deploy; returns `result`.
-class FakeGateway : public TaskManagerGateway {
- public:
-  absl::Status DeployTask(const proto::DeployTaskRequest& request) override {
-    deploys.push_back(request);
-    return result;
-  }
-  absl::Status CancelTask(const proto::CancelTaskRequest&) override { return absl::OkStatus(); }
-
-  absl::Status result = absl::OkStatus();
-  std::vector<proto::DeployTaskRequest> deploys;
-};
+using test_support::RecordingGateway;
 
 class SchedulerTest : public ::testing::Test {
  protected:
@@ -78,8 +68,8 @@ class SchedulerTest : public ::testing::Test {
                                        std::move(hooks));
   }
 
-  std::shared_ptr<FakeGateway> AddTaskManager(const std::string& id, int slots) {
-    auto gateway = std::make_shared<FakeGateway>();
+  std::shared_ptr<RecordingGateway> AddTaskManager(const std::string& id, int slots) {
+    auto gateway = std::make_shared<RecordingGateway>();
     proto::RegisterTaskManagerRequest request;
     request.set_taskmanager_id(id);
     request.set_rpc_address(id + ":1");
@@ -120,7 +110,7 @@ class SchedulerTest : public ::testing::Test {
   }
 
   TaskManagerRegistry registry_;
-  std::map<std::string, std::shared_ptr<FakeGateway>> gateways_;
+  std::map<std::string, std::shared_ptr<RecordingGateway>> gateways_;
   std::vector<std::function<void()>> queued_;
   std::vector<Failure> failures_;
   std::vector<DeployFailure> deploy_failures_;
@@ -250,7 +240,7 @@ TEST_F(SchedulerTest, ScheduleJobsSkipsJobsNotCreatedOrAlreadyDeployed) {
 TEST_F(SchedulerTest, FailedDeployIsReportedWithItsTaskAndTaskManager) {
   auto scheduler = NewScheduler();
   Job job = MakeJob(kParallelJob, {{"parallelism", "1"}});
-  AddTaskManager("tm-1", 1)->result = absl::UnavailableError("refused");
+  AddTaskManager("tm-1", 1)->deploy_result = absl::UnavailableError("refused");
   ASSERT_TRUE(scheduler->TryDeploy(job));
   RunQueued();
   ASSERT_EQ(deploy_failures_.size(), 1u);
