@@ -1,6 +1,7 @@
 // Checkpoint coordination: trigger, acknowledge, complete, abort, savepoints, notify.
 #include "jobmanager/checkpoint_coordinator.h"
 
+#include <filesystem>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -152,6 +153,32 @@ void CheckpointCoordinator::Complete(Job& job) {
     request.set_checkpoint_id(pending.id);
     hooks_.enqueue([gateway, request] { (void)gateway->NotifyCheckpointComplete(request); });
   }
+}
+
+absl::Status CheckpointCoordinator::FallBack(Job& job, int64_t lost_checkpoint_id) {
+  auto older = store_.RetireFrom(job.id, lost_checkpoint_id);
+  if (!older.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "checkpoint ", lost_checkpoint_id,
+        " cannot be restored: its pre-committed output was aborted by the broker, and no older "
+        "checkpoint is retained to replay from; the records written before checkpoint ",
+        lost_checkpoint_id, " (since the job started or its savepoint) are lost"));
+  }
+  auto data = CheckpointStore::Read(older->path);
+  if (!data.ok()) return data.status();
+  job.latest_state = *std::move(data);
+  job.latest_state.base_dir = store_.JobDir(job.id);
+  const int64_t id = std::stoll(std::filesystem::path(older->path).filename().string().substr(4));
+  Logger("jobmanager")
+      ->warn(
+          "job={} ckpt={} retired (its pre-committed output was aborted by the broker); "
+          "restoring ckpt={} and replaying from there",
+          job.id, lost_checkpoint_id, id);
+  job.latest_checkpoint = proto::CheckpointInfo();
+  job.latest_checkpoint.set_id(id);
+  job.latest_checkpoint.set_path(older->path);
+  hooks_.persist(job);
+  return absl::OkStatus();
 }
 
 bool CheckpointCoordinator::HasSavepointResult(const std::string& job_id,

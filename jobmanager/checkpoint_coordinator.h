@@ -46,6 +46,12 @@ class CheckpointCoordinator {
   CheckpointCoordinator(const CheckpointCoordinator&) = delete;
   CheckpointCoordinator& operator=(const CheckpointCoordinator&) = delete;
 
+  // A restored task found checkpoint `lost_checkpoint_id`'s pre-committed output lost (see
+  // LostCheckpointError): retires it and every newer checkpoint, and makes the newest older
+  // retained one what the restart restores. FailedPrecondition, naming the checkpoint and what
+  // is lost, when none is left.
+  absl::Status FallBack(Job& job, int64_t lost_checkpoint_id);
+
   // The directory of a job's checkpoints, where its tasks write state files.
   std::string JobDir(const std::string& job_id) const { return store_.JobDir(job_id); }
 

@@ -94,6 +94,29 @@ absl::StatusOr<StoredCheckpoint> CheckpointStore::WriteMetadata(
   return StoredCheckpoint{dir.string(), static_cast<int64_t>(text.size())};
 }
 
+absl::StatusOr<StoredCheckpoint> CheckpointStore::RetireFrom(const std::string& job_id,
+                                                             int64_t checkpoint_id) {
+  std::error_code ec;
+  int64_t newest = 0;
+  fs::path newest_path;
+  for (const auto& entry : fs::directory_iterator(JobDir(job_id), ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("chk-", 0) != 0) continue;
+    const int64_t id = std::stoll(name.substr(4));
+    if (id >= checkpoint_id) {
+      fs::remove_all(entry.path(), ec);
+    } else if (id > newest) {
+      newest = id;
+      newest_path = entry.path();
+    }
+  }
+  if (newest == 0) {
+    return absl::NotFoundError(
+        absl::StrCat("no checkpoint of job ", job_id, " older than ", checkpoint_id, " retained"));
+  }
+  return StoredCheckpoint{newest_path.string(), 0};
+}
+
 void CheckpointStore::DropOld(const std::string& job_dir) {
   std::vector<std::pair<int64_t, fs::path>> found;
   std::error_code ec;

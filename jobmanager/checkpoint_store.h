@@ -52,6 +52,10 @@ class CheckpointStore {
   // every entry belonging to subtask 0.
   static absl::StatusOr<CheckpointData> Read(const std::string& path);
 
+  // Retires a job's checkpoints from `checkpoint_id` on (their directories are deleted: they
+  // are never restored again) and returns the newest one left, or NotFound when none is.
+  absl::StatusOr<StoredCheckpoint> RetireFrom(const std::string& job_id, int64_t checkpoint_id);
+
  private:
   // `files_base`: where the files are, relative to the metadata's directory.
   static absl::StatusOr<StoredCheckpoint> WriteMetadata(

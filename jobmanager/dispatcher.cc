@@ -79,6 +79,10 @@ JobMaster::Hooks Dispatcher::JobMasterHooks() {
     mu_.AssertHeld();
     coordinator_.Abort(job, reason, /*checkpoint_failure=*/false);
   };
+  hooks.fall_back = [this](Job& job, int64_t lost) {
+    mu_.AssertHeld();
+    return coordinator_.FallBack(job, lost);
+  };
   return hooks;
 }
 

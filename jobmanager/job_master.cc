@@ -206,9 +206,16 @@ void JobMaster::ApplyTaskStatus(std::map<std::string, Job>& jobs, const std::str
     return;
   }
   if (status.state() == proto::TASK_FAILED && job.state != proto::CANCELLING) {
-    Fail(job, status.failure().retryable(),
-         absl::StrCat("task ", TaskName(job, status.task()),
-                      " failed: ", DescribeFailure(status.failure())));
+    const std::string reason = absl::StrCat("task ", TaskName(job, status.task()),
+                                            " failed: ", DescribeFailure(status.failure()));
+    if (const int64_t lost = status.failure().lost_checkpoint_id(); lost > 0 && hooks_.fall_back) {
+      // Restarting from the same checkpoint would find the same output lost: an older one.
+      if (absl::Status s = hooks_.fall_back(job, lost); !s.ok()) {
+        Fail(job, /*retryable=*/false, absl::StrCat(reason, "; ", s.message()));
+        return;
+      }
+    }
+    Fail(job, status.failure().retryable(), reason);
     return;
   }
   MaybeComplete(job);

@@ -30,6 +30,8 @@ class JobMaster {
     std::function<void(const Job& job)> persist;
     // The job left RUNNING with a checkpoint pending: abort it (not a checkpoint failure).
     std::function<void(Job& job, const std::string& reason)> abort_checkpoint;
+    // A task found the output of checkpoint `lost` lost: restore an older one (error: none).
+    std::function<absl::Status(Job& job, int64_t lost)> fall_back;
   };
 
   // `epoch` fences every cancel; `registry` must outlive the job master.

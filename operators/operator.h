@@ -23,13 +23,23 @@ struct OperatorContext {
   const OperatorSpec* spec = nullptr;
   std::string job_id;
   int subtask = 0;
+  int parallelism = 1;    // subtasks of the operator's vertex in this deployment
   std::string task_name;  // "job=<id> task=<operator chain>#<subtask>", for log lines
   OperatorCounters* counters = nullptr;
   const std::atomic<bool>* cancelled = nullptr;
   // The task's RocksDB keyed state, for operators whose UsesKeyedState() is true (else null).
   // It is snapshotted with the checkpoint and restored on redeploy by the task itself.
   KeyedStateBackend* keyed_state = nullptr;
+  // The newest checkpoint the JobManager said is complete (0: none yet); it may move on while a
+  // hook runs, e.g. while a sink's final Flush waits for its last checkpoint to complete.
+  const std::atomic<int64_t>* completed_checkpoint = nullptr;
+  // Set before the final Flush of a task that ends without being cancelled (its input ended,
+  // or it stopped with a savepoint): what the sink holds back for a checkpoint goes out now.
+  bool finishing = false;
 
+  int64_t CompletedCheckpoint() const {
+    return completed_checkpoint ? completed_checkpoint->load(std::memory_order_acquire) : 0;
+  }
   bool IsCancelled() const { return cancelled && cancelled->load(std::memory_order_relaxed); }
 };
 

@@ -1,7 +1,14 @@
 // Status conversions at the RPC boundary.
 #include "runtime/status.h"
 
+#include <string>
+
+#include "absl/strings/numbers.h"
+
 namespace ec {
+namespace {
+constexpr char kLostCheckpointPayload[] = "type.eventcluster/lost-checkpoint";
+}  // namespace
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
@@ -35,7 +42,21 @@ proto::TaskFailure ToTaskFailure(const absl::Status& status) {
       failure.set_domain(proto::INTERNAL);
       failure.set_retryable(true);
   }
+  failure.set_lost_checkpoint_id(LostCheckpointOf(status));
   return failure;
+}
+
+absl::Status LostCheckpointError(int64_t checkpoint_id, std::string_view message) {
+  absl::Status status = absl::DataLossError(std::string(message));
+  status.SetPayload(kLostCheckpointPayload, absl::Cord(std::to_string(checkpoint_id)));
+  return status;
+}
+
+int64_t LostCheckpointOf(const absl::Status& status) {
+  auto payload = status.GetPayload(kLostCheckpointPayload);
+  int64_t id = 0;
+  if (!payload || !absl::SimpleAtoi(std::string(*payload), &id)) return 0;
+  return id;
 }
 
 }  // namespace ec

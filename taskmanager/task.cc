@@ -113,6 +113,8 @@ absl::StatusOr<std::unique_ptr<Task>> Task::Create(
     ctx.spec = &task->OpSpec(i);
     ctx.job_id = task->id_.job_id();
     ctx.subtask = task->id_.subtask();
+    ctx.parallelism = std::max(storage.parallelism, 1);
+    ctx.completed_checkpoint = &task->checkpoint_completed_;
     ctx.task_name = task_name;
     ctx.counters = task->counters_[i].get();
     ctx.cancelled = &task->cancelled_;
@@ -291,6 +293,7 @@ void Task::Run() {
   if (status.ok()) {
     // At-least-once: nothing is reported done before every record is acknowledged.
     const absl::Time deadline = absl::Now() + kFlushTimeout;
+    for (size_t i = 0; i < opened; ++i) contexts_[i].finishing = finished;
     for (size_t i = 0; i < opened && status.ok(); ++i) status = chain_[i]->Flush(deadline);
   }
   // The consumers finish after what came before the end of stream; without it (cancelled,

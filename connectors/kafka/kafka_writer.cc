@@ -164,6 +164,7 @@ absl::Status KafkaWriter::Write(std::string_view value) {
     if (!failure_.ok()) return failure_;
     if (rd_kafka_produce(rkt_, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
                          const_cast<char*>(value.data()), value.size(), nullptr, 0, nullptr) == 0) {
+      ++transaction_records_;
       return absl::OkStatus();
     }
     rd_kafka_resp_err_t err = rd_kafka_last_error();
@@ -197,6 +198,7 @@ absl::Status KafkaWriter::WriteBatch(const RecordBatch& batch) {
     const int queued = rd_kafka_produce_batch(rkt_, RD_KAFKA_PARTITION_UA, 0, messages_.data(),
                                               static_cast<int>(n));
     buffer->unacknowledged += std::max(queued, 0);
+    transaction_records_ += std::max(queued, 0);
     // Messages are queued in order up to the first failure; the rest carry their error.
     for (size_t i = static_cast<size_t>(std::max(queued, 0)); i < n && status.ok(); ++i) {
       if (messages_[i].err && messages_[i].err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
@@ -256,6 +258,7 @@ absl::Status KafkaWriter::CommitTransaction(absl::Time deadline) {
       !s.ok()) {
     return s;
   }
+  transaction_records_ = 0;
   rd_kafka_poll(rk_, 0);
   if (!failure_.ok()) return failure_;
   return TransactionError(rd_kafka_begin_transaction(rk_), "begin transaction");
@@ -265,6 +268,7 @@ absl::Status KafkaWriter::AbortTransaction(absl::Time deadline) {
   const int timeout_ms =
       static_cast<int>(std::max<int64_t>(absl::ToInt64Milliseconds(deadline - absl::Now()), 1000));
   rd_kafka_error_t* error = rd_kafka_abort_transaction(rk_, timeout_ms);
+  transaction_records_ = 0;
   if (!error) return absl::OkStatus();
   const std::string detail = rd_kafka_error_string(error);
   rd_kafka_error_destroy(error);

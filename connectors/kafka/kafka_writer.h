@@ -62,6 +62,9 @@ class KafkaWriter {
   // exactly-once only: aborts the open transaction (on cancel).
   absl::Status AbortTransaction(absl::Time deadline);
   bool transactional() const { return options_.guarantee == "exactly-once"; }
+  const std::string& transactional_id() const { return options_.transactional_id; }
+  // Records written into the open transaction since it began (exactly-once).
+  int64_t transaction_records() const { return transaction_records_; }
 
  private:
   explicit KafkaWriter(Options options);
@@ -90,6 +93,7 @@ class KafkaWriter {
   rd_kafka_topic_t* rkt_ = nullptr;
   absl::Status failure_;  // first failure; touched only from the owning thread's callbacks
   bool logged_down_ = false;
+  int64_t transaction_records_ = 0;
   std::vector<rd_kafka_message_t> messages_;  // reused by WriteBatch
 };
 

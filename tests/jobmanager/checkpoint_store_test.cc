@@ -74,6 +74,24 @@ TEST_F(CheckpointStoreTest, KeepsOnlyTheLastRetainedCheckpoints) {
   EXPECT_TRUE(fs::exists(root_ / "job1" / "chk-12"));
 }
 
+TEST_F(CheckpointStoreTest, RetireFromDeletesThatCheckpointAndNewerAndNamesTheNewestLeft) {
+  CheckpointStore store(root_.string(), 3);
+  for (int id = 4; id <= 6; ++id)
+    ASSERT_TRUE(store.Write("job1", id, 0, {{{"a", std::to_string(id)}}, {}, {}}).ok());
+  auto left = store.RetireFrom("job1", 5);
+  ASSERT_TRUE(left.ok()) << left.status();
+  EXPECT_EQ(left->path, (root_ / "job1" / "chk-4").string());
+  EXPECT_FALSE(fs::exists(root_ / "job1" / "chk-5"));
+  EXPECT_FALSE(fs::exists(root_ / "job1" / "chk-6"));
+  auto data = CheckpointStore::Read(left->path);
+  ASSERT_TRUE(data.ok()) << data.status();
+  EXPECT_EQ(data->state.at("a"), "4");
+
+  auto none = store.RetireFrom("job1", 4);
+  EXPECT_EQ(none.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_FALSE(fs::exists(root_ / "job1" / "chk-4"));
+}
+
 void WriteFile(const fs::path& path, const std::string& text) {
   fs::create_directories(path.parent_path());
   std::ofstream(path) << text;

@@ -35,6 +35,10 @@ class JobMasterTest : public ::testing::Test {
       aborted_.push_back(reason);
       job.pending_checkpoint.reset();
     };
+    hooks.fall_back = [this](Job&, int64_t lost) {
+      fell_back_.push_back(lost);
+      return fall_back_result_;
+    };
     master_ = std::make_unique<JobMaster>(kEpoch, registry_, std::move(hooks));
   }
 
@@ -82,6 +86,8 @@ class JobMasterTest : public ::testing::Test {
   std::vector<std::function<void()>> queued_;
   std::vector<proto::JobState> persisted_;
   std::vector<std::string> aborted_;
+  std::vector<int64_t> fell_back_;
+  absl::Status fall_back_result_;
   std::unique_ptr<JobMaster> master_;
 };
 
@@ -238,6 +244,42 @@ TEST_F(JobMasterTest, RestartsRunOutThenTheJobFails) {
   master_->Fail(job, true, "second");
   EXPECT_EQ(job.state, proto::FAILED);
   EXPECT_EQ(job.failure, "second (no restart left after 1)");
+}
+
+}  // namespace
+}  // namespace ec
+
+namespace ec {
+namespace {
+
+TEST_F(JobMasterTest, LostCheckpointOutputFallsBackToAnOlderCheckpointAndRestarts) {
+  Job& job = DeployedJob();
+  proto::TaskStatus status;
+  status.mutable_task()->set_job_id("job-1");
+  status.mutable_task()->set_subtask(0);
+  status.mutable_task()->set_attempt(1);
+  status.set_state(proto::TASK_FAILED);
+  status.mutable_failure()->set_retryable(true);
+  status.mutable_failure()->set_message("transactions of checkpoint 7 aborted");
+  status.mutable_failure()->set_lost_checkpoint_id(7);
+  master_->ApplyTaskStatus(jobs_, "tm-1", status);
+  EXPECT_EQ(fell_back_, std::vector<int64_t>{7});
+  EXPECT_EQ(job.state, proto::RESTARTING);
+}
+
+TEST_F(JobMasterTest, LostCheckpointOutputWithNothingOlderFailsTheJobNamingIt) {
+  Job& job = DeployedJob();
+  fall_back_result_ = absl::FailedPreconditionError("checkpoint 7 cannot be restored");
+  proto::TaskStatus status;
+  status.mutable_task()->set_job_id("job-1");
+  status.mutable_task()->set_subtask(1);
+  status.mutable_task()->set_attempt(1);
+  status.set_state(proto::TASK_FAILED);
+  status.mutable_failure()->set_retryable(true);
+  status.mutable_failure()->set_lost_checkpoint_id(7);
+  master_->ApplyTaskStatus(jobs_, "tm-1", status);
+  EXPECT_EQ(job.state, proto::FAILED);
+  EXPECT_THAT(job.failure, HasSubstr("checkpoint 7 cannot be restored"));
 }
 
 }  // namespace

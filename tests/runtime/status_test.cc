@@ -14,6 +14,17 @@ TEST(StatusTest, GrpcRoundTripKeepsCodeAndMessage) {
   EXPECT_EQ(FromGrpcStatus(g), s);
 }
 
+TEST(StatusTest, LostCheckpointErrorCarriesItsCheckpointIntoTheTaskFailure) {
+  absl::Status s = LostCheckpointError(42, "kafka sink 'out': transaction aborted");
+  EXPECT_EQ(LostCheckpointOf(s), 42);
+  proto::TaskFailure f = ToTaskFailure(s);
+  EXPECT_EQ(f.lost_checkpoint_id(), 42);
+  EXPECT_TRUE(f.retryable());
+  EXPECT_EQ(f.message(), "kafka sink 'out': transaction aborted");
+  EXPECT_EQ(ToTaskFailure(absl::DataLossError("other")).lost_checkpoint_id(), 0);
+  EXPECT_EQ(LostCheckpointOf(absl::OkStatus()), 0);
+}
+
 TEST(StatusTest, OkConvertsToOk) {
   EXPECT_TRUE(ToGrpcStatus(absl::OkStatus()).ok());
   EXPECT_TRUE(FromGrpcStatus(grpc::Status::OK).ok());

@@ -1,22 +1,14 @@
-// The Kafka sink's delivery guarantees against librdkafka's mock cluster: transactions committed
-// per checkpoint and aborted on cancel, a fenced instance failing, Flush waiting for every
+// The at-least-once Kafka sink against librdkafka's mock cluster: Flush waiting for every
 // acknowledgement through a broker outage, retried produce errors, the delivery-timeout error.
+// The exactly-once sink's two-phase commit needs what the mock lacks (DescribeTransactions,
+// control batches for read_committed, fencing by epoch): it is tested against the real broker
+// in tests/integration/kafka_sink/kafka_sink_broker_test.cc.
 //
 // What librdkafka's mock cluster cannot show (read in its source, rdkafka_mock_handlers.c and
 // rdkafka_mock.c, and each confirmed with the installed 2.0.2), so no test here claims it:
-//  - read_committed. The mock writes no COMMIT/ABORT control batches on EndTxn and ignores the
-//    Fetch isolation level (LastStableOffset = high watermark, no aborted transactions), so a
-//    read_committed consumer also sees aborted and still-open transactions. (Control batches
-//    came to the mock only in 2026, confluentinc/librdkafka#5349.) What can be checked: records
-//    that never reached the log, and which records did reach it (read_uncommitted).
-//  - fencing. InitProducerId from a new producer gets a fresh producer id instead of bumping the
-//    epoch of the one registered for the transactional id, so a second instance does not fence
-//    the first and its open transaction is not aborted. The fencing test injects the error a
-//    real coordinator answers instead.
 //  - deduplication for a producer without transactional id: the mock checks sequence numbers
 //    only for transactional producers, so a retried produce of the at-least-once sink whose
 //    first attempt was written (lost response) is written twice on the mock.
-// tests/integration/test_exactly_once.py checks read_committed after fencing on a real broker.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
@@ -44,13 +36,10 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 constexpr char kTopic[] = "out";
-// The sink's transactional id for the harness's job "job-1", operator "out", subtask 0.
-constexpr char kTransactionalId[] = "ec-job-1-out-0";
 constexpr char kPassword[] = "mock-Pa55w0rd";
 constexpr int32_t kLeader = 1;
 // Kafka protocol API keys (librdkafka's rdkafka_proto.h is not installed).
 constexpr int16_t kProduceApiKey = 0;
-constexpr int16_t kEndTxnApiKey = 26;
 // Generous: every wait in these tests ends as soon as its condition holds.
 constexpr absl::Duration kDeadline = absl::Seconds(30);
 
@@ -80,21 +69,6 @@ absl::Status Write(Operator& sink, const std::vector<std::string>& records) {
   for (const auto& r : records) in.Append(r);
   RecordBatch out;
   return sink.ProcessBatch(in, out);
-}
-
-// What Task::ServeCheckpoints does with the sink: Flush (exactly-once: commit), then snapshot.
-absl::Status Checkpoint(Operator& sink, int64_t checkpoint_id) {
-  if (auto s = sink.Flush(absl::Now() + kDeadline); !s.ok()) return s;
-  std::string state;
-  return sink.SnapshotState(checkpoint_id, &state);
-}
-
-// What Task::Run does when a cancelled task stops: Flush (exactly-once: abort), then Close.
-absl::Status CancelAndClose(OperatorHarness& harness, Operator& sink) {
-  harness.Cancel();
-  absl::Status status = sink.Flush(absl::Now() + kDeadline);
-  absl::Status closed = sink.Close();
-  return status.ok() ? closed : status;
 }
 
 // Partition 0 of `topic` from the beginning to its end, read by a real consumer at `isolation`
@@ -198,132 +172,7 @@ class MockKafkaTest : public ::testing::Test {
   std::string bootstraps_;
 };
 
-class KafkaSinkExactlyOnceTest : public MockKafkaTest {};
 class KafkaSinkAtLeastOnceTest : public MockKafkaTest {};
-
-TEST_F(KafkaSinkExactlyOnceTest, CheckpointCommitsWhatWasWrittenForReadCommittedConsumers) {
-  auto harness = Harness("exactly-once");
-  KafkaSink sink;
-  ASSERT_TRUE(sink.Open(harness->context()).ok());
-  const auto first = Records("first", 50);
-  ASSERT_TRUE(Write(sink, {first.begin(), first.begin() + 20}).ok());
-  ASSERT_TRUE(Write(sink, {first.begin() + 20, first.end()}).ok());
-  absl::Status s = Checkpoint(sink, 1);
-  ASSERT_TRUE(s.ok()) << s;
-  EXPECT_EQ(harness->counters().records_out(), 50u);
-  EXPECT_EQ(Read("read_committed"), first);
-
-  const auto second = Records("second", 50);
-  ASSERT_TRUE(Write(sink, second).ok());
-  s = Checkpoint(sink, 2);
-  ASSERT_TRUE(s.ok()) << s;
-  EXPECT_EQ(Read("read_committed"), Concat(first, second));
-}
-
-TEST_F(KafkaSinkExactlyOnceTest, CancelAbortsTheOpenTransactionAndDiscardsItsUnsentRecords) {
-  // The partition on broker 2, the transaction coordinator on broker 1: with broker 2 down,
-  // records written after the checkpoint stay queued while the coordinator can still abort.
-  // A sink that committed on cancel would wait for broker 2 and fail at the deadline.
-  ASSERT_EQ(rd_kafka_mock_partition_set_leader(cluster(), kTopic, 0, 2),
-            RD_KAFKA_RESP_ERR_NO_ERROR);
-  ASSERT_EQ(rd_kafka_mock_coordinator_set(cluster(), "transaction", kTransactionalId, 1),
-            RD_KAFKA_RESP_ERR_NO_ERROR);
-  auto harness = Harness("exactly-once");
-  auto sink = std::make_unique<KafkaSink>();
-  ASSERT_TRUE(sink->Open(harness->context()).ok());
-  const auto committed = Records("committed", 20);
-  ASSERT_TRUE(Write(*sink, committed).ok());
-  absl::Status s = Checkpoint(*sink, 1);
-  ASSERT_TRUE(s.ok()) << s;
-
-  ASSERT_EQ(rd_kafka_mock_broker_set_down(cluster(), 2), RD_KAFKA_RESP_ERR_NO_ERROR);
-  ASSERT_TRUE(Write(*sink, Records("aborted", 20)).ok());
-  s = CancelAndClose(*harness, *sink);
-  EXPECT_TRUE(s.ok()) << s;
-  sink.reset();
-
-  ASSERT_EQ(rd_kafka_mock_broker_set_up(cluster(), 2), RD_KAFKA_RESP_ERR_NO_ERROR);
-  // Not even read_uncommitted sees them: they never reached the log.
-  EXPECT_EQ(Read("read_uncommitted"), committed);
-  EXPECT_EQ(Read("read_committed"), committed);
-}
-
-TEST_F(KafkaSinkExactlyOnceTest, CancelAbortsTheOpenTransactionAfterItsRecordsReachedTheLog) {
-  auto harness = Harness("exactly-once");
-  KafkaSink sink;
-  ASSERT_TRUE(sink.Open(harness->context()).ok());
-  const auto committed = Records("committed", 20);
-  ASSERT_TRUE(Write(sink, committed).ok());
-  absl::Status s = Checkpoint(sink, 1);
-  ASSERT_TRUE(s.ok()) << s;
-  const auto aborted = Records("aborted", 20);
-  ASSERT_TRUE(Write(sink, aborted).ok());
-  ASSERT_TRUE(
-      Eventually([&] { return sink.Tick().ok() && harness->counters().records_out() == 40; }));
-
-  s = CancelAndClose(*harness, sink);
-  EXPECT_TRUE(s.ok()) << s;
-  // The aborted records are in the log; a real broker hides them from read_committed consumers
-  // with an ABORT marker, which the mock does not write (see the top of this file).
-  EXPECT_EQ(Read("read_uncommitted"), Concat(committed, aborted));
-}
-
-TEST_F(KafkaSinkExactlyOnceTest, FencedInstanceFailsItsCommitAndTheNewInstanceCommits) {
-  auto old_harness = Harness("exactly-once");
-  KafkaSink old_sink;
-  ASSERT_TRUE(old_sink.Open(old_harness->context()).ok());
-  const auto old_committed = Records("old", 10);
-  ASSERT_TRUE(Write(old_sink, old_committed).ok());
-  absl::Status s = Checkpoint(old_sink, 1);
-  ASSERT_TRUE(s.ok()) << s;
-  ASSERT_TRUE(Write(old_sink, Records("old-open", 10)).ok());
-
-  // A new attempt of the same subtask: same job, operator and subtask, so the same
-  // transactional id. A real coordinator bumps the epoch here, fencing the old producer and
-  // aborting its open transaction; the mock does neither, so the old instance's next EndTxn
-  // gets the answer a real coordinator gives a fenced producer.
-  auto new_harness = Harness("exactly-once");
-  KafkaSink new_sink;
-  ASSERT_TRUE(new_sink.Open(new_harness->context()).ok());
-  rd_kafka_mock_push_request_errors(cluster(), kEndTxnApiKey, 1, RD_KAFKA_RESP_ERR_PRODUCER_FENCED);
-
-  s = Checkpoint(old_sink, 2);
-  ASSERT_FALSE(s.ok());
-  EXPECT_THAT(std::string(s.message()), HasSubstr("kafka topic 'out'"));
-  EXPECT_THAT(std::string(s.message()), HasSubstr("fenced"));
-  EXPECT_FALSE(old_sink.Tick().ok()) << "a fenced sink must not carry on";
-  EXPECT_FALSE(Write(old_sink, Records("old-late", 1)).ok());
-
-  const auto new_committed = Records("new", 10);
-  ASSERT_TRUE(Write(new_sink, new_committed).ok());
-  s = Checkpoint(new_sink, 2);
-  ASSERT_TRUE(s.ok()) << s;
-  s = Checkpoint(new_sink, 3);
-  ASSERT_TRUE(s.ok()) << s;
-
-  // The mock keeps the old instance's open records in the log (a real broker would abort them),
-  // so only the committed ones are compared.
-  std::vector<std::string> read = Read("read_committed");
-  std::erase_if(read, [](const std::string& r) { return absl::StartsWith(r, "old-open-"); });
-  EXPECT_EQ(read, Concat(old_committed, new_committed));
-}
-
-TEST_F(KafkaSinkExactlyOnceTest, ProduceRetriedAfterALostResponseIsWrittenOnce) {
-  // The first produce request is answered after 3s, past the 1s socket timeout: it is in the
-  // log, librdkafka times it out and sends it again with the same sequence numbers.
-  auto harness = Harness("exactly-once", R"("kafka.socket.timeout.ms": "1000")");
-  KafkaSink sink;
-  ASSERT_TRUE(sink.Open(harness->context()).ok());
-  ASSERT_EQ(rd_kafka_mock_broker_push_request_error_rtts(cluster(), kLeader, kProduceApiKey, 1,
-                                                         RD_KAFKA_RESP_ERR_NO_ERROR, 3000),
-            RD_KAFKA_RESP_ERR_NO_ERROR);
-  const auto records = Records("r", 100);
-  ASSERT_TRUE(Write(sink, records).ok());
-  absl::Status s = Checkpoint(sink, 1);
-  ASSERT_TRUE(s.ok()) << s;
-  EXPECT_EQ(ProduceErrorsLeft(), 0u);
-  EXPECT_EQ(Read("read_committed"), records);
-}
 
 TEST_F(KafkaSinkAtLeastOnceTest, FlushReturnsOnlyOnceEveryRecordIsAcknowledged) {
   // Acknowledgements lag the writes by 200 ms.

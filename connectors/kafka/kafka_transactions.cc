@@ -1,0 +1,91 @@
+// The exactly-once Kafka sink's state and recovery judgement.
+#include "connectors/kafka/kafka_transactions.h"
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+
+namespace ec {
+
+std::string EncodeKafkaSinkState(const KafkaSinkState& state) {
+  nlohmann::json pending = nlohmann::json::array();
+  for (const PreCommittedTransaction& t : state.pending) {
+    pending.push_back({{"checkpoint", t.checkpoint_id},
+                       {"transactional-id", t.transactional_id},
+                       {"producer-id", t.producer_id},
+                       {"producer-epoch", t.producer_epoch},
+                       {"start-time-ms", t.start_time_ms},
+                       {"records", t.records}});
+  }
+  nlohmann::json json = {{"kafka-sink", 1},
+                         {"transactional-id-prefix", state.prefix},
+                         {"subtask", state.subtask},
+                         {"pool-size", state.pool_size},
+                         {"pending", std::move(pending)}};
+  return json.dump();
+}
+
+absl::StatusOr<KafkaSinkState> DecodeKafkaSinkState(std::string_view bytes) {
+  auto json = nlohmann::json::parse(bytes, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded() || !json.is_object() || !json.contains("kafka-sink")) {
+    return absl::InvalidArgumentError("kafka sink state: not a kafka sink's checkpointed state");
+  }
+  try {
+    KafkaSinkState state;
+    state.prefix = json.at("transactional-id-prefix").get<std::string>();
+    state.subtask = json.at("subtask").get<int>();
+    state.pool_size = json.at("pool-size").get<int>();
+    for (const auto& t : json.at("pending")) {
+      PreCommittedTransaction txn;
+      txn.checkpoint_id = t.at("checkpoint").get<int64_t>();
+      txn.transactional_id = t.at("transactional-id").get<std::string>();
+      txn.producer_id = t.at("producer-id").get<int64_t>();
+      txn.producer_epoch = t.at("producer-epoch").get<int16_t>();
+      txn.start_time_ms = t.at("start-time-ms").get<int64_t>();
+      txn.records = t.value("records", int64_t{0});
+      state.pending.push_back(std::move(txn));
+    }
+    if (state.subtask < 0 || state.pool_size < 0) {
+      return absl::InvalidArgumentError("kafka sink state: negative subtask or pool size");
+    }
+    return state;
+  } catch (const nlohmann::json::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("kafka sink state: ", e.what()));
+  }
+}
+
+std::string PoolTransactionalId(const std::string& prefix, int subtask, int slot) {
+  return absl::StrCat(prefix, "-", subtask, "-", slot);
+}
+
+RecoveryJudgement JudgeRecoveredTransaction(
+    const PreCommittedTransaction& txn, const absl::StatusOr<TransactionDescription>& described) {
+  const std::string what =
+      absl::StrCat("transaction of checkpoint ", txn.checkpoint_id, " (transactional id '",
+                   txn.transactional_id, "', producer ", txn.producer_id, " epoch ",
+                   txn.producer_epoch, ", ", txn.records, " records)");
+  if (!described.ok()) {
+    return {RecoveryVerdict::kLost, absl::StrCat(what, ": its coordinator no longer knows the id (",
+                                                 described.status().message(), ")")};
+  }
+  const TransactionDescription& d = *described;
+  const bool same = d.producer_id == txn.producer_id && d.start_time_ms == txn.start_time_ms;
+  if (!same || d.state == "Empty") {
+    // The id went on to another transaction, or was initialised again: the sink does either
+    // only once this one is committed.
+    return {RecoveryVerdict::kAlreadyCommitted,
+            absl::StrCat(what, ": committed before (the id is now ", d.state, ")")};
+  }
+  if (d.state == "Ongoing" && d.producer_epoch == txn.producer_epoch) {
+    return {RecoveryVerdict::kCommit, absl::StrCat(what, ": still open, committing it")};
+  }
+  if (d.state == "PrepareCommit" || d.state == "CompleteCommit") {
+    return {RecoveryVerdict::kAlreadyCommitted, absl::StrCat(what, ": already committed")};
+  }
+  return {RecoveryVerdict::kLost,
+          absl::StrCat(what, ": ", d.state, " at epoch ", d.producer_epoch,
+                       ", aborted by the broker (its transaction timeout of ", d.timeout_ms,
+                       "ms passed while it waited for its commit)")};
+}
+
+}  // namespace ec

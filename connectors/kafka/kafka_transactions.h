@@ -1,0 +1,58 @@
+// The exactly-once Kafka sink's two-phase commit, the parts that are pure logic: its pool of
+// transactional ids, what a checkpoint records of its pre-committed transactions, and how a
+// restored pre-committed transaction is judged from what its coordinator says of it now.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "connectors/kafka/kafka_protocol_client.h"
+
+namespace ec {
+
+// A transaction flushed (every record acknowledged) and left open at a checkpoint: it is
+// committed when that checkpoint completes, or on restore from it.
+struct PreCommittedTransaction {
+  int64_t checkpoint_id = 0;
+  std::string transactional_id;
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+  int64_t start_time_ms = -1;  // as its coordinator describes it: tells it from later ones
+  int64_t records = 0;         // for messages only
+};
+
+// One sink subtask's state in a checkpoint.
+struct KafkaSinkState {
+  std::string prefix;  // of its pool's transactional ids
+  int subtask = 0;
+  int pool_size = 0;  // transactional ids <prefix>-<subtask>-0 .. pool_size-1 may be in use
+  std::vector<PreCommittedTransaction> pending;  // oldest checkpoint first
+};
+
+std::string EncodeKafkaSinkState(const KafkaSinkState& state);
+// InvalidArgument naming what is wrong when `bytes` is not a state EncodeKafkaSinkState wrote.
+absl::StatusOr<KafkaSinkState> DecodeKafkaSinkState(std::string_view bytes);
+
+// The transactional id of slot `slot` of subtask `subtask`'s pool: "<prefix>-<subtask>-<slot>".
+std::string PoolTransactionalId(const std::string& prefix, int subtask, int slot);
+
+// What to do with a restored pre-committed transaction, from its coordinator's description.
+enum class RecoveryVerdict {
+  kCommit,            // still open, same producer and start: commit it now (EndTxn)
+  kAlreadyCommitted,  // committed before (a later transaction, or its commit, is visible)
+  kLost,              // aborted (by the broker's transaction timeout) or forgotten
+};
+struct RecoveryJudgement {
+  RecoveryVerdict verdict;
+  std::string reason;  // for the log and, when lost, the job's failure
+};
+// `described` is DescribeTransaction's answer for `txn.transactional_id`. Sound because the
+// sink reuses or re-initialises a transactional id only after its pre-committed transaction
+// was committed (or after a restore decided it lost, which retires that checkpoint for good).
+RecoveryJudgement JudgeRecoveredTransaction(
+    const PreCommittedTransaction& txn, const absl::StatusOr<TransactionDescription>& described);
+
+}  // namespace ec
