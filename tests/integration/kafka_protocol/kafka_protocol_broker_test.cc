@@ -158,6 +158,10 @@ TEST_F(KafkaProtocolBrokerTest, DescribeAfterInitTransactionsOnAFreshId) {
   auto txn = client->DescribeTransaction(id, In(absl::Seconds(20)));
   ASSERT_TRUE(txn.ok()) << txn.status();
   Observe("describe after init_transactions on a fresh id", Text(*txn));
+  Observe("versions picked (FindCoordinator, DescribeTransactions, EndTxn, SaslAuthenticate)",
+          absl::StrCat(client->ApiVersionFor(10), ", ", client->ApiVersionFor(65), ", ",
+                       client->ApiVersionFor(26), ", ", client->ApiVersionFor(36)));
+  EXPECT_EQ(client->ApiVersionFor(26), 4);
   EXPECT_EQ(txn->state, "Empty");
   EXPECT_GE(txn->producer_id, 0);
 }
@@ -176,8 +180,13 @@ TEST_F(KafkaProtocolBrokerTest, CommitsATransactionAnotherProducerLeftOpen) {
   EXPECT_GE(open->producer_epoch, 0);
   EXPECT_GT(open->start_time_ms, 0);
 
-  // Destroying the producer: does librdkafka abort the open transaction?
+  // Destroying the producer: does librdkafka abort the open transaction? (Wait a little in
+  // case an abort it sent is still on its way.)
+  const absl::Time destroy_start = absl::Now();
   producer.reset();
+  Observe("rd_kafka_destroy with an open transaction took",
+          absl::StrCat(absl::ToInt64Milliseconds(absl::Now() - destroy_start), " ms"));
+  absl::SleepFor(absl::Seconds(2));
   auto after_destroy = client->DescribeTransaction(id, In(absl::Seconds(20)));
   ASSERT_TRUE(after_destroy.ok()) << after_destroy.status();
   Observe("describe after rd_kafka_destroy of the producer with the open transaction",
@@ -265,7 +274,7 @@ TEST_F(KafkaProtocolBrokerTest, TheBrokerAbortsATimedOutTransaction) {
       last = now.state;
     }
     if (now.state == "CompleteAbort") break;
-    absl::SleepFor(absl::Milliseconds(100));
+    absl::SleepFor(absl::Milliseconds(20));
   }
   EXPECT_EQ(now.state, "CompleteAbort");
   EXPECT_EQ(now.producer_id, open->producer_id);
@@ -274,6 +283,28 @@ TEST_F(KafkaProtocolBrokerTest, TheBrokerAbortsATimedOutTransaction) {
   Observe("timed-out test: EndTxn commit with the original epoch after the broker's abort",
           Text(commit));
   EXPECT_FALSE(commit.ok());
+}
+
+TEST_F(KafkaProtocolBrokerTest, AnotherProducersInitTransactionsAbortsTheOpenTransaction) {
+  const std::string id = Unique("ec-proto-fence");
+  RdKafkaPtr producer = Producer(id);
+  ProduceInTransaction(producer.get(), id, 2);
+  auto client = Client(Plaintext());
+  ASSERT_NE(client, nullptr);
+  auto open = client->DescribeTransaction(id, In(absl::Seconds(20)));
+  ASSERT_TRUE(open.ok()) << open.status();
+  Observe("fence test: describe of the open transaction", Text(*open));
+  RdKafkaPtr fencer = Producer(id);
+  auto fenced = client->DescribeTransaction(id, In(absl::Seconds(20)));
+  ASSERT_TRUE(fenced.ok()) << fenced.status();
+  Observe("fence test: describe after another producer's init_transactions", Text(*fenced));
+  EXPECT_EQ(fenced->producer_id, open->producer_id);
+  EXPECT_GT(fenced->producer_epoch, open->producer_epoch);
+  absl::Status commit = client->EndTransaction(id, open->producer_id, open->producer_epoch, true,
+                                               In(absl::Seconds(30)));
+  Observe("fence test: EndTxn commit with the epoch of the fenced transaction", Text(commit));
+  EXPECT_EQ(KafkaErrorCodeOf(commit), kafka_error::kProducerFenced) << commit;
+  EXPECT_EQ(ReadCommitted(id, 2, absl::Seconds(3)), 0);
 }
 
 TEST_F(KafkaProtocolBrokerTest, AnUnknownTransactionalIdIsNotFound) {
