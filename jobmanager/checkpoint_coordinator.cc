@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "runtime/logging.h"
 #include "runtime/state/subtask_state.h"
+#include "runtime/util/fault_point.h"
 
 namespace ec {
 
@@ -144,6 +145,7 @@ void CheckpointCoordinator::Complete(Job& job) {
   Logger("jobmanager")
       ->debug("job={} ckpt={} completed in {}ms ({} bytes)", job.id, pending.id,
               job.latest_checkpoint.duration_ms(), stored->size_bytes);
+  ReachFaultPoint("after-complete-before-notify");
   for (const auto& e : job.executions) {
     std::shared_ptr<TaskManagerGateway> gateway = hooks_.gateway_of(e.taskmanager_id);
     if (!gateway) continue;

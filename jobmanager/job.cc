@@ -37,7 +37,8 @@ proto::JobStatus ToStatus(const Job& job) {
   status.set_name(job.spec.name);
   status.set_state(job.state);
   status.set_failure(job.failure.empty() ? job.last_failure : job.failure);
-  status.set_restarts(job.restarts);
+  status.set_restarts(job.restart_history.restarts);
+  status.set_restart_strategy(RestartStrategyText(job.spec.restart));
   if (job.latest_checkpoint.id() > 0) *status.mutable_latest_checkpoint() = job.latest_checkpoint;
   status.set_checkpoints_completed(job.checkpoints_completed);
   status.set_checkpoints_failed(job.checkpoints_failed);
@@ -93,7 +94,7 @@ std::optional<Job> RecoverJob(const StoredJob& stored) {
   job.spec_json = stored.spec_json;
   job.failure = stored.failure;
   job.attempt = stored.attempt;
-  job.restarts = stored.restarts;
+  job.restart_history.restarts = stored.restarts;
   proto::JobState state = proto::CREATED;
   proto::JobState_Parse(stored.state, &state);
   job.submitted = absl::FromUnixMillis(stored.submitted_ms);
@@ -131,7 +132,7 @@ StoredJob ToStoredJob(const Job& job) {
   stored.failure = job.failure;
   stored.submitted_ms = absl::ToUnixMillis(job.submitted);
   stored.attempt = job.attempt;
-  stored.restarts = job.restarts;
+  stored.restarts = job.restart_history.restarts;
   stored.latest_checkpoint_id = job.latest_checkpoint.id();
   stored.latest_checkpoint_path = job.latest_checkpoint.path();
   return stored;

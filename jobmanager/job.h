@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "jobmanager/checkpoint_store.h"
 #include "jobmanager/job_store.h"
+#include "jobmanager/restart_strategy.h"
 #include "proto/jobmanager.pb.h"
 #include "runtime/job_graph.h"
 #include "runtime/job_spec.h"
@@ -43,7 +44,7 @@ struct Job {
   absl::Time ended = absl::InfinitePast();
   absl::Time cancel_started = absl::InfinitePast();
   int64_t attempt = 0;
-  int restarts = 0;
+  RestartHistory restart_history;  // restarts so far, what the restart strategy remembers
   absl::Time restart_at = absl::InfinitePast();
   std::string last_failure;           // what caused the latest restart
   std::vector<Execution> executions;  // by subtask; empty while no attempt is deployed
@@ -64,7 +65,6 @@ struct Job {
   int64_t checkpoints_completed = 0;
   int64_t checkpoints_failed = 0;
   int consecutive_failed_checkpoints = 0;
-  std::deque<absl::Time> failures;  // recent failures, for the failure-rate strategy
   // A rescale in progress: the parallelism asked for until its checkpoint completes
   // (rescale_checkpoint), then `rescaling` until the redeploy.
   int rescale_to = 0;

@@ -1,6 +1,7 @@
 // The job lifecycle: task reports, failures and restarts, cancellation, lost TaskManagers.
 #include "jobmanager/job_master.h"
 
+#include <random>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -122,10 +123,10 @@ void JobMaster::Fail(Job& job, bool retryable, const std::string& reason) {
   }
   if (job.state == proto::RESTARTING) return;  // already restarting: one restart per failure
   const absl::Time now = absl::Now();
-  RestartDecision decision =
-      DecideRestart(job.spec.restart, job.restarts, job.failures, retryable, reason, now);
+  RestartDecision decision = DecideRestart(job.spec.restart, job.restart_history, retryable, reason,
+                                           now, std::uniform_real_distribution<>(-1, 1)(random_));
+  job.restart_history = std::move(decision.history);
   if (decision.restart) {
-    ++job.restarts;
     job.restart_at = now + decision.delay;
     job.last_failure = reason;
     Transition(job, proto::RESTARTING, decision.message);

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <random>
 #include <string>
 
 #include "absl/status/status.h"
@@ -79,6 +80,7 @@ class JobMaster {
   const int64_t epoch_;
   TaskManagerRegistry& registry_;
   Hooks hooks_;
+  std::mt19937_64 random_{std::random_device{}()};  // the restart delays' jitter
 };
 
 }  // namespace ec

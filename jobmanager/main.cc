@@ -11,6 +11,7 @@
 #include "runtime/duration.h"
 #include "runtime/logging.h"
 #include "runtime/net.h"
+#include "runtime/util/fault_point.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"ec-jobmanager: the EventCluster master that accepts and schedules jobs"};
@@ -31,6 +32,10 @@ int main(int argc, char** argv) {
                  "when TaskManagers join or leave (Flink's scheduler-mode: reactive)")
       ->check(CLI::IsMember({"default", "reactive"}));
   CLI11_PARSE(app, argc, argv);
+  if (auto s = ec::InitFaultPoints(ec::FaultProcess::kJobManager); !s.ok()) {
+    std::fprintf(stderr, "ec-jobmanager: %s\n", std::string(s.message()).c_str());
+    return 2;
+  }
 
   ec::InitLogging("jobmanager");
   ec::BlockTerminationSignals();

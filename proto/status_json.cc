@@ -22,6 +22,7 @@ nlohmann::json JobStatusToJson(const proto::JobStatus& status) {
   out["state"] = proto::JobState_Name(status.state());
   if (!status.failure().empty()) out["failure"] = status.failure();
   out["restarts"] = status.restarts();
+  if (!status.restart_strategy().empty()) out["restart_strategy"] = status.restart_strategy();
   out["checkpoints"] = {{"completed", status.checkpoints_completed()},
                         {"failed", status.checkpoints_failed()}};
   if (status.has_latest_checkpoint()) {

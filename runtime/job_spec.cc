@@ -69,6 +69,103 @@ absl::StatusOr<absl::Duration> ParseDurationField(const std::string& field,
   return *d;
 }
 
+absl::StatusOr<double> ParseNumberField(const std::string& field, const std::string& text,
+                                        double min, double max) {
+  double value = 0;
+  if (!absl::SimpleAtod(text, &value) || !(value >= min && value <= max)) {
+    return FieldError(
+        field, absl::StrCat("expected a number from ", min, " to ", max, ", got '", text, "'"));
+  }
+  return value;
+}
+
+// The restart-* settings (Flink's restart-strategy options, named as ours): validated together,
+// since the defaults and the settings that apply depend on the strategy.
+absl::Status ParseRestartSettings(const json& root, const std::map<std::string, std::string>& p,
+                                  RestartSpec& restart) {
+  if (auto v = JobSetting(root, p, "restart-strategy")) {
+    static const std::set<std::string> kStrategies = {"fixed-delay", "exponential-delay",
+                                                      "failure-rate", "none"};
+    if (!kStrategies.count(*v)) {
+      return FieldError("restart-strategy",
+                        absl::StrCat("expected one of exponential-delay, fixed-delay, "
+                                     "failure-rate, none; got '",
+                                     *v, "'"));
+    }
+    restart.strategy = *v;
+  }
+  const bool exponential = restart.strategy == "exponential-delay";
+  // Flink's defaults: attempts-before-reset-backoff is unlimited; fixed-delay.attempts and
+  // failure-rate.max-failures-per-interval are 1.
+  restart.attempts = exponential ? std::nullopt : std::optional<int>(1);
+  if (auto v = JobSetting(root, p, "restart-attempts")) {
+    int n = 0;
+    if (*v == "unlimited" && restart.strategy != "failure-rate") {
+      restart.attempts = std::nullopt;
+    } else if (!absl::SimpleAtoi(*v, &n) || n < 0) {
+      return FieldError("restart-attempts",
+                        absl::StrCat("expected an integer >= 0",
+                                     restart.strategy == "failure-rate" ? "" : " or \"unlimited\"",
+                                     ", got '", *v, "'"));
+    } else {
+      restart.attempts = n;
+    }
+  }
+  if (auto v = JobSetting(root, p, "restart-delay")) {
+    auto d = ParseDurationField("restart-delay", *v);
+    if (!d.ok()) return d.status();
+    restart.delay = *d;
+  }
+  if (auto v = JobSetting(root, p, "restart-failure-rate-interval")) {
+    auto d = ParseDurationField("restart-failure-rate-interval", *v);
+    if (!d.ok()) return d.status();
+    if (*d <= absl::ZeroDuration()) {
+      return FieldError("restart-failure-rate-interval", "expected a duration > 0");
+    }
+    restart.failure_rate_interval = *d;
+  }
+  // The exponential-delay settings: refused with another strategy rather than ignored.
+  for (const char* key : {"restart-max-delay", "restart-backoff-multiplier",
+                          "restart-reset-backoff-threshold", "restart-jitter-factor"}) {
+    if (!exponential && JobSetting(root, p, key)) {
+      return FieldError(key, absl::StrCat("applies only to restart-strategy exponential-delay, "
+                                          "not ",
+                                          restart.strategy));
+    }
+  }
+  if (!exponential) return absl::OkStatus();
+  if (auto v = JobSetting(root, p, "restart-max-delay")) {
+    auto d = ParseDurationField("restart-max-delay", *v);
+    if (!d.ok()) return d.status();
+    restart.max_delay = *d;
+  }
+  if (restart.max_delay < restart.delay) {
+    return FieldError(
+        "restart-max-delay",
+        absl::StrCat("expected at least restart-delay (", absl::FormatDuration(restart.delay),
+                     "), got ", absl::FormatDuration(restart.max_delay)));
+  }
+  if (auto v = JobSetting(root, p, "restart-backoff-multiplier")) {
+    auto x = ParseNumberField("restart-backoff-multiplier", *v, 1, 1000);
+    if (!x.ok()) return x.status();
+    restart.backoff_multiplier = *x;
+  }
+  if (auto v = JobSetting(root, p, "restart-reset-backoff-threshold")) {
+    auto d = ParseDurationField("restart-reset-backoff-threshold", *v);
+    if (!d.ok()) return d.status();
+    if (*d <= absl::ZeroDuration()) {
+      return FieldError("restart-reset-backoff-threshold", "expected a duration > 0");
+    }
+    restart.reset_backoff_threshold = *d;
+  }
+  if (auto v = JobSetting(root, p, "restart-jitter-factor")) {
+    auto x = ParseNumberField("restart-jitter-factor", *v, 0, 1);
+    if (!x.ok()) return x.status();
+    restart.jitter_factor = *x;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ParseJobSettings(const json& root, JobSpec& spec) {
   const auto& p = spec.parameters;
   if (auto v = JobSetting(root, p, "parallelism")) {
@@ -95,38 +192,7 @@ absl::Status ParseJobSettings(const json& root, JobSpec& spec) {
     if (!d.ok()) return d.status();
     if (*d > absl::ZeroDuration()) spec.checkpoint_interval = *d;
   }
-  if (auto v = JobSetting(root, p, "restart-strategy")) {
-    static const std::set<std::string> kStrategies = {"fixed-delay", "exponential-delay",
-                                                      "failure-rate", "none"};
-    if (!kStrategies.count(*v)) {
-      return FieldError("restart-strategy",
-                        absl::StrCat("expected one of fixed-delay, "
-                                     "exponential-delay, failure-rate, none; got '",
-                                     *v, "'"));
-    }
-    spec.restart.strategy = *v;
-  }
-  if (auto v = JobSetting(root, p, "restart-attempts")) {
-    int n = 0;
-    if (!absl::SimpleAtoi(*v, &n) || n < 0) {
-      return FieldError("restart-attempts",
-                        absl::StrCat("expected an integer >= 0, got '", *v, "'"));
-    }
-    spec.restart.attempts = n;
-  }
-  if (auto v = JobSetting(root, p, "restart-delay")) {
-    auto d = ParseDurationField("restart-delay", *v);
-    if (!d.ok()) return d.status();
-    spec.restart.delay = *d;
-  }
-  if (auto v = JobSetting(root, p, "restart-failure-rate-interval")) {
-    auto d = ParseDurationField("restart-failure-rate-interval", *v);
-    if (!d.ok()) return d.status();
-    if (*d <= absl::ZeroDuration()) {
-      return FieldError("restart-failure-rate-interval", "expected a duration > 0");
-    }
-    spec.restart.failure_rate_interval = *d;
-  }
+  if (auto s = ParseRestartSettings(root, p, spec.restart); !s.ok()) return s;
   if (auto v = JobSetting(root, p, "tolerable-failed-checkpoints")) {
     int n = 0;
     if (!absl::SimpleAtoi(*v, &n) || n < 0) {
@@ -233,10 +299,21 @@ nlohmann::json JobSpec::ToJson() const {
         absl::StrCat(absl::ToInt64Milliseconds(*checkpoint_interval), "ms");
   }
   root["restart-strategy"] = restart.strategy;
-  root["restart-attempts"] = restart.attempts;
+  if (restart.attempts) {
+    root["restart-attempts"] = *restart.attempts;
+  } else {
+    root["restart-attempts"] = "unlimited";
+  }
   root["restart-delay"] = absl::StrCat(absl::ToInt64Milliseconds(restart.delay), "ms");
   root["restart-failure-rate-interval"] =
       absl::StrCat(absl::ToInt64Milliseconds(restart.failure_rate_interval), "ms");
+  if (restart.strategy == "exponential-delay") {
+    root["restart-max-delay"] = absl::StrCat(absl::ToInt64Milliseconds(restart.max_delay), "ms");
+    root["restart-backoff-multiplier"] = restart.backoff_multiplier;
+    root["restart-reset-backoff-threshold"] =
+        absl::StrCat(absl::ToInt64Milliseconds(restart.reset_backoff_threshold), "ms");
+    root["restart-jitter-factor"] = restart.jitter_factor;
+  }
   if (tolerable_failed_checkpoints)
     root["tolerable-failed-checkpoints"] = *tolerable_failed_checkpoints;
   root["slot-timeout"] = absl::StrCat(absl::ToInt64Milliseconds(slot_timeout), "ms");

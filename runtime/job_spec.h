@@ -24,13 +24,28 @@ struct OperatorSpec {
   nlohmann::json config;
 };
 
+// How a failed job restarts (Flink's restart strategies). With no setting: Flink 2.x's default,
+// exponential-delay with unlimited attempts, 1s x1.5 up to 1m, reset after 1h without failure,
+// jitter 0.1: fit for a job that runs for months.
 struct RestartSpec {
-  std::string strategy = "fixed-delay";  // fixed-delay | exponential-delay | failure-rate | none
-  // fixed-delay and exponential-delay: restarts in all. failure-rate: the most failures
-  // within `failure_rate_interval` (a failure beyond that fails the job), as in Flink.
-  int attempts = 3;
+  std::string strategy = "exponential-delay";  // exponential-delay | fixed-delay | failure-rate
+                                               // | none
+  // fixed-delay: restarts in all. exponential-delay: restarts since the backoff was last reset
+  // (Flink's attempts-before-reset-backoff). failure-rate: the most failures within
+  // `failure_rate_interval` (one beyond that fails the job). nullopt: unlimited. Unset in the
+  // job file: unlimited for exponential-delay, 1 for fixed-delay and failure-rate (Flink's).
+  std::optional<int> attempts;
+  // fixed-delay and failure-rate: the delay before each restart. exponential-delay: the first
+  // backoff (Flink's initial-backoff).
   absl::Duration delay = absl::Seconds(1);
   absl::Duration failure_rate_interval = absl::Minutes(1);
+  // exponential-delay only: the backoff grows by `backoff_multiplier` with each restart up to
+  // `max_delay`, goes back to `delay` once the job ran `reset_backoff_threshold` without a
+  // failure, and each delay is moved by up to +-`jitter_factor` of itself at random.
+  absl::Duration max_delay = absl::Minutes(1);
+  double backoff_multiplier = 1.5;
+  absl::Duration reset_backoff_threshold = absl::Hours(1);
+  double jitter_factor = 0.1;
 };
 
 // A validated job. Parameters are the file's defaults overridden by those given at submit.

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <random>
@@ -12,6 +13,7 @@
 #include "runtime/net.h"
 #include "runtime/network/data_client.h"
 #include "runtime/network/data_server.h"
+#include "runtime/util/fault_point.h"
 #include "taskmanager/jobmanager_connection.h"
 #include "taskmanager/task_executor.h"
 #include "taskmanager/taskmanager_service.h"
@@ -37,6 +39,10 @@ int main(int argc, char** argv) {
                  "(default: the local address towards the JobManager)");
   app.add_option("--id", id, "TaskManager id (default: generated)");
   CLI11_PARSE(app, argc, argv);
+  if (auto s = ec::InitFaultPoints(ec::FaultProcess::kTaskManager); !s.ok()) {
+    std::fprintf(stderr, "ec-taskmanager: %s\n", std::string(s.message()).c_str());
+    return 2;
+  }
 
   ec::InitLogging("taskmanager");
   ec::BlockTerminationSignals();

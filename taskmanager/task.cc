@@ -10,6 +10,7 @@
 #include "runtime/network/partitioner.h"
 #include "runtime/state/subtask_state.h"
 #include "runtime/status.h"
+#include "runtime/util/fault_point.h"
 
 namespace ec {
 namespace {
@@ -473,6 +474,7 @@ absl::StatusOr<bool> Task::TakeCheckpoint(int64_t id) {
     Decline(id, status);
     return false;
   }
+  ReachFaultPoint("after-snapshot-before-ack");
   if (on_checkpoint_) on_checkpoint_(ack);
   return true;
 }

@@ -44,7 +44,9 @@ std::unique_ptr<grpc::ClientContext> Context() {
 void PrintStatus(const ec::proto::JobStatus& s) {
   std::printf("id:     %s\nname:   %s\nstate:  %s\n", s.id().c_str(), s.name().c_str(),
               ec::proto::JobState_Name(s.state()).c_str());
-  if (s.restarts() > 0) std::printf("restarts: %d\n", s.restarts());
+  if (!s.restart_strategy().empty())
+    std::printf("restart strategy: %s\n", s.restart_strategy().c_str());
+  std::printf("restarts: %d\n", s.restarts());
   if (s.has_latest_checkpoint()) {
     const auto& c = s.latest_checkpoint();
     std::printf("checkpoint: %ld (%ld ms, %ld bytes; %ld completed, %ld failed) %s\n",

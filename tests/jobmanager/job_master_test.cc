@@ -108,7 +108,7 @@ TEST_F(JobMasterTest, RetryableFailureRestartsAfterTheDelayOnceOldTasksSettled) 
   Job& job = DeployedJob();
   Report(1, proto::TASK_FAILED);
   EXPECT_EQ(job.state, proto::RESTARTING);
-  EXPECT_EQ(job.restarts, 1);
+  EXPECT_EQ(job.restart_history.restarts, 1);
   EXPECT_THAT(job.last_failure, HasSubstr("task events#1 failed"));
   RunQueued();
   ASSERT_EQ(gateway_->cancels.size(), 1u);  // the other subtask
@@ -235,6 +235,7 @@ TEST_F(JobMasterTest, LostTaskManagerCompletesACancellation) {
 
 TEST_F(JobMasterTest, RestartsRunOutThenTheJobFails) {
   Job& job = DeployedJob();
+  job.spec.restart.strategy = "fixed-delay";
   job.spec.restart.attempts = 1;
   master_->Fail(job, true, "first");
   EXPECT_EQ(job.state, proto::RESTARTING);
@@ -244,6 +245,30 @@ TEST_F(JobMasterTest, RestartsRunOutThenTheJobFails) {
   master_->Fail(job, true, "second");
   EXPECT_EQ(job.state, proto::FAILED);
   EXPECT_EQ(job.failure, "second (no restart left after 1)");
+}
+
+TEST_F(JobMasterTest, TheDefaultStrategyNeverRunsOutOfRestarts) {
+  Job& job = DeployedJob();
+  job.spec.restart = RestartSpec{};  // no restart settings: exponential-delay, unlimited
+  for (int i = 1; i <= 8; ++i) {
+    master_->Fail(job, true, "taskmanager lost");
+    ASSERT_EQ(job.state, proto::RESTARTING) << i;
+    for (auto& e : job.executions) e.state = proto::TASK_CANCELED;
+    master_->RestartDue(jobs_, job.restart_at);
+    ASSERT_EQ(job.state, proto::CREATED) << i;
+  }
+  EXPECT_EQ(job.restart_history.restarts, 8);
+  EXPECT_EQ(ToStatus(job).restarts(), 8);
+}
+
+TEST_F(JobMasterTest, StatusShowsTheRestartStrategy) {
+  Job& job = DeployedJob();
+  job.spec.restart = RestartSpec{};
+  EXPECT_EQ(ToStatus(job).restart_strategy(),
+            "exponential-delay (1s ×1.5 up to 1m, reset after 1h, jitter 0.1, unlimited)");
+  job.spec.restart.strategy = "fixed-delay";
+  job.spec.restart.attempts = 3;
+  EXPECT_EQ(ToStatus(job).restart_strategy(), "fixed-delay (1s, 3 attempts)");
 }
 
 }  // namespace

@@ -133,10 +133,69 @@ TEST(JobSpecTest, JobSettingsDefaultWhenAbsent) {
   EXPECT_FALSE(spec.pipeline[0].parallelism.has_value());
   EXPECT_EQ(OperatorParallelism(spec, spec.pipeline[0], OperatorTraits{}), 1);
   EXPECT_FALSE(spec.checkpoint_interval.has_value());
-  EXPECT_EQ(spec.restart.strategy, "fixed-delay");
-  EXPECT_EQ(spec.restart.attempts, 3);
+  // Flink 2.x's default restart strategy: exponential-delay, unlimited.
+  EXPECT_EQ(spec.restart.strategy, "exponential-delay");
+  EXPECT_FALSE(spec.restart.attempts.has_value());
   EXPECT_EQ(spec.restart.delay, absl::Seconds(1));
+  EXPECT_EQ(spec.restart.max_delay, absl::Minutes(1));
+  EXPECT_EQ(spec.restart.backoff_multiplier, 1.5);
+  EXPECT_EQ(spec.restart.reset_backoff_threshold, absl::Hours(1));
+  EXPECT_EQ(spec.restart.jitter_factor, 0.1);
   EXPECT_EQ(spec.slot_timeout, absl::Seconds(60));
+}
+
+TEST(JobSpecTest, ExponentialDelaySettingsAreRead) {
+  JobSpec spec = Parse(JobWithOp(R"("x": 1)", R"("restart-strategy": "exponential-delay",
+      "restart-attempts": 20, "restart-delay": "200ms", "restart-max-delay": "30s",
+      "restart-backoff-multiplier": 2, "restart-reset-backoff-threshold": "10m",
+      "restart-jitter-factor": 0.25, )"));
+  EXPECT_EQ(spec.restart.attempts, 20);
+  EXPECT_EQ(spec.restart.delay, absl::Milliseconds(200));
+  EXPECT_EQ(spec.restart.max_delay, absl::Seconds(30));
+  EXPECT_EQ(spec.restart.backoff_multiplier, 2.0);
+  EXPECT_EQ(spec.restart.reset_backoff_threshold, absl::Minutes(10));
+  EXPECT_EQ(spec.restart.jitter_factor, 0.25);
+}
+
+TEST(JobSpecTest, RestartAttemptsDefaultAsFlinks) {
+  // fixed-delay.attempts and failure-rate.max-failures-per-interval default to 1 in Flink.
+  EXPECT_EQ(
+      Parse(JobWithOp(R"("x": 1)", R"("restart-strategy": "fixed-delay", )")).restart.attempts, 1);
+  EXPECT_EQ(
+      Parse(JobWithOp(R"("x": 1)", R"("restart-strategy": "failure-rate", )")).restart.attempts, 1);
+  EXPECT_FALSE(Parse(JobWithOp(R"("x": 1)", R"("restart-strategy": "exponential-delay", )"))
+                   .restart.attempts.has_value());
+  EXPECT_FALSE(Parse(JobWithOp(R"("x": 1)", R"("restart-strategy": "fixed-delay",
+      "restart-attempts": "unlimited", )"))
+                   .restart.attempts.has_value());
+}
+
+TEST(JobSpecTest, BadRestartSettingsAreRefusedNamingTheField) {
+  EXPECT_THAT(ParseError(JobWithOp(R"("x": 1)", R"("restart-strategy": "sometimes", )")),
+              HasSubstr("job file: restart-strategy: expected one of exponential-delay"));
+  EXPECT_THAT(ParseError(JobWithOp(R"("x": 1)", R"("restart-strategy": "failure-rate",
+      "restart-attempts": "unlimited", )")),
+              HasSubstr("job file: restart-attempts: expected an integer >= 0, got 'unlimited'"));
+  EXPECT_THAT(ParseError(JobWithOp(R"("x": 1)", R"("restart-backoff-multiplier": 0.5, )")),
+              HasSubstr("job file: restart-backoff-multiplier: expected a number from 1 to 1000, "
+                        "got '0.5'"));
+  EXPECT_THAT(ParseError(JobWithOp(R"("x": 1)", R"("restart-jitter-factor": "lots", )")),
+              HasSubstr("job file: restart-jitter-factor: expected a number from 0 to 1"));
+  EXPECT_THAT(ParseError(JobWithOp(R"("x": 1)", R"("restart-jitter-factor": 1.5, )")),
+              HasSubstr("job file: restart-jitter-factor: expected a number from 0 to 1"));
+  EXPECT_THAT(ParseError(JobWithOp(R"("x": 1)", R"("restart-delay": "10s",
+      "restart-max-delay": "5s", )")),
+              HasSubstr("job file: restart-max-delay: expected at least restart-delay (10s), "
+                        "got 5s"));
+  EXPECT_THAT(ParseError(JobWithOp(R"("x": 1)", R"("restart-reset-backoff-threshold": "0s", )")),
+              HasSubstr("job file: restart-reset-backoff-threshold: expected a duration > 0"));
+}
+
+TEST(JobSpecTest, ExponentialDelaySettingsAreRefusedWithAnotherStrategy) {
+  EXPECT_THAT(ParseError(JobWithOp(R"("x": 1)", R"("restart-strategy": "fixed-delay",
+      "restart-max-delay": "1m", )")),
+              HasSubstr("job file: restart-max-delay: applies only to restart-strategy "
+                        "exponential-delay, not fixed-delay"));
 }
 
 TEST(JobSpecTest, JobSettingsAreReadFromTheFile) {
@@ -200,13 +259,14 @@ TEST(JobSpecTest, OperatorParallelismIsItsOwnFieldNotConfig) {
 TEST(JobSpecTest, UnknownRestartStrategyIsAnErrorListingTheKnownOnes) {
   std::string error = ParseError(JobWithOp(R"("x": 1)", R"("restart-strategy": "always", )"));
   EXPECT_THAT(error, HasSubstr("job file: restart-strategy:"));
-  EXPECT_THAT(error, HasSubstr("fixed-delay, exponential-delay, failure-rate, none"));
+  EXPECT_THAT(error, HasSubstr("exponential-delay, fixed-delay, failure-rate, none"));
   EXPECT_THAT(error, HasSubstr("'always'"));
 }
 
 TEST(JobSpecTest, NegativeRestartAttemptsIsAnError) {
   EXPECT_THAT(ParseError(JobWithOp(R"("x": 1)", R"("restart-attempts": -1, )")),
-              HasSubstr("job file: restart-attempts: expected an integer >= 0, got '-1'"));
+              HasSubstr("job file: restart-attempts: expected an integer >= 0 or \"unlimited\", "
+                        "got '-1'"));
 }
 
 TEST(JobSpecTest, BadDurationSettingNamesTheField) {
@@ -312,6 +372,10 @@ TEST(JobSpecTest, ToJsonParsesBackToAnEqualSpec) {
   EXPECT_EQ(back.restart.strategy, spec.restart.strategy);
   EXPECT_EQ(back.restart.attempts, spec.restart.attempts);
   EXPECT_EQ(back.restart.delay, spec.restart.delay);
+  EXPECT_EQ(back.restart.max_delay, spec.restart.max_delay);
+  EXPECT_EQ(back.restart.backoff_multiplier, spec.restart.backoff_multiplier);
+  EXPECT_EQ(back.restart.reset_backoff_threshold, spec.restart.reset_backoff_threshold);
+  EXPECT_EQ(back.restart.jitter_factor, spec.restart.jitter_factor);
   EXPECT_EQ(back.slot_timeout, spec.slot_timeout);
   ASSERT_EQ(back.pipeline.size(), spec.pipeline.size());
   for (size_t i = 0; i < spec.pipeline.size(); ++i) {
