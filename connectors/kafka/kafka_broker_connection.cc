@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "connectors/kafka/kafka_scram.h"
+#include "connectors/kafka/kafka_tls.h"
 #include "connectors/kafka/kafka_wire.h"
 #include "runtime/util/tcp.h"
 
@@ -67,13 +68,6 @@ namespace {
 constexpr int32_t kMaxResponseBytes = 64 << 20;
 constexpr absl::string_view kClientId = "eventcluster-txn";
 
-int PollTimeoutMs(absl::Time deadline) {
-  if (deadline == absl::InfiniteFuture()) return -1;
-  const absl::Duration left = deadline - absl::Now();
-  if (left <= absl::ZeroDuration()) return 0;
-  return static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(left) + 1, 1 << 30));
-}
-
 }  // namespace
 
 KafkaBrokerConnection::KafkaBrokerConnection(std::string address, int fd)
@@ -82,6 +76,7 @@ KafkaBrokerConnection::KafkaBrokerConnection(std::string address, int fd)
 KafkaBrokerConnection::~KafkaBrokerConnection() { Close(); }
 
 void KafkaBrokerConnection::Close() {
+  tls_.reset();
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
 }
@@ -94,13 +89,8 @@ absl::Status KafkaBrokerConnection::Error(absl::StatusCode code, absl::string_vi
 absl::StatusOr<std::unique_ptr<KafkaBrokerConnection>> KafkaBrokerConnection::Open(
     const std::string& address, const KafkaClientConfig& config, absl::Time deadline) {
   const std::string protocol = absl::AsciiStrToUpper(config.security_protocol);
-  if (protocol == "SSL" || protocol == "SASL_SSL") {
-    return absl::UnimplementedError(
-        absl::StrCat("kafka broker ", address, ": security protocol ", protocol,
-                     " is not supported by the Kafka protocol client (PLAINTEXT and "
-                     "SASL_PLAINTEXT are)"));
-  }
-  if (protocol != "PLAINTEXT" && protocol != "SASL_PLAINTEXT") {
+  if (protocol != "PLAINTEXT" && protocol != "SASL_PLAINTEXT" && protocol != "SSL" &&
+      protocol != "SASL_SSL") {
     return absl::InvalidArgumentError(absl::StrCat(
         "kafka broker ", address, ": unknown security protocol '", config.security_protocol, "'"));
   }
@@ -113,8 +103,16 @@ absl::StatusOr<std::unique_ptr<KafkaBrokerConnection>> KafkaBrokerConnection::Op
                         absl::StrCat("kafka broker ", address, ": ", fd.status().message()));
   }
   std::unique_ptr<KafkaBrokerConnection> conn(new KafkaBrokerConnection(address, *fd));
+  if (protocol == "SSL" || protocol == "SASL_SSL") {
+    auto tls = TlsSession::Handshake(*fd, host_port->host, config.properties, deadline);
+    if (!tls.ok()) {
+      return absl::Status(tls.status().code(),
+                          absl::StrCat("kafka broker ", address, ": ", tls.status().message()));
+    }
+    conn->tls_ = std::move(*tls);
+  }
   if (auto s = conn->ExchangeApiVersions(deadline); !s.ok()) return s;
-  if (protocol == "SASL_PLAINTEXT") {
+  if (absl::StartsWith(protocol, "SASL_")) {
     if (auto s = conn->Authenticate(config, deadline); !s.ok()) return s;
   }
   return conn;
@@ -130,6 +128,7 @@ int16_t KafkaBrokerConnection::VersionFor(int16_t api_key) const {
 }
 
 absl::Status KafkaBrokerConnection::WriteAll(absl::string_view data, absl::Time deadline) {
+  if (tls_ != nullptr) return tls_->WriteAll(data, deadline);
   size_t done = 0;
   while (done < data.size()) {
     const ssize_t n = ::send(fd_, data.data() + done, data.size() - done, MSG_NOSIGNAL);
@@ -152,6 +151,7 @@ absl::Status KafkaBrokerConnection::WriteAll(absl::string_view data, absl::Time 
 }
 
 absl::Status KafkaBrokerConnection::ReadExact(char* out, size_t size, absl::Time deadline) {
+  if (tls_ != nullptr) return tls_->ReadExact(out, size, deadline);
   size_t done = 0;
   while (done < size) {
     const ssize_t n = ::recv(fd_, out + done, size - done, 0);

@@ -15,6 +15,8 @@
 
 namespace ec {
 
+class TlsSession;
+
 namespace kafka_api {
 inline constexpr int16_t kFindCoordinator = 10;
 inline constexpr int16_t kSaslHandshake = 17;
@@ -36,7 +38,8 @@ class KafkaBrokerConnection {
  public:
   // Connects to `address` ("host:port"), exchanges ApiVersions (v3, or v0 when the broker does
   // not speak v3) and authenticates as `config` says. Errors: "kafka broker ADDRESS: WHAT:
-  // REASON", Unavailable for the network, Unauthenticated for SASL, Unimplemented for SSL.
+  // REASON", Unavailable for the network, Unauthenticated for SASL, Unavailable with
+  // OpenSSL's reason for a failed TLS handshake.
   static absl::StatusOr<std::unique_ptr<KafkaBrokerConnection>> Open(
       const std::string& address, const KafkaClientConfig& config, absl::Time deadline);
   ~KafkaBrokerConnection();
@@ -67,6 +70,7 @@ class KafkaBrokerConnection {
 
   std::string address_;
   int fd_ = -1;
+  std::unique_ptr<TlsSession> tls_;  // SSL and SASL_SSL
   int32_t next_correlation_id_ = 1;
   std::map<int16_t, std::pair<int16_t, int16_t>> broker_versions_;
 };

@@ -3,8 +3,8 @@
 // stored producer id and epoch from another process (what Flink's KafkaSink does by reaching
 // into the Java producer). Speaks ApiVersions (to pick each request's version), SaslHandshake
 // and SaslAuthenticate (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512), FindCoordinator (key type
-// TRANSACTION), DescribeTransactions and EndTxn, over PLAINTEXT and SASL_PLAINTEXT (SSL and
-// SASL_SSL: see kafka_protocol_client.cc).
+// TRANSACTION), DescribeTransactions and EndTxn, over PLAINTEXT, SASL_PLAINTEXT, SSL and SASL_SSL
+// (OpenSSL; kafka_tls.h lists the ssl.* properties it reads). See connectors/kafka/README.md.
 #pragma once
 
 #include <cstdint>

@@ -3,6 +3,10 @@
 #include "connectors/kafka/kafka_protocol_client.h"
 
 #include <gtest/gtest.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -33,7 +37,9 @@ class FakeBroker {
   using Handler =
       std::function<std::optional<std::string>(int16_t api_key, int16_t version, Reader& body)>;
 
-  explicit FakeBroker(Handler handler) : handler_(std::move(handler)) {
+  // `tls`: serve TLS with this context (not owned) instead of plain TCP.
+  explicit FakeBroker(Handler handler, SSL_CTX* tls = nullptr)
+      : handler_(std::move(handler)), tls_(tls) {
     auto listening = ListenTcp("127.0.0.1", 0);
     EXPECT_TRUE(listening.ok()) << listening.status();
     listen_fd_ = listening->fd;
@@ -78,9 +84,10 @@ class FakeBroker {
     }
   }
 
-  static bool ReadExact(int fd, char* out, size_t n) {
+  static bool ReadExact(int fd, SSL* ssl, char* out, size_t n) {
     while (n > 0) {
-      const ssize_t r = ::recv(fd, out, n, 0);
+      const ssize_t r =
+          ssl != nullptr ? SSL_read(ssl, out, static_cast<int>(n)) : ::recv(fd, out, n, 0);
       if (r <= 0) return false;
       out += r;
       n -= static_cast<size_t>(r);
@@ -89,12 +96,22 @@ class FakeBroker {
   }
 
   void Serve(int fd) {
+    SSL* ssl = nullptr;
+    if (tls_ != nullptr) {
+      ssl = SSL_new(tls_);
+      SSL_set_fd(ssl, fd);
+      if (SSL_accept(ssl) != 1) {
+        SSL_free(ssl);
+        ::close(fd);
+        return;
+      }
+    }
     while (true) {
       char size_bytes[4];
-      if (!ReadExact(fd, size_bytes, 4)) break;
+      if (!ReadExact(fd, ssl, size_bytes, 4)) break;
       const int32_t size = *Reader(absl::string_view(size_bytes, 4)).Int32();
       std::string request(size, '\0');
-      if (!ReadExact(fd, request.data(), request.size())) break;
+      if (!ReadExact(fd, ssl, request.data(), request.size())) break;
       Reader r(request);
       const int16_t api_key = *r.Int16();
       const int16_t version = *r.Int16();
@@ -116,15 +133,17 @@ class FakeBroker {
       std::string frame = w.Take() + *body;
       const uint32_t length = static_cast<uint32_t>(frame.size() - 4);
       for (int i = 0; i < 4; ++i) frame[i] = static_cast<char>((length >> (8 * (3 - i))) & 0xff);
-      if (::send(fd, frame.data(), frame.size(), MSG_NOSIGNAL) !=
-          static_cast<ssize_t>(frame.size())) {
-        break;
-      }
+      const ssize_t sent = ssl != nullptr
+                               ? SSL_write(ssl, frame.data(), static_cast<int>(frame.size()))
+                               : ::send(fd, frame.data(), frame.size(), MSG_NOSIGNAL);
+      if (sent != static_cast<ssize_t>(frame.size())) break;
     }
+    if (ssl != nullptr) SSL_free(ssl);
     ::close(fd);
   }
 
   Handler handler_;
+  SSL_CTX* tls_;
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stop_{false};
@@ -369,12 +388,98 @@ TEST(KafkaProtocolClientTest, ANoBrokerAddressIsUnavailable) {
   EXPECT_EQ(client.status().code(), absl::StatusCode::kUnavailable) << client.status();
 }
 
-TEST(KafkaProtocolClientTest, SslIsUnimplemented) {
-  KafkaClientConfig config;
-  config.bootstrap_servers = "127.0.0.1:1";
-  config.security_protocol = "SASL_SSL";
-  EXPECT_EQ(KafkaProtocolClient::Connect(config, Soon()).status().code(),
-            absl::StatusCode::kUnimplemented);
+// A TLS server context with a fresh self-signed certificate for `san` (e.g. "IP:127.0.0.1"),
+// whose PEM is written to `pem_path` for the client's ssl.ca.location.
+struct TlsServer {
+  explicit TlsServer(const std::string& san) {
+    EVP_PKEY* key = EVP_RSA_gen(2048);
+    X509* cert = X509_new();
+    ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+    X509_gmtime_adj(X509_getm_notBefore(cert), -60);
+    X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
+    X509_set_pubkey(cert, key);
+    X509_NAME* name = X509_get_subject_name(cert);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                               reinterpret_cast<const unsigned char*>("fake broker"), -1, -1, 0);
+    X509_set_issuer_name(cert, name);
+    X509V3_CTX v3;
+    X509V3_set_ctx_nodb(&v3);
+    X509V3_set_ctx(&v3, cert, cert, nullptr, nullptr, 0);
+    for (const auto& [nid, value] : {std::pair<int, std::string>{NID_subject_alt_name, san},
+                                     {NID_basic_constraints, "critical,CA:TRUE"}}) {
+      X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &v3, nid, value.c_str());
+      X509_add_ext(cert, ext, -1);
+      X509_EXTENSION_free(ext);
+    }
+    X509_sign(cert, key, EVP_sha256());
+    pem_path = absl::StrCat(::testing::TempDir(), "/fake-broker-", ++counter, ".pem");
+    FILE* f = std::fopen(pem_path.c_str(), "w");
+    PEM_write_X509(f, cert);
+    std::fclose(f);
+    ctx = SSL_CTX_new(TLS_server_method());
+    SSL_CTX_use_certificate(ctx, cert);
+    SSL_CTX_use_PrivateKey(ctx, key);
+    X509_free(cert);
+    EVP_PKEY_free(key);
+  }
+  ~TlsServer() {
+    SSL_CTX_free(ctx);
+    std::remove(pem_path.c_str());
+  }
+  static inline int counter = 0;
+  SSL_CTX* ctx = nullptr;
+  std::string pem_path;
+};
+
+KafkaClientConfig TlsConfigFor(const FakeBroker& broker, const std::string& ca) {
+  KafkaClientConfig config = ConfigFor(broker);
+  config.security_protocol = "SSL";
+  if (!ca.empty()) config.properties["ssl.ca.location"] = ca;
+  return config;
+}
+
+TEST(KafkaProtocolClientTest, SslTrustsTheCaFromTheProperties) {
+  TlsServer tls("IP:127.0.0.1");
+  int port = 0;
+  FakeBroker broker(Standard(&port,
+                             [](int16_t key, int16_t) -> std::optional<std::string> {
+                               if (key == kafka_api::kDescribeTransactions) {
+                                 return DescribeBody(0, "Ongoing");
+                               }
+                               return std::nullopt;
+                             }),
+                    tls.ctx);
+  port = broker.port();
+  auto client = KafkaProtocolClient::Connect(TlsConfigFor(broker, tls.pem_path), Soon());
+  ASSERT_TRUE(client.ok()) << client.status();
+  auto txn = (*client)->DescribeTransaction("txn", Soon());
+  ASSERT_TRUE(txn.ok()) << txn.status();
+  EXPECT_EQ(txn->producer_id, 42);
+}
+
+TEST(KafkaProtocolClientTest, SslRefusesABrokerOutsideTheTrustStore) {
+  TlsServer tls("IP:127.0.0.1");
+  int port = 0;
+  FakeBroker broker(Standard(&port, [](int16_t, int16_t) { return std::nullopt; }), tls.ctx);
+  port = broker.port();
+  auto client = KafkaProtocolClient::Connect(TlsConfigFor(broker, ""), Soon());
+  EXPECT_EQ(client.status().code(), absl::StatusCode::kUnavailable) << client.status();
+  EXPECT_NE(client.status().message().find("certificate verify failed"), absl::string_view::npos)
+      << client.status();
+}
+
+TEST(KafkaProtocolClientTest, SslChecksTheBrokersName) {
+  TlsServer tls("DNS:some-other-broker.example");
+  int port = 0;
+  FakeBroker broker(Standard(&port, [](int16_t, int16_t) { return std::nullopt; }), tls.ctx);
+  port = broker.port();
+  auto client = KafkaProtocolClient::Connect(TlsConfigFor(broker, tls.pem_path), Soon());
+  EXPECT_EQ(client.status().code(), absl::StatusCode::kUnavailable) << client.status();
+  EXPECT_NE(client.status().message().find("mismatch"), absl::string_view::npos) << client.status();
+  // Without the name check (librdkafka's ssl.endpoint.identification.algorithm=none) it connects.
+  KafkaClientConfig config = TlsConfigFor(broker, tls.pem_path);
+  config.properties["ssl.endpoint.identification.algorithm"] = "none";
+  EXPECT_TRUE(KafkaProtocolClient::Connect(config, Soon()).ok());
 }
 
 TEST(KafkaProtocolClientTest, AWrongCorrelationIdIsAnError) {
