@@ -124,12 +124,14 @@ absl::Status KafkaSink::OpenExactlyOnce(KafkaWriter::Options options) {
   if (!protocol.ok()) return protocol.status();
   protocol_ = *std::move(protocol);
   if (auto s = RecoverRestored(options); !s.ok()) return s;
+  const bool restored = !restored_.empty();
   restored_.clear();
   for (int slot = 0; slot < kPoolSize; ++slot) {
     auto writer =
         NewTransactionalWriter(options, PoolTransactionalId(prefix_, ctx_->subtask, slot));
     if (!writer.ok()) return writer.status();
     pool_.push_back(*std::move(writer));
+    if (restored) ReachFaultPoint("during-lingering-abort");  // this slot's leftovers fenced
   }
   current_ = 0;
   return absl::OkStatus();
@@ -182,6 +184,7 @@ absl::Status KafkaSink::CommitRecovered(const PreCommittedTransaction& txn, absl
           absl::StrCat(where, ": describe restored transaction: ", described.status().message()));
     }
     const RecoveryJudgement judged = JudgeRecoveredTransaction(txn, described);
+    ReachFaultPoint("during-recovery-commit");
     switch (judged.verdict) {
       case RecoveryVerdict::kAlreadyCommitted:
         Logger("kafka")->info("{} restored {}", ctx_->task_name, judged.reason);
@@ -196,7 +199,6 @@ absl::Status KafkaSink::CommitRecovered(const PreCommittedTransaction& txn, absl
                                                    txn.producer_epoch, /*commit=*/true, deadline);
     if (ended.ok()) {
       Logger("kafka")->info("{} restored {}: committed", ctx_->task_name, judged.reason);
-      ReachFaultPoint("during-recovery-commit");
       return absl::OkStatus();
     }
     // The broker refused (e.g. it aborted the transaction just now): judge again from what it

@@ -84,7 +84,8 @@ class Producer(Process):
 class Cluster:
     """A JobManager and `taskmanagers` TaskManagers as real processes on loopback."""
 
-    def __init__(self, taskmanagers: int = 1, slots: int = 2, jm_args: tuple = ()):
+    def __init__(self, taskmanagers: int = 1, slots: int = 2, jm_args: tuple = (),
+                 jm_env: dict | None = None):
         self.dir = Path(tempfile.mkdtemp(prefix="ec-cluster-"))
         self.rpc_port = free_port()
         self.rest_port = free_port()
@@ -93,7 +94,7 @@ class Cluster:
         self._jm_args = [
             str(bin_dir() / "ec-jobmanager"), "--rpc-port", str(self.rpc_port), "--rest-port",
             str(self.rest_port), "--data-dir", str(self.dir / "jm"), *jm_args]
-        self.jobmanager = self._spawn("jobmanager", self._jm_args)
+        self.jobmanager = self._spawn("jobmanager", self._jm_args, jm_env)
         self.taskmanagers = [self.add_taskmanager(slots) for _ in range(taskmanagers)]
         wait_until(lambda: len(self.taskmanager_list()) == taskmanagers, 60,
                    f"{taskmanagers} TaskManagers to register")
@@ -103,10 +104,11 @@ class Cluster:
         self.processes.append(p)
         return p
 
-    def restart_jobmanager(self) -> None:
-        """SIGKILLs the JobManager and starts it again on the same ports and data directory."""
+    def restart_jobmanager(self, env: dict | None = None) -> None:
+        """SIGKILLs the JobManager (if still alive) and starts it again on the same ports and
+        data directory, with `env` added to its environment."""
         self.jobmanager.kill()
-        self.jobmanager = self._spawn("jobmanager", self._jm_args)
+        self.jobmanager = self._spawn("jobmanager", self._jm_args, env)
         wait_until(lambda: self.ecctl("list", check=False).returncode == 0, 60,
                    "the JobManager to serve again")
 
