@@ -68,6 +68,9 @@ def test_taskmanager_dies_at_its_second_snapshot_and_the_job_recovers_elsewhere(
         status = cluster.wait_for_state(job, "RUNNING", timeout=60)
         placed_on = status["operators"][0]["subtasks"][0]["taskmanager_id"]
         assert placed_on.split("-")[-2] != str(doomed.proc.pid)
+        text = cluster.ecctl("status", job).stdout
+        assert "restart strategy: fixed-delay (200ms, 5 attempts)\n" in text, text
+        assert f"restarts: {status['restarts']}\n" in text, text
         # It checkpoints again on the new TaskManager, and events flow on.
         completed = status["checkpoints"]["completed"]
         wait_until(lambda: cluster.status(job)["checkpoints"]["completed"] >= completed + 2, 60,
