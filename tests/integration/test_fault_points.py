@@ -85,3 +85,33 @@ def test_taskmanager_dies_at_its_second_snapshot_and_the_job_recovers_elsewhere(
     finally:
         producer.stop()
         cluster.close()
+
+
+def test_jobmanager_dies_after_completing_a_checkpoint_and_recovers_from_it(kafka, tmp_path,
+                                                                            monkeypatch):
+    topic = f"events_{uuid.uuid4().hex[:10]}"
+    kafka.create_topic(topic)
+    # Only the JobManager is started with the point armed; the TaskManager without it.
+    monkeypatch.setenv("EC_FAULT_POINT", "after-complete-before-notify")
+    cluster = Cluster(taskmanagers=0)
+    monkeypatch.delenv("EC_FAULT_POINT")
+    producer = Producer(tmp_path, "--rate", "2000", "--seed", "17")
+    try:
+        cluster.add_taskmanager(slots=1)
+        wait_until(lambda: len(cluster.taskmanager_list()) == 1, 60, "the TaskManager")
+        job = cluster.submit(JOB, hostname="127.0.0.1", port=producer.port,
+                             kafka_bootstrap_servers=kafka.plaintext, kafka_topic=topic,
+                             checkpoint_interval="1s")
+        doomed = cluster.jobmanager
+        wait_until(lambda: not doomed.alive(), 60, "the armed JobManager to die")
+        assert doomed.proc.returncode == -signal.SIGKILL, doomed.proc.returncode
+        assert "fault point after-complete-before-notify reached (1)" in doomed.log()
+
+        cluster.restart_jobmanager()  # the environment no longer arms it
+        status = wait_until(lambda: (s := cluster.status(job))["state"] == "RUNNING"
+                            and s["checkpoints"]["latest"]["id"] >= 2 and s, 90,
+                            "the recovered job to checkpoint again")
+        assert status["checkpoints"]["latest"]["id"] >= 2
+    finally:
+        producer.stop()
+        cluster.close()
