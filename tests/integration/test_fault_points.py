@@ -68,6 +68,9 @@ def test_taskmanager_dies_at_its_second_snapshot_and_the_job_recovers_elsewhere(
         status = cluster.wait_for_state(job, "RUNNING", timeout=60)
         placed_on = status["operators"][0]["subtasks"][0]["taskmanager_id"]
         assert placed_on.split("-")[-2] != str(doomed.proc.pid)
+        text = cluster.ecctl("status", job).stdout
+        assert "restart strategy: fixed-delay (200ms, 5 attempts)\n" in text, text
+        assert f"restarts: {status['restarts']}\n" in text, text
         # It checkpoints again on the new TaskManager, and events flow on.
         completed = status["checkpoints"]["completed"]
         wait_until(lambda: cluster.status(job)["checkpoints"]["completed"] >= completed + 2, 60,
@@ -79,6 +82,36 @@ def test_taskmanager_dies_at_its_second_snapshot_and_the_job_recovers_elsewhere(
         cluster.wait_for_state(job, "CANCELED")
         seqs = {json.loads(r)["seq"] for r in kafka.read_topic(topic, expect_count=1000)}
         assert seqs >= set(range(1000))
+    finally:
+        producer.stop()
+        cluster.close()
+
+
+def test_jobmanager_dies_after_completing_a_checkpoint_and_recovers_from_it(kafka, tmp_path,
+                                                                            monkeypatch):
+    topic = f"events_{uuid.uuid4().hex[:10]}"
+    kafka.create_topic(topic)
+    # Only the JobManager is started with the point armed; the TaskManager without it.
+    monkeypatch.setenv("EC_FAULT_POINT", "after-complete-before-notify")
+    cluster = Cluster(taskmanagers=0)
+    monkeypatch.delenv("EC_FAULT_POINT")
+    producer = Producer(tmp_path, "--rate", "2000", "--seed", "17")
+    try:
+        cluster.add_taskmanager(slots=1)
+        wait_until(lambda: len(cluster.taskmanager_list()) == 1, 60, "the TaskManager")
+        job = cluster.submit(JOB, hostname="127.0.0.1", port=producer.port,
+                             kafka_bootstrap_servers=kafka.plaintext, kafka_topic=topic,
+                             checkpoint_interval="1s")
+        doomed = cluster.jobmanager
+        wait_until(lambda: not doomed.alive(), 60, "the armed JobManager to die")
+        assert doomed.proc.returncode == -signal.SIGKILL, doomed.proc.returncode
+        assert "fault point after-complete-before-notify reached (1)" in doomed.log()
+
+        cluster.restart_jobmanager()  # the environment no longer arms it
+        status = wait_until(lambda: (s := cluster.status(job))["state"] == "RUNNING"
+                            and s["checkpoints"]["latest"]["id"] >= 2 and s, 90,
+                            "the recovered job to checkpoint again")
+        assert status["checkpoints"]["latest"]["id"] >= 2
     finally:
         producer.stop()
         cluster.close()

@@ -119,3 +119,35 @@ def test_jobmanager_restart_recovers_the_job_from_its_latest_checkpoint(kafka, t
     finally:
         producer.stop()
         cluster.close()
+
+
+def test_a_job_without_restart_settings_restarts_by_exponential_delay_shown_in_status(kafka,
+                                                                                     tmp_path):
+    """No restart-* in the job file: Flink 2.x's default (exponential-delay, unlimited), which
+    ecctl status shows in text and JSON, with the restarts so far."""
+    spec = json.loads(open(JOB).read())
+    for key in ("restart-strategy", "restart-attempts", "restart-delay"):
+        spec.pop(key)
+    job_file = tmp_path / "no-restart-settings.json"
+    job_file.write_text(json.dumps(spec))
+    cluster = Cluster(taskmanagers=0)  # no slots: the job waits, which is all this needs
+    try:
+        job = cluster.submit(str(job_file), kafka_bootstrap_servers=kafka.plaintext,
+                             kafka_topic=f"events_{uuid.uuid4().hex[:10]}")
+        default = "exponential-delay (1s ×1.5 up to 1m, reset after 1h, jitter 0.1, unlimited)"
+        text = cluster.ecctl("status", job).stdout
+        assert f"restart strategy: {default}\n" in text, text
+        assert "restarts: 0\n" in text, text
+        status = cluster.status(job)
+        assert status["restart_strategy"] == default and status["restarts"] == 0
+
+        bad = cluster.ecctl("submit", str(job_file), "--restart-jitter-factor", "2", check=False)
+        assert bad.returncode != 0
+        assert "job file: restart-jitter-factor: expected a number from 0 to 1, got '2'" \
+            in bad.stderr
+        fixed = cluster.submit(JOB, kafka_bootstrap_servers=kafka.plaintext,
+                               kafka_topic=f"events_{uuid.uuid4().hex[:10]}")
+        assert "restart strategy: fixed-delay (1s, 3 attempts)\n" in \
+            cluster.ecctl("status", fixed).stdout
+    finally:
+        cluster.close()
