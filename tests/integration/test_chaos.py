@@ -35,7 +35,7 @@ def test_every_event_arrives_through_kills_and_restarts(own_kafka, tmp_path, gua
         job = cluster.submit(JOB, hostname="127.0.0.1", port=producer.port,
                              kafka_bootstrap_servers=kafka.plaintext, kafka_topic=topic,
                              delivery_guarantee=guarantee, checkpoint_interval="1s",
-                             delivery_timeout="10s", restart_attempts=30, restart_delay="500ms")
+                             delivery_timeout="10s", restart_strategy="fixed-delay", restart_attempts=30, restart_delay="500ms")
         cluster.wait_for_state(job, "RUNNING")
 
         def progressed(records):

@@ -22,7 +22,7 @@ def test_exactly_once_through_taskmanager_kills(kafka, tmp_path):
                              kafka_security_protocol="SASL_PLAINTEXT",
                              kafka_sasl_username="alice", kafka_sasl_password="alice-secret",
                              delivery_guarantee="exactly-once", checkpoint_interval="500ms",
-                             restart_attempts=10, restart_delay="200ms")
+                             restart_strategy="fixed-delay", restart_attempts=10, restart_delay="200ms")
         cluster.wait_for_state(job, "RUNNING")
         for kill in range(2):
             progress = cluster.operator(job, "socket-source")["records_in"]

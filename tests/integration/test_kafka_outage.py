@@ -19,7 +19,7 @@ def test_kafka_outage_past_the_delivery_timeout_restarts_from_the_checkpoint(own
         job = cluster.submit(JOB, hostname="127.0.0.1", port=producer.port,
                              kafka_bootstrap_servers=kafka.plaintext, kafka_topic=topic,
                              delivery_timeout="3s",
-                             checkpoint_interval="500ms", restart_attempts=50,
+                             checkpoint_interval="500ms", restart_strategy="fixed-delay", restart_attempts=50,
                              restart_delay="500ms")
         cluster.wait_for_state(job, "RUNNING")
         wait_until(lambda: cluster.operator(job, "kafka-sink")["records_out"] >= 1000, 60,
