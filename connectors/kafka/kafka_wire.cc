@@ -105,12 +105,16 @@ absl::StatusOr<uint32_t> Reader::UnsignedVarint() {
   return absl::DataLossError("kafka response: varint longer than 5 bytes");
 }
 
-absl::StatusOr<std::string> Reader::String(bool flexible) {
+absl::StatusOr<std::string> Reader::LengthPrefixed(bool flexible, bool int32_length) {
   int64_t length;
-  if (flexible) {
+  if (flexible) {  // compact: unsigned varint of length + 1, 0 for null
     auto n = UnsignedVarint();
     if (!n.ok()) return n.status();
     length = static_cast<int64_t>(*n) - 1;
+  } else if (int32_length) {
+    auto n = Int32();
+    if (!n.ok()) return n.status();
+    length = *n;
   } else {
     auto n = Int16();
     if (!n.ok()) return n.status();
@@ -123,22 +127,12 @@ absl::StatusOr<std::string> Reader::String(bool flexible) {
   return out;
 }
 
+absl::StatusOr<std::string> Reader::String(bool flexible) {
+  return LengthPrefixed(flexible, /*int32_length=*/false);
+}
+
 absl::StatusOr<std::string> Reader::Bytes(bool flexible) {
-  int64_t length;
-  if (flexible) {
-    auto n = UnsignedVarint();
-    if (!n.ok()) return n.status();
-    length = static_cast<int64_t>(*n) - 1;
-  } else {
-    auto n = Int32();
-    if (!n.ok()) return n.status();
-    length = *n;
-  }
-  if (length < 0) return std::string();
-  if (auto s = Need(length); !s.ok()) return s;
-  std::string out(data_.substr(pos_, length));
-  pos_ += length;
-  return out;
+  return LengthPrefixed(flexible, /*int32_length=*/true);
 }
 
 absl::StatusOr<int32_t> Reader::ArrayLength(bool flexible) {

@@ -63,6 +63,8 @@ class Reader {
   size_t remaining() const { return data_.size() - pos_; }
 
  private:
+  // A string (int16 length) or bytes (int32 length), or either compact when `flexible`.
+  absl::StatusOr<std::string> LengthPrefixed(bool flexible, bool int32_length);
   absl::Status Need(size_t n) const;
   absl::StatusOr<uint64_t> BigEndian(int bytes);
   absl::string_view data_;

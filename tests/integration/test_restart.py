@@ -123,11 +123,11 @@ def test_jobmanager_restart_recovers_the_job_from_its_latest_checkpoint(kafka, t
 
 def test_a_job_without_restart_settings_restarts_by_exponential_delay_shown_in_status(kafka,
                                                                                      tmp_path):
-    """No restart-* in the job file: Flink 2.x's default (exponential-delay, unlimited), which
-    ecctl status shows in text and JSON, with the restarts so far."""
+    """No restart-* in the job file (the original job, examples/job.json): Flink 2.x's default
+    (exponential-delay, unlimited), which ecctl status shows in text and JSON, with the restarts
+    so far."""
     spec = json.loads(open(JOB).read())
-    for key in ("restart-strategy", "restart-attempts", "restart-delay"):
-        spec.pop(key)
+    assert not any(key.startswith("restart") for key in spec), "the original job sets none"
     job_file = tmp_path / "no-restart-settings.json"
     job_file.write_text(json.dumps(spec))
     cluster = Cluster(taskmanagers=0)  # no slots: the job waits, which is all this needs
@@ -146,7 +146,9 @@ def test_a_job_without_restart_settings_restarts_by_exponential_delay_shown_in_s
         assert "job file: restart-jitter-factor: expected a number from 0 to 1, got '2'" \
             in bad.stderr
         fixed = cluster.submit(JOB, kafka_bootstrap_servers=kafka.plaintext,
-                               kafka_topic=f"events_{uuid.uuid4().hex[:10]}")
+                               kafka_topic=f"events_{uuid.uuid4().hex[:10]}",
+                               restart_strategy="fixed-delay", restart_attempts=3,
+                               restart_delay="1s")
         assert "restart strategy: fixed-delay (1s, 3 attempts)\n" in \
             cluster.ecctl("status", fixed).stdout
     finally:

@@ -136,6 +136,13 @@ def test_eight_taskmanager_sigkills_at_random_moments(kafka, tmp_path):
             run.cluster.wait_for_state(run.job, "RUNNING", timeout=120)
         run.check_exactly_once()
         assert run.status()["restarts"] >= 8
+        # The pool is bounded: 3 sink subtasks x (1 concurrent checkpoint + 2) ids, whatever the
+        # restarts (Flink's KafkaSink leaks a new id per checkpoint and attempt).
+        listed = run.kafka.tool("org.apache.kafka.tools.TransactionsCommand",
+                                "--bootstrap-server", run.kafka.plaintext, "list")
+        ids = {line.split()[0] for line in listed.stdout.decode().splitlines()[1:]
+               if line.startswith(f"ec-{run.job}-")}
+        assert 3 <= len(ids) <= 9, sorted(ids)
     finally:
         run.close()
 
