@@ -88,8 +88,13 @@ def sample_input(input_path, n, step):
 
 
 def analyze_dump(path, n, *, latency=False, warmup_s=0.0, input_path=None, max_checked=20000,
-                 check_map=True):
-    """Reads a topic dump ('APPEND_TS_MS VALUE' lines) of a run that fed `n` events."""
+                 check_map=True, visible_marks=None):
+    """Reads a topic dump ('APPEND_TS_MS VALUE' lines) of a run that fed `n` events.
+
+    With `visible_marks` (a CommittedReader's (lines so far, epoch ms) list) the dump is what a
+    read_committed reader saw while the system ran: a record's latency is then the time it
+    became visible − its creation, and `committed_events_per_s` is records / (last visible −
+    first append): the throughput a downstream read_committed consumer gets."""
     step = max(1, n // max_checked)
     inputs = sample_input(input_path, n, step) if check_map else {}
     seen = bytearray(n)
@@ -99,8 +104,18 @@ def analyze_dump(path, n, *, latency=False, warmup_s=0.0, input_path=None, max_c
     parse_ts = TimestampParser()
     created = array("q")
     latencies = array("q")
+    marks = iter(visible_marks or ())
+    mark_lines, mark_ms = next(marks, (None, None))
+    line_no = 0
+    last_visible = None
     with open(path, "rb") as f:
         for line in f:
+            line_no += 1
+            if visible_marks is not None:
+                while mark_lines is not None and mark_lines < line_no:
+                    mark_lines, ms = next(marks, (None, None))
+                    mark_ms = mark_ms if ms is None else ms  # a torn last line: the last mark
+                last_visible = mark_ms
             line = line.rstrip(b"\n")
             if not line:
                 continue
@@ -139,7 +154,8 @@ def analyze_dump(path, n, *, latency=False, warmup_s=0.0, input_path=None, max_c
                 if i >= 0:
                     created_ms = parse_ts(value[i + 13:i + 37].decode())
                     created.append(created_ms)
-                    latencies.append(append_ms - created_ms)
+                    seen_ms = append_ms if visible_marks is None else mark_ms
+                    latencies.append(seen_ms - created_ms)
     distinct = sum(seen)
     span_ms = (last_append - first_append) if records else None
     result = {
@@ -150,6 +166,11 @@ def analyze_dump(path, n, *, latency=False, warmup_s=0.0, input_path=None, max_c
         "append_span_s": None if span_ms is None else span_ms / 1000.0,
         "events_per_s": (round(records / max(span_ms, 1) * 1000.0, 1) if records else None),
     }
+    if visible_marks is not None and records and last_visible is not None:
+        result["last_visible_ms"] = last_visible
+        result["committed_events_per_s"] = round(
+            records / max(last_visible - first_append, 1) * 1000.0, 1)
+        result["latency_measured_at"] = "read_committed visibility"
     if latency and latencies:
         result["latency_ms"] = latency_summary(latencies)
         start = min(created) + int(warmup_s * 1000)

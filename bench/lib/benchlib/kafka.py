@@ -85,16 +85,17 @@ class Broker:
         with open(path, "wb") as f:
             subprocess.run(args, stdout=f, stderr=subprocess.DEVNULL, check=True, timeout=600)
 
-    def wait_for_records(self, topic, n, watched, first_timeout, stall_timeout, log):
-        """Polls the topic's end offset until it holds `n` records. Gives up when no record
-        arrives within `first_timeout` seconds, when the count stops growing for
-        `stall_timeout` seconds, or when every watched process has ended and the count has not
-        grown since. Returns the last count seen."""
+    def wait_for_records(self, topic, n, watched, first_timeout, stall_timeout, log,
+                         counter=None):
+        """Polls the topic's end offset (or `counter()`, e.g. a CommittedReader's count) until
+        it holds `n` records. Gives up when no record arrives within `first_timeout` seconds,
+        when the count stops growing for `stall_timeout` seconds, or when every watched process
+        has ended and the count has not grown since. Returns the last count seen."""
         start = time.monotonic()
         last_count, last_change = 0, start
         next_report = start + 10
         while True:
-            count = self.end_offset(topic)
+            count = counter() if counter else self.end_offset(topic)
             now = time.monotonic()
             if count != last_count:
                 last_count, last_change = count, now
@@ -113,3 +114,52 @@ class Broker:
                 log(f"  {topic}: the system exited with {count}/{n} records")
                 return count
             time.sleep(0.25)
+
+
+class CommittedReader:
+    """A read_committed consumer of one topic, running from before the system starts: records
+    become visible to it only when their transaction commits, and it notes when they did.
+
+    `ec-bench-committed-reader` (bench/committed_reader.cc: librdkafka, isolation.level=
+    read_committed, fetch.wait.max.ms=100, so an empty fetch adds at most 100 ms) writes the
+    records as 'APPEND_TS_MS VALUE' lines to `path` and prints a mark 'RECORDS_SO_FAR EPOCH_MS'
+    after each batch it received; a record's visibility time is the time of the first mark
+    that counts it. (kcat line-buffered on a pipe, the first version, makes a write per record
+    and capped what the run could see at ~0.2M records/s on the 2-core machine.)"""
+
+    def __init__(self, reader, bootstrap, topic, path, log_path):
+        import threading
+
+        self.path = path
+        self.marks = []  # (records read so far, epoch ms when they were read)
+        self.lines = 0
+        self._log = open(log_path, "wb")
+        self._proc = subprocess.Popen(
+            [reader, "--bootstrap", bootstrap, "--topic", topic, "--output", path],
+            stdout=subprocess.PIPE, stderr=self._log)
+        self._thread = threading.Thread(target=self._follow, daemon=True)
+        self._thread.start()
+
+    def _follow(self):
+        for line in self._proc.stdout:
+            count, ms = line.split()
+            self.lines = int(count)
+            self.marks.append((self.lines, int(ms)))
+
+    def count(self):
+        return self.lines
+
+    def close(self):
+        """Stops kcat and returns the path of what it read."""
+        if self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+        self._thread.join(10)
+        self._log.close()
+        with open(self.path + ".marks", "w") as f:  # kept with --keep-tmp, for a closer look
+            f.writelines(f"{n} {ms}\n" for n, ms in self.marks)
+        return self.path

@@ -133,6 +133,8 @@ def markdown(results):
     row("parse → map → discard, events per CPU-second",
         [_cell(ch.get(k), "events_per_cpu_s") for k, _ in SYSTEMS] + none)
 
+    eo_lines = _exactly_once(results, SYSTEMS)
+
     m = results["machine"]
     prod = results.get("producer") or {}
     lines = [
@@ -147,6 +149,7 @@ def markdown(results):
         *rows,
         "",
     ]
+    lines += eo_lines
     if lagged:
         lines += ["† the system did not keep up with the rate: it appended at the rate in "
                   "brackets (first to last append), and the producer, held back by TCP, created "
@@ -183,6 +186,72 @@ def markdown(results):
     if results.get("notes"):
         lines += ["Notes:", *[f"- {s}" for s in results["notes"]], ""]
     return "\n".join(lines)
+
+
+def _eo_spread(run, field):
+    """'median [min–max]' of one exactly-once figure over the rounds."""
+    if run is None:
+        return "—"
+    if run.get("skipped"):
+        return "skipped"
+    r = _get(run, "rounds", field)
+    if not r or _get(run, "rounds", "ok") < 2:
+        path = ("latency_ms", field[len("latency_"):]) if field.startswith("latency_") else (field,)
+        return _cell(run, *path)
+    text = f"{_fmt(r['median'])} [{_fmt(r['min'])}–{_fmt(r['max'])}]"
+    return text + (" (FAILED)" if run.get("error") else "")
+
+
+def _exactly_once(results, systems):
+    """The exactly-once table: per checkpoint interval, committed throughput and the latency
+    a read_committed reader sees (creation → visibility)."""
+    eo = results.get("exactly_once") or {}
+    if not eo:
+        return []
+    cfg = results["config"]
+    k = cfg.get("repeat", 1)
+    rate = cfg.get("eo_rate")
+    spread = f", median [min–max] of {k} interleaved runs" if k > 1 else ""
+    lines = ["## Exactly-once", "",
+             f"Each system with its exactly-once sink (`--delivery-guarantee exactly-once`, "
+             f"Kafka transactions committed when a checkpoint completes), read back by "
+             f"`ec-bench-committed-reader` (librdkafka, isolation.level=read_committed) following "
+             f"the topic, so an event counts when a read_committed consumer can see it.", "",
+             "| metric | " + " | ".join(name for _, name in systems) + " | EventCluster / Flink |",
+             "| --- |" + " ---: |" * (len(systems) + 1)]
+
+    def med(run, field):
+        return _get(run, "rounds", field, "median") or (
+            _get(run, "latency_ms", field[len("latency_"):]) if field.startswith("latency_")
+            else _get(run, field))
+
+    def ratio(runs, field, invert=False):
+        a, b = med(runs.get("eventcluster"), field), med(runs.get("flink"), field)
+        if not a or not b:
+            return "—"
+        return f"{(b / a if invert else a / b):.2f}"
+
+    for ms in sorted(eo, key=int):
+        slot = eo[ms]
+        tp, lat = slot.get("throughput", {}), slot.get("latency", {})
+        lines.append(f"| Committed throughput, checkpoint every {int(ms):,} ms, "
+                     f"{cfg.get('eo_count', 0):,} events (events/s{spread}) | "
+                     + " | ".join(_eo_spread(tp.get(key), "committed_events_per_s")
+                                  for key, _ in systems)
+                     + f" | {ratio(tp, 'committed_events_per_s')} |")
+        lines.append(f"| Append throughput of the same runs (events/s) | "
+                     + " | ".join(_eo_spread(tp.get(key), "events_per_s") for key, _ in systems)
+                     + f" | {ratio(tp, 'events_per_s')} |")
+        for q in ("p50", "p99"):
+            lines.append(f"| Latency {q} at {rate:,} events/s, checkpoint every {int(ms):,} ms, "
+                         f"creation → read_committed visibility (ms) | "
+                         + " | ".join(_eo_spread(lat.get(key), "latency_" + q)
+                                      for key, _ in systems)
+                         + f" | {ratio(lat, 'latency_' + q)} |")
+    lines += ["", "Committed throughput = records / (last record visible − first append). "
+              "The latency ratio is EventCluster's over Flink's (below 1: EventCluster is "
+              "faster).", ""]
+    return lines
 
 
 def _runs(results):

@@ -81,11 +81,17 @@ class FlinkPeer:
                 "-Dflink.peer.log=" + os.path.join(self.run_dir, f"{tag}.flink.log"),
                 "-jar", self.jar]
 
-    def start(self, tag, *, producer_port, bootstrap, topic):
+    @staticmethod
+    def exactly_once_args(tag, interval_ms):
+        """KafkaSink exactly-once, a checkpoint every `interval_ms`, its own transactional ids."""
+        return ["--delivery-guarantee", "exactly-once", "--checkpoint-interval-ms", interval_ms,
+                "--transactional-id-prefix", f"flink-{tag}"]
+
+    def start(self, tag, *, producer_port, bootstrap, topic, extra=()):
         argv = self._java(tag) + [
             "--hostname", "127.0.0.1", "--port", producer_port,
             "--kafka-bootstrap-servers", bootstrap, "--kafka-topic", topic,
-            "--kafka-security-protocol", "PLAINTEXT", *self.extra_args]
+            "--kafka-security-protocol", "PLAINTEXT", *self.extra_args, *extra]
         return [procs.Proc("flink (MiniCluster JVM)", argv, os.path.join(self.run_dir, f"{tag}.log"))]
 
     def stop(self, processes, log):
@@ -144,7 +150,12 @@ class EventCluster:
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                               timeout=timeout)
 
-    def start(self, tag, *, producer_port, bootstrap, topic):
+    @staticmethod
+    def exactly_once_args(tag, interval_ms):
+        """The sink's two-phase commit, a checkpoint every `interval_ms`."""
+        return ["--delivery-guarantee", "exactly-once", "--checkpoint-interval", f"{interval_ms}ms"]
+
+    def start(self, tag, *, producer_port, bootstrap, topic, extra=()):
         self.rpc_port = procs.free_port()
         rest_port = procs.free_port()
         data = os.path.join(self.run_dir, f"{tag}.ec-data")
@@ -170,7 +181,7 @@ class EventCluster:
             out = self.ecctl("submit", self.job_file, "--hostname", "127.0.0.1",
                              "--port", producer_port, "--kafka-bootstrap-servers", bootstrap,
                              "--kafka-topic", topic, "--kafka-security-protocol", "PLAINTEXT",
-                             *self.extra_params)
+                             *self.extra_params, *map(str, extra))
             if out.returncode != 0 or not out.stdout.strip():
                 raise RuntimeError(f"ecctl submit failed ({out.returncode}): {out.stderr.strip()}")
             self.job_id = out.stdout.strip().splitlines()[-1].strip()

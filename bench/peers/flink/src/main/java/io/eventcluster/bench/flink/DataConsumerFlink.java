@@ -12,6 +12,7 @@ import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.sink.KafkaSinkBuilder;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
@@ -20,7 +21,8 @@ import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
  * The original system's Flink job, as the benchmark's peer of EventCluster.
  *
  * <p>Default mode ("socket"): socketTextStream(hostname, port) -> Jackson parse -> map -> KafkaSink
- * (at-least-once), in a local MiniCluster with parallelism 1. Arguments as the original program:
+ * (at-least-once; {@code --delivery-guarantee exactly-once --checkpoint-interval-ms MS} for its
+ * two-phase commit), in a local MiniCluster with parallelism 1. Arguments as the original program:
  * {@code --hostname --port --kafka-bootstrap-servers --kafka-topic --kafka-security-protocol}.
  *
  * <p>Mode "chain": {@code --mode chain --input FILE [--repeat K]} runs parse -> map -> discarding
@@ -104,6 +106,17 @@ public final class DataConsumerFlink {
           "org.apache.kafka.common.security.plain.PlainLoginModule required username=\""
               + user + "\" password=\"" + (password == null ? "" : password) + "\";");
     }
+    // --delivery-guarantee exactly-once: KafkaSink's two-phase commit (a transaction per
+    // checkpoint, committed when the checkpoint completes); needs --checkpoint-interval-ms. Its
+    // default transaction timeout (1 h) is above the broker's maximum (15 min), so a shorter one.
+    DeliveryGuarantee guarantee = parseGuarantee(args.get("delivery-guarantee", "at-least-once"));
+    if (guarantee == DeliveryGuarantee.EXACTLY_ONCE) {
+      if (args.getLong("checkpoint-interval-ms", 0) <= 0) {
+        throw new IllegalArgumentException(
+            "--delivery-guarantee exactly-once needs --checkpoint-interval-ms > 0");
+      }
+      producerConfig.setProperty("transaction.timeout.ms", "600000");
+    }
     for (Map.Entry<String, String> e : args.withPrefix("kafka.").entrySet()) {
       producerConfig.setProperty(e.getKey(), e.getValue());
     }
@@ -111,7 +124,7 @@ public final class DataConsumerFlink {
     StreamExecutionEnvironment env = localEnvironment(args);
     DataStream<String> lines =
         env.socketTextStream(hostname, port, "\n", maxRetry).name("socket source");
-    KafkaSink<String> sink =
+    KafkaSinkBuilder<String> sinkBuilder =
         KafkaSink.<String>builder()
             .setBootstrapServers(bootstrap)
             .setKafkaProducerConfig(producerConfig)
@@ -120,8 +133,11 @@ public final class DataConsumerFlink {
                     .setTopic(topic)
                     .setValueSerializationSchema(new SimpleStringSchema())
                     .build())
-            .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
-            .build();
+            .setDeliveryGuarantee(guarantee);
+    if (guarantee == DeliveryGuarantee.EXACTLY_ONCE) {
+      sinkBuilder.setTransactionalIdPrefix(args.get("transactional-id-prefix", "flink-" + topic));
+    }
+    KafkaSink<String> sink = sinkBuilder.build();
     DataStream<String> mapped = parseAndMap(lines);
     // --key-by computer: a hash exchange on the output record's (lower-cased) computer between
     // the map chain and the sink, as EventCluster's "key-by" on its kafka-sink.
@@ -136,6 +152,20 @@ public final class DataConsumerFlink {
       mapped.sinkTo(sink).name("Kafka sink");
     }
     env.execute("DataConsumerFlink");
+  }
+
+  private static DeliveryGuarantee parseGuarantee(String text) {
+    switch (text) {
+      case "at-least-once":
+        return DeliveryGuarantee.AT_LEAST_ONCE;
+      case "exactly-once":
+        return DeliveryGuarantee.EXACTLY_ONCE;
+      case "none":
+        return DeliveryGuarantee.NONE;
+      default:
+        throw new IllegalArgumentException(
+            "--delivery-guarantee: expected at-least-once, exactly-once or none, got " + text);
+    }
   }
 
   private static void runChain(Args args) throws Exception {
