@@ -7,6 +7,8 @@
 #       EC_JOBMANAGER_RPC_PORT --rpc-port   EC_JOBMANAGER_REST_PORT --rest-port
 #       EC_DATA_DIR --data-dir              EC_CHECKPOINT_DIR --checkpoint-dir
 #       EC_HEARTBEAT_TIMEOUT --heartbeat-timeout  EC_SCHEDULER_MODE --scheduler-mode
+#       EC_ADMIN_TOKEN, EC_VIEWER_TOKEN: written (mode 0600) to a token file for --auth-token-file
+#       (users admin and viewer); EC_CLUSTER_SECRET is read by the binaries themselves
 #   ec-entrypoint taskmanager [FLAG...]   ec-taskmanager
 #       EC_JOBMANAGER --jobmanager          EC_TASKMANAGER_SLOTS --slots
 #       EC_TASKMANAGER_DATA_PORT --data-port  EC_TASKMANAGER_RPC_PORT --rpc-port
@@ -81,6 +83,8 @@ taskmanager_id() { echo "${EC_TASKMANAGER_ID:-tm-$(hostname)}"; }
 
 health() {
   local what="${1:-}"
+  # ecctl reads EC_TOKEN; a container holds the token its role was given
+  export EC_TOKEN="${EC_TOKEN:-${EC_ADMIN_TOKEN:-${EC_VIEWER_TOKEN:-}}}"
   case "$what" in
     jobmanager)
       timeout 10 "$bin_dir/ecctl" --jobmanager "127.0.0.1:${EC_JOBMANAGER_RPC_PORT:-6123}" list \
@@ -105,6 +109,14 @@ case "$role" in
     flag --checkpoint-dir "${EC_CHECKPOINT_DIR:-}"
     flag --heartbeat-timeout "${EC_HEARTBEAT_TIMEOUT:-}"
     flag --scheduler-mode "${EC_SCHEDULER_MODE:-}"
+    if [[ -n "${EC_ADMIN_TOKEN:-}${EC_VIEWER_TOKEN:-}" ]] && ! given --auth-token-file; then
+      tokens="$(umask 077 && mktemp -d)/tokens"
+      {
+        [[ -z "${EC_ADMIN_TOKEN:-}" ]] || echo "admin admin $EC_ADMIN_TOKEN"
+        [[ -z "${EC_VIEWER_TOKEN:-}" ]] || echo "viewer viewer $EC_VIEWER_TOKEN"
+      } >"$tokens"
+      flag --auth-token-file "$tokens"
+    fi
     run ec-jobmanager ;;
   taskmanager)
     id="$(taskmanager_id)"
@@ -145,6 +157,7 @@ case "$role" in
         user_args+=("$param" "$value")
       done < <(env | grep -E '^EC_JOB_[A-Za-z0-9_]+=' | sort)
     fi
+    export EC_TOKEN="${EC_TOKEN:-${EC_ADMIN_TOKEN:-}}"
     run ecctl ;;
   health)
     health "${user_args[@]}" ;;

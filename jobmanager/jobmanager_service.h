@@ -4,12 +4,16 @@
 
 #include "jobmanager/dispatcher.h"
 #include "proto/jobmanager.grpc.pb.h"
+#include "runtime/security/call_auth.h"
+#include "runtime/security/user_tokens.h"
 
 namespace ec {
 
 class JobManagerServiceImpl final : public proto::JobManagerService::Service {
  public:
-  explicit JobManagerServiceImpl(Dispatcher* dispatcher) : dispatcher_(dispatcher) {}
+  // Every call must carry the proof of `auth`'s cluster secret (when it has one).
+  JobManagerServiceImpl(Dispatcher* dispatcher, ClusterCallAuth* auth)
+      : dispatcher_(dispatcher), auth_(auth) {}
 
   grpc::Status RegisterTaskManager(grpc::ServerContext*,
                                    const proto::RegisterTaskManagerRequest* request,
@@ -24,11 +28,16 @@ class JobManagerServiceImpl final : public proto::JobManagerService::Service {
 
  private:
   Dispatcher* dispatcher_;
+  ClusterCallAuth* auth_;
 };
 
+// Every call needs `authorization: Bearer <token>` of `tokens` (null: authentication off);
+// viewers read, admins also change. One audit line per state-changing call.
 class ClientServiceImpl final : public proto::ClientService::Service {
  public:
-  explicit ClientServiceImpl(Dispatcher* dispatcher) : dispatcher_(dispatcher) {}
+  // `tls`: the port serves TLS, so secrets in job parameters may come from any host.
+  ClientServiceImpl(Dispatcher* dispatcher, UserTokens* tokens, bool tls = false)
+      : dispatcher_(dispatcher), tokens_(tokens), tls_(tls) {}
 
   grpc::Status SubmitJob(grpc::ServerContext*, const proto::SubmitJobRequest* request,
                          proto::SubmitJobResponse* response) override;
@@ -46,7 +55,14 @@ class ClientServiceImpl final : public proto::ClientService::Service {
                                 proto::SavepointResponse* response) override;
 
  private:
+  // The caller, or the refusal: UNAUTHENTICATED (no or unknown token) or PERMISSION_DENIED.
+  absl::StatusOr<User> Allow(grpc::ServerContext* ctx, bool changes_state, absl::string_view action);
+  static void Audit(const User& user, absl::string_view action, absl::string_view job);
+
   Dispatcher* dispatcher_;
+  UserTokens* tokens_;
+  const bool tls_;
+  RefusalLog refusals_{"client RPC"};
 };
 
 }  // namespace ec

@@ -11,6 +11,11 @@
 #include "runtime/duration.h"
 #include "runtime/logging.h"
 #include "runtime/net.h"
+#include "runtime/security/call_auth.h"
+#include "runtime/security/cluster_secret.h"
+#include "runtime/security/listen_policy.h"
+#include "runtime/security/tls.h"
+#include "runtime/security/user_tokens.h"
 #include "runtime/util/fault_point.h"
 
 int main(int argc, char** argv) {
@@ -31,12 +36,50 @@ int main(int argc, char** argv) {
                  "reactive: run every job at the parallelism the free slots allow, rescaled "
                  "when TaskManagers join or leave (Flink's scheduler-mode: reactive)")
       ->check(CLI::IsMember({"default", "reactive"}));
+  std::string secret_file, token_file;
+  bool insecure = false;
+  app.add_option("--cluster-secret-file", secret_file,
+                 "file holding the secret the TaskManagers share (env EC_CLUSTER_SECRET)");
+  app.add_option("--auth-token-file", token_file,
+                 "users of ecctl and REST: lines `name role token`, role viewer or admin");
+  app.add_flag("--insecure", insecure,
+               "listen on every interface even without a cluster secret and tokens");
+  ec::TlsFiles tls;
+  app.add_option("--tls-cert", tls.cert, "PEM certificate: serve RPC and REST over TLS")
+      ->check(CLI::ExistingFile);
+  app.add_option("--tls-key", tls.key, "PEM private key of --tls-cert")->check(CLI::ExistingFile);
+  app.add_option("--tls-ca", tls.ca,
+                 "PEM CA: verify TaskManagers (and client certificates) with it")
+      ->check(CLI::ExistingFile);
   CLI11_PARSE(app, argc, argv);
   if (auto s = ec::InitFaultPoints(ec::FaultProcess::kJobManager); !s.ok()) {
     std::fprintf(stderr, "ec-jobmanager: %s\n", std::string(s.message()).c_str());
     return 2;
   }
 
+  auto secret = ec::ClusterSecret::Load(secret_file);
+  if (!secret.ok()) {
+    std::fprintf(stderr, "ec-jobmanager: %s\n", std::string(secret.status().message()).c_str());
+    return 2;
+  }
+  auto server_credentials = ec::GrpcServerCredentials(tls, /*require_client_cert=*/false);
+  auto channel_credentials = ec::GrpcChannelCredentials(tls);
+  for (const absl::Status& s :
+       {ec::ValidateTlsFiles(tls), server_credentials.status(), channel_credentials.status()}) {
+    if (!s.ok()) {
+      std::fprintf(stderr, "ec-jobmanager: %s\n", std::string(s.message()).c_str());
+      return 2;
+    }
+  }
+  std::unique_ptr<ec::UserTokens> tokens;
+  if (!token_file.empty()) {
+    auto loaded = ec::UserTokens::Load(token_file);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "ec-jobmanager: %s\n", std::string(loaded.status().message()).c_str());
+      return 2;
+    }
+    tokens = *std::move(loaded);
+  }
   ec::InitLogging("jobmanager");
   ec::BlockTerminationSignals();
   auto log = ec::Logger("jobmanager");
@@ -54,14 +97,31 @@ int main(int argc, char** argv) {
   options.checkpoint_dir = checkpoint_dir.empty() ? data_dir + "/checkpoints" : checkpoint_dir;
   options.jobs_dir = data_dir + "/jobs";
   options.reactive = scheduler_mode == "reactive";
-  ec::Dispatcher dispatcher(options, ec::NewGrpcTaskManagerGateway);
+  // The RPC port serves TaskManagers (cluster secret) and clients (tokens); REST only clients.
+  const std::string rpc_host = ec::ListenHost(*secret && tokens, insecure);
+  const std::string rest_host = ec::ListenHost(tokens != nullptr, insecure);
+  if (rpc_host == ec::kLoopbackAddress || rest_host == ec::kLoopbackAddress) {
+    log->info("{}{} listen(s) on {} only: give --cluster-secret-file (or EC_CLUSTER_SECRET) and "
+              "--auth-token-file to serve other hosts",
+              rpc_host == ec::kLoopbackAddress ? "RPC " : "",
+              rest_host == ec::kLoopbackAddress ? "REST " : "", ec::kLoopbackAddress);
+  }
+  if (insecure && !(*secret && tokens)) {
+    log->warn("--insecure: listening on every interface without {}",
+              *secret ? "user tokens" : tokens ? "a cluster secret" : "any authentication");
+  }
+  ec::ClusterCallAuth auth(*secret);
+  const ec::GrpcGatewayOptions gateway_options{&auth, *channel_credentials};
+  ec::Dispatcher dispatcher(options, [&gateway_options](const std::string& address) {
+    return ec::NewGrpcTaskManagerGateway(address, gateway_options);
+  });
   dispatcher.Start();
 
-  ec::JobManagerServiceImpl jobmanager_service(&dispatcher);
-  ec::ClientServiceImpl client_service(&dispatcher);
+  ec::JobManagerServiceImpl jobmanager_service(&dispatcher, &auth);
+  ec::ClientServiceImpl client_service(&dispatcher, tokens.get(), tls.server_enabled());
   grpc::ServerBuilder builder;
   int bound_port = 0;
-  builder.AddListeningPort(absl::StrCat("0.0.0.0:", rpc_port), grpc::InsecureServerCredentials(),
+  builder.AddListeningPort(absl::StrCat(rpc_host, ":", rpc_port), *server_credentials,
                            &bound_port);
   // A second process must not silently share a port already taken.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
@@ -74,8 +134,8 @@ int main(int argc, char** argv) {
     log->critical("cannot listen on RPC port {}", rpc_port);
     return 1;
   }
-  ec::RestServer rest(&dispatcher);
-  if (rest_port > 0 && !rest.Start(rest_port)) {
+  ec::RestServer rest(&dispatcher, tokens.get(), tls);
+  if (rest_port > 0 && !rest.Start(rest_host, rest_port)) {
     log->critical("cannot listen on REST port {}", rest_port);
     return 1;
   }

@@ -4,29 +4,58 @@
 #include <memory>
 #include <thread>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "jobmanager/dispatcher.h"
+#include "runtime/security/cluster_secret.h"
+#include "runtime/security/tls.h"
+#include "runtime/security/user_tokens.h"
 
 namespace httplib {
 class Server;
-}
+struct Request;
+struct Response;
+}  // namespace httplib
 
 namespace ec {
 
 // GET /jobs, /jobs/<id>, /taskmanagers (JSON), / (an HTML overview refreshing itself).
-// Read-only. Start() binds and serves from its own thread; Stop() is idempotent.
+// Start() binds and serves from its own thread; Stop() is idempotent.
+//
+// With `tokens`, every path but the page itself and POST /login needs `authorization: Bearer
+// <token>` or the session cookie POST /login ({"token": "..."}) sets (HttpOnly,
+// SameSite=Strict, 8 h); 401 without either, 403 for a viewer changing something. A request
+// that changes state on a cookie alone must also carry the header `X-EC-Request` (a page of
+// another site cannot add it without a CORS preflight, which is never granted).
 class RestServer {
  public:
-  explicit RestServer(Dispatcher* dispatcher);
+  // With tls.cert and tls.key it serves HTTPS (no client certificates: browsers log in with a
+  // token).
+  RestServer(Dispatcher* dispatcher, UserTokens* tokens, const TlsFiles& tls = {});
   ~RestServer();
 
   // Returns false when the port cannot be bound.
-  bool Start(int port);
+  bool Start(const std::string& host, int port);
   void Stop();
 
  private:
+  struct Session {
+    std::string token;  // checked again on every request: a revoked token ends its sessions
+    absl::Time expires;
+  };
+  // Whether the request may go on; otherwise fills the 401/403 response.
+  bool Admit(const httplib::Request& req, httplib::Response& res);
+  void Login(const httplib::Request& req, httplib::Response& res);
+
   Dispatcher* dispatcher_;
+  UserTokens* tokens_;
+  const bool https_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
+  RefusalLog refusals_{"REST request"};
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Session> sessions_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace ec

@@ -6,6 +6,7 @@
 
 #include "absl/status/status.h"
 #include "proto/taskmanager.pb.h"
+#include "runtime/security/call_auth.h"
 
 namespace ec {
 
@@ -25,7 +26,13 @@ class TaskManagerGateway {
   }
 };
 
+struct GrpcGatewayOptions {
+  const ClusterCallAuth* auth = nullptr;  // signs every call; required, outlives the gateways
+  std::shared_ptr<grpc::ChannelCredentials> credentials;  // null: plaintext
+};
+
 // Creates the gRPC gateway for a TaskManager serving at `address` (host:port).
-std::unique_ptr<TaskManagerGateway> NewGrpcTaskManagerGateway(const std::string& address);
+std::unique_ptr<TaskManagerGateway> NewGrpcTaskManagerGateway(const std::string& address,
+                                                              const GrpcGatewayOptions& options);
 
 }  // namespace ec

@@ -23,8 +23,10 @@
 #   The broker takes its ports from EC_KAFKA_PLAINTEXT_PORT [9092], EC_KAFKA_SASL_PORT [9094],
 #   EC_KAFKA_CONTROLLER_PORT [9093] (scripts/kafka/README.md); its directory is DIR/kafka.
 #
-# Files in DIR: cluster.env, jobmanager.{pid,log}, producer.{pid,log}, taskmanagers/K.{pid,id,log}
-# (K = 1, 2, ... never reused), jobmanager/, checkpoints/, taskmanagers/K/ (data), kafka/.
+# Files in DIR: cluster-secret, tokens, admin.token (made once, mode 0600: ecctl --token-file
+# DIR/admin.token; the web UI logs in with that token), cluster.env, jobmanager.{pid,log},
+# producer.{pid,log}, taskmanagers/K.{pid,id,log} (K = 1, 2, ... never reused), jobmanager/,
+# checkpoints/, taskmanagers/K/ (data), kafka/.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -34,7 +36,7 @@ run="${EC_CLUSTER_DIR:-/tmp/ec-cluster}"
 with_kafka="${EC_CLUSTER_KAFKA:-1}"
 with_producer="${EC_CLUSTER_PRODUCER:-1}"
 
-usage() { sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 log() { echo "[cluster] $*" >&2; }
 die() { echo "[cluster] ERROR: $*" >&2; exit 1; }
 
@@ -161,7 +163,23 @@ with_producer=$with_producer
 EOF
 }
 
-ecctl() { timeout 30 "$bin/ecctl" --jobmanager "$jobmanager" "$@"; }
+# Secure by default (issue 15): the cluster secret the JobManager and TaskManagers share and an
+# admin token for ecctl and the web UI, made once per run directory (mode 0600).
+secret_file="$run/cluster-secret"
+token_file="$run/tokens"
+admin_token_file="$run/admin.token"
+make_credentials() {
+  (
+    umask 077
+    [[ -s "$secret_file" ]] || openssl rand -hex 32 >"$secret_file"
+    if [[ ! -s "$admin_token_file" ]]; then
+      openssl rand -hex 24 >"$admin_token_file"
+      echo "admin admin $(cat "$admin_token_file")" >"$token_file"
+    fi
+  )
+}
+
+ecctl() { timeout 30 "$bin/ecctl" --jobmanager "$jobmanager" --token-file "$admin_token_file" "$@"; }
 
 # ---------------------------------------------------------------- components
 start_kafka() {
@@ -178,7 +196,8 @@ jobmanager_ready() {
 start_jobmanager() {
   if pid_of "$run/jobmanager.pid" >/dev/null; then return 0; fi
   local args=(--rpc-port "$jm_rpc_port" --rest-port "$jm_rest_port" --data-dir "$run/jobmanager"
-              --checkpoint-dir "$run/checkpoints")
+              --checkpoint-dir "$run/checkpoints" --cluster-secret-file "$secret_file"
+              --auth-token-file "$token_file")
   [[ -n "${EC_HEARTBEAT_TIMEOUT:-}" ]] && args+=(--heartbeat-timeout "$EC_HEARTBEAT_TIMEOUT")
   [[ -n "${EC_SCHEDULER_MODE:-}" ]] && args+=(--scheduler-mode "$EC_SCHEDULER_MODE")
   # gRPC binds with SO_REUSEPORT: a second JobManager on a taken port would start and share it.
@@ -245,7 +264,8 @@ start_taskmanager() {  # prints the new TaskManager's index K
   echo $((k + 1)) >"$run/taskmanagers/next"
   id="tm-$(hostname -s 2>/dev/null || echo local)-$k"
   echo "$id" >"$run/taskmanagers/$k.id"
-  args=(--jobmanager "$jobmanager" --slots "$slots" --data-dir "$run/taskmanagers/$k" --id "$id")
+  args=(--jobmanager "$jobmanager" --slots "$slots" --data-dir "$run/taskmanagers/$k" --id "$id"
+        --cluster-secret-file "$secret_file")
   [[ -n "${EC_ADVERTISE_HOST:-}" ]] && args+=(--advertise-host "$EC_ADVERTISE_HOST")
   spawn "$run/taskmanagers/$k.pid" "$run/taskmanagers/$k.log" "$bin/ec-taskmanager" "${args[@]}"
   echo "$k"
@@ -349,6 +369,7 @@ case "$command" in
       ((want > 0)) || want=1
     fi
     write_env
+    make_credentials
     start_kafka
     start_jobmanager
     start_producer
@@ -358,7 +379,7 @@ case "$command" in
       # shellcheck source=/dev/null
       source "$run/kafka/ports.env"
       log "submit the original job:"
-      log "  $bin/ecctl --jobmanager $jobmanager submit $repo/examples/job.json --hostname 127.0.0.1 --port $producer_port --kafka-bootstrap-servers $EC_KAFKA_HOST:$EC_KAFKA_SASL_PORT --kafka-security-protocol SASL_PLAINTEXT --kafka-sasl-username alice --kafka-sasl-password alice-secret"
+      log "  $bin/ecctl --jobmanager $jobmanager --token-file $admin_token_file submit $repo/examples/job.json --hostname 127.0.0.1 --port $producer_port --kafka-bootstrap-servers $EC_KAFKA_HOST:$EC_KAFKA_SASL_PORT --kafka-security-protocol SASL_PLAINTEXT --kafka-sasl-username alice --kafka-sasl-password alice-secret"
     fi
     ;;
   scale)

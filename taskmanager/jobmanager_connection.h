@@ -8,6 +8,7 @@
 
 #include "absl/synchronization/notification.h"
 #include "proto/jobmanager.grpc.pb.h"
+#include "runtime/security/call_auth.h"
 #include "taskmanager/task_executor.h"
 
 namespace ec {
@@ -23,6 +24,8 @@ class JobManagerConnection {
     std::string taskmanager_id;
     std::string rpc_address;
     std::string data_address;
+    const ClusterCallAuth* auth = nullptr;  // signs every call; required
+    std::shared_ptr<grpc::ChannelCredentials> credentials;  // null: plaintext
   };
 
   JobManagerConnection(Options options, TaskExecutor* executor);

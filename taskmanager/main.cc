@@ -13,6 +13,10 @@
 #include "runtime/net.h"
 #include "runtime/network/data_client.h"
 #include "runtime/network/data_server.h"
+#include "runtime/security/call_auth.h"
+#include "runtime/security/cluster_secret.h"
+#include "runtime/security/listen_policy.h"
+#include "runtime/security/tls.h"
 #include "runtime/util/fault_point.h"
 #include "taskmanager/jobmanager_connection.h"
 #include "taskmanager/task_executor.h"
@@ -38,15 +42,62 @@ int main(int argc, char** argv) {
                  "address the JobManager and peers use to reach this TaskManager "
                  "(default: the local address towards the JobManager)");
   app.add_option("--id", id, "TaskManager id (default: generated)");
+  std::string secret_file;
+  bool insecure = false;
+  app.add_option("--cluster-secret-file", secret_file,
+                 "file holding the secret shared with the JobManager and the other TaskManagers "
+                 "(env EC_CLUSTER_SECRET); without one the ports listen on loopback only");
+  ec::TlsFiles tls;
+  app.add_option("--tls-cert", tls.cert, "PEM certificate: serve RPC over TLS")->check(CLI::ExistingFile);
+  app.add_option("--tls-key", tls.key, "PEM private key of --tls-cert")->check(CLI::ExistingFile);
+  app.add_option("--tls-ca", tls.ca,
+                 "PEM CA: verify the JobManager with it and require its client certificate")
+      ->check(CLI::ExistingFile);
+  app.add_flag("--insecure", insecure,
+               "listen on every interface even without a cluster secret (anyone who reaches "
+               "the ports can deploy tasks and feed data)");
   CLI11_PARSE(app, argc, argv);
   if (auto s = ec::InitFaultPoints(ec::FaultProcess::kTaskManager); !s.ok()) {
     std::fprintf(stderr, "ec-taskmanager: %s\n", std::string(s.message()).c_str());
     return 2;
   }
 
+  auto secret = ec::ClusterSecret::Load(secret_file);
+  if (!secret.ok()) {
+    std::fprintf(stderr, "ec-taskmanager: %s\n", std::string(secret.status().message()).c_str());
+    return 2;
+  }
+  auto server_credentials = ec::GrpcServerCredentials(tls, /*require_client_cert=*/true);
+  auto channel_credentials = ec::GrpcChannelCredentials(tls);
+  for (const absl::Status& s :
+       {ec::ValidateTlsFiles(tls), server_credentials.status(), channel_credentials.status()}) {
+    if (!s.ok()) {
+      std::fprintf(stderr, "ec-taskmanager: %s\n", std::string(s.message()).c_str());
+      return 2;
+    }
+  }
   ec::InitLogging("taskmanager");
   ec::BlockTerminationSignals();
   if (advertise_host.empty()) advertise_host = ec::LocalAddressTowards(jobmanager);
+  const std::string listen_host = ec::ListenHost(*secret != nullptr, insecure);
+  if (listen_host == ec::kLoopbackAddress) {
+    if (!ec::IsLoopbackHost(advertise_host)) {
+      std::fprintf(stderr,
+                   "ec-taskmanager: without a cluster secret the ports listen on loopback only, "
+                   "so the JobManager cannot reach %s: give --cluster-secret-file (or "
+                   "EC_CLUSTER_SECRET), or --insecure\n",
+                   advertise_host.c_str());
+      return 2;
+    }
+    ec::Logger("security")
+        ->info("no cluster secret: RPC and data ports listen on {} only; give "
+               "--cluster-secret-file (or EC_CLUSTER_SECRET) to serve other hosts",
+               listen_host);
+  } else if (!*secret) {
+    ec::Logger("security")
+        ->warn("--insecure: RPC and data ports listen on every interface without "
+               "authentication");
+  }
   if (id.empty()) {
     char host[256] = {0};
     gethostname(host, sizeof(host) - 1);
@@ -61,7 +112,11 @@ int main(int argc, char** argv) {
 
   // The data plane: consumers' input gates register with the server's registry; producers
   // reach peers through the client, and this process's own consumers without a socket.
-  ec::DataServer data_server(ec::DataServerOptions{"0.0.0.0", data_port});
+  ec::DataServerOptions server_options;
+  server_options.host = listen_host;
+  server_options.port = data_port;
+  server_options.secret = *secret;
+  ec::DataServer data_server(server_options);
   if (auto s = data_server.Start(); !s.ok()) {
     ec::Logger("taskmanager")
         ->critical("cannot listen on data port {}: {}", data_port, s.message());
@@ -71,6 +126,7 @@ int main(int argc, char** argv) {
   ec::DataClientOptions client_options;
   client_options.local_registry = &data_server.registry();
   client_options.local_address = data_address;
+  client_options.secret = *secret;
   ec::DataClient data_client(client_options);
 
   std::unique_ptr<ec::JobManagerConnection> connection;
@@ -83,10 +139,11 @@ int main(int argc, char** argv) {
         if (connection) connection->AcknowledgeCheckpoint(ack);
       },
       state_dir, &data_server.registry(), &data_client);
-  ec::TaskManagerServiceImpl service(&executor);
+  ec::ClusterCallAuth auth(*secret);
+  ec::TaskManagerServiceImpl service(&executor, &auth);
   grpc::ServerBuilder builder;
   int bound_port = 0;
-  builder.AddListeningPort(absl::StrCat("0.0.0.0:", rpc_port), grpc::InsecureServerCredentials(),
+  builder.AddListeningPort(absl::StrCat(listen_host, ":", rpc_port), *server_credentials,
                            &bound_port);
   // A second process must not silently share a port already taken.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
@@ -102,7 +159,9 @@ int main(int argc, char** argv) {
              slots);
 
   connection = std::make_unique<ec::JobManagerConnection>(
-      ec::JobManagerConnection::Options{jobmanager, id, rpc_address, data_address}, &executor);
+      ec::JobManagerConnection::Options{jobmanager, id, rpc_address, data_address, &auth,
+                                        *channel_credentials},
+      &executor);
   connection->Start();
 
   int sig = ec::WaitForTerminationSignal();

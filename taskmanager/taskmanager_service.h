@@ -2,13 +2,16 @@
 #pragma once
 
 #include "proto/taskmanager.grpc.pb.h"
+#include "runtime/security/call_auth.h"
 #include "taskmanager/task_executor.h"
 
 namespace ec {
 
 class TaskManagerServiceImpl final : public proto::TaskManagerService::Service {
  public:
-  explicit TaskManagerServiceImpl(TaskExecutor* executor) : executor_(executor) {}
+  // Every call must carry the proof of `auth`'s cluster secret (when it has one).
+  TaskManagerServiceImpl(TaskExecutor* executor, ClusterCallAuth* auth)
+      : executor_(executor), auth_(auth) {}
 
   grpc::Status DeployTask(grpc::ServerContext*, const proto::DeployTaskRequest* request,
                           proto::DeployTaskResponse*) override;
@@ -23,6 +26,7 @@ class TaskManagerServiceImpl final : public proto::TaskManagerService::Service {
 
  private:
   TaskExecutor* executor_;
+  ClusterCallAuth* auth_;
 };
 
 }  // namespace ec

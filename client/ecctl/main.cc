@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -35,9 +36,16 @@ int FailRpc(const grpc::Status& status, const std::string& address) {
   return Fail(status.error_message());
 }
 
-std::unique_ptr<grpc::ClientContext> Context() {
+// The user's token (--token-file or EC_TOKEN), sent with every call; empty: none.
+std::string& Token() {
+  static std::string token;
+  return token;
+}
+
+std::unique_ptr<grpc::ClientContext> Context(std::chrono::seconds timeout = std::chrono::seconds(15)) {
   auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(15));
+  ctx->set_deadline(std::chrono::system_clock::now() + timeout);
+  if (!Token().empty()) ctx->AddMetadata("authorization", "Bearer " + Token());
   return ctx;
 }
 
@@ -210,9 +218,8 @@ int TakeSavepoint(Stub& stub, const Options& o, bool stop) {
   request.set_path(o.savepoint_path);
   request.set_stop(stop);
   ec::proto::SavepointResponse response;
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
-  auto s = stub.TriggerSavepoint(&ctx, request, &response);
+  auto ctx = Context(std::chrono::seconds(120));
+  auto s = stub.TriggerSavepoint(ctx.get(), request, &response);
   if (!s.ok()) return FailRpc(s, o.address);
   std::printf("%s\n", response.path().c_str());
   return 0;
@@ -225,9 +232,8 @@ int Rescale(Stub& stub, const Options& o) {
   request.set_job_id(o.job_id);
   request.set_parallelism(o.new_parallelism);
   ec::proto::RescaleResponse response;
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
-  auto s = stub.RescaleJob(&ctx, request, &response);
+  auto ctx = Context(std::chrono::seconds(120));
+  auto s = stub.RescaleJob(ctx.get(), request, &response);
   if (!s.ok()) return FailRpc(s, o.address);
   return 0;
 }
@@ -294,6 +300,14 @@ int main(int argc, char** argv) {
   options.address = env_jm ? env_jm : "localhost:6123";
   app.add_option("--jobmanager", options.address,
                  "JobManager HOST:PORT (default $EC_JOBMANAGER or localhost:6123)");
+  std::string token_file, tls_ca, tls_cert, tls_key;
+  app.add_option("--token-file", token_file,
+                 "file holding your token for the JobManager (default $EC_TOKEN)");
+  app.add_option("--tls-ca", tls_ca, "PEM CA: call the JobManager over TLS, verified with it")
+      ->check(CLI::ExistingFile);
+  app.add_option("--tls-cert", tls_cert, "PEM client certificate (mutual TLS)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--tls-key", tls_key, "PEM private key of --tls-cert")->check(CLI::ExistingFile);
   const std::vector<Command> commands = DefineCommands(app, options);
   try {
     app.parse(argc, argv);
@@ -302,8 +316,36 @@ int main(int argc, char** argv) {
     return Fail(std::string(e.what()) + " (see ecctl --help)");
   }
 
-  auto stub = ec::proto::ClientService::NewStub(
-      grpc::CreateChannel(options.address, grpc::InsecureChannelCredentials()));
+  if (!token_file.empty()) {
+    std::ifstream in(token_file);
+    if (!in) return Fail("cannot read --token-file " + token_file);
+    std::getline(in, Token());
+    while (!Token().empty() && std::isspace(static_cast<unsigned char>(Token().back()))) {
+      Token().pop_back();
+    }
+    if (Token().empty()) return Fail("--token-file " + token_file + " is empty");
+  } else if (const char* env = std::getenv("EC_TOKEN"); env && *env) {
+    Token() = env;
+  }
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (!tls_ca.empty() || !tls_cert.empty()) {
+    if (tls_cert.empty() != tls_key.empty()) return Fail("--tls-cert and --tls-key go together");
+    grpc::SslCredentialsOptions tls;
+    auto read = [](const std::string& path) {
+      std::ifstream in(path, std::ios::binary);
+      std::stringstream text;
+      text << in.rdbuf();
+      return text.str();
+    };
+    if (!tls_ca.empty()) tls.pem_root_certs = read(tls_ca);
+    if (!tls_cert.empty()) {
+      tls.pem_cert_chain = read(tls_cert);
+      tls.pem_private_key = read(tls_key);
+    }
+    credentials = grpc::SslCredentials(tls);
+  }
+  auto stub =
+      ec::proto::ClientService::NewStub(grpc::CreateChannel(options.address, credentials));
   for (const Command& command : commands) {
     if (!*command.flags) continue;
     options.extras = command.flags->remaining();  // submit's job parameters

@@ -6,7 +6,9 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -42,6 +44,42 @@ std::string Property(const std::map<std::string, std::string>& properties, const
   auto it = properties.find(k);
   return it == properties.end() ? "" : it->second;
 }
+
+// OpenSSL writes to the socket with write(), so a peer that has closed raises SIGPIPE, which
+// kills a process that has not ignored it. Kafka's own client (librdkafka) never raises it; nor
+// do we: SIGPIPE is blocked on this thread for the length of one SSL_* call, and one raised by
+// that call is taken off the pending set before the mask is restored (the write fails EPIPE).
+class SigpipeSuppressed {
+ public:
+  SigpipeSuppressed() {
+    sigset_t pending;
+    sigpending(&pending);
+    already_pending_ = sigismember(&pending, SIGPIPE) == 1;
+    sigset_t block;
+    sigemptyset(&block);
+    sigaddset(&block, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &block, &old_);
+  }
+  ~SigpipeSuppressed() {
+    const int saved_errno = errno;  // the SSL_* call's, read by WaitOrFail
+    if (!already_pending_) {
+      sigset_t pipe;
+      sigemptyset(&pipe);
+      sigaddset(&pipe, SIGPIPE);
+      const timespec none{0, 0};
+      while (sigtimedwait(&pipe, nullptr, &none) == -1 && errno == EINTR) {
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+    errno = saved_errno;
+  }
+  SigpipeSuppressed(const SigpipeSuppressed&) = delete;
+  SigpipeSuppressed& operator=(const SigpipeSuppressed&) = delete;
+
+ private:
+  sigset_t old_;
+  bool already_pending_ = false;
+};
 
 bool IsIpLiteral(const std::string& host) {
   unsigned char buf[16];
@@ -99,7 +137,11 @@ absl::StatusOr<std::unique_ptr<TlsSession>> TlsSession::Handshake(
     if (ok != 1) return absl::InternalError(absl::StrCat("TLS host check: ", OpenSslErrors()));
   }
   while (true) {
-    const int r = SSL_connect(ssl);
+    int r;
+    {
+      SigpipeSuppressed no_sigpipe;
+      r = SSL_connect(ssl);
+    }
     if (r == 1) break;
     if (SSL_get_error(ssl, r) == SSL_ERROR_SSL && SSL_get_verify_result(ssl) != X509_V_OK) {
       const long v = SSL_get_verify_result(ssl);
@@ -144,7 +186,11 @@ absl::Status TlsSession::WriteAll(absl::string_view data, absl::Time deadline) {
   size_t done = 0;
   while (done < data.size()) {
     errno = 0;
-    const int n = SSL_write(ssl_, data.data() + done, static_cast<int>(data.size() - done));
+    int n;
+    {
+      SigpipeSuppressed no_sigpipe;
+      n = SSL_write(ssl_, data.data() + done, static_cast<int>(data.size() - done));
+    }
     if (n > 0) {
       done += static_cast<size_t>(n);
       continue;
@@ -158,7 +204,11 @@ absl::Status TlsSession::ReadExact(char* out, size_t size, absl::Time deadline) 
   size_t done = 0;
   while (done < size) {
     errno = 0;
-    const int n = SSL_read(ssl_, out + done, static_cast<int>(size - done));
+    int n;
+    {
+      SigpipeSuppressed no_sigpipe;
+      n = SSL_read(ssl_, out + done, static_cast<int>(size - done));
+    }
     if (n > 0) {
       done += static_cast<size_t>(n);
       continue;

@@ -1,6 +1,8 @@
 // DataClient: connections to peer data servers, their credit readers, remote output channels.
 #include "runtime/network/data_client.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <thread>
 
@@ -9,6 +11,7 @@
 #include "runtime/logging.h"
 #include "runtime/network/connection.h"
 #include "runtime/network/frame.h"
+#include "runtime/security/handshake.h"
 
 namespace ec {
 
@@ -162,6 +165,15 @@ absl::StatusOr<std::shared_ptr<ClientConnection>> DataClient::ConnectionTo(
   slot->connection.reset();
   auto fd = ConnectWithRetry(peer);
   if (!fd.ok()) return fd.status();
+  if (options_.secret) {
+    absl::Status s =
+        ClientHandshake(*fd, *options_.secret, absl::Now() + options_.handshake_timeout);
+    if (!s.ok()) {
+      close(*fd);
+      return absl::UnauthenticatedError(
+          absl::StrCat("data connection to ", peer, " refused: ", s.message()));
+    }
+  }
   auto connection = std::make_shared<ClientConnection>(*fd, peer);
   if (auto s = connection->Start(); !s.ok()) return s;
   slot->connection = connection;

@@ -13,6 +13,7 @@
 #include "runtime/network/channel_id.h"
 #include "runtime/network/channel_registry.h"
 #include "runtime/network/output_channel.h"
+#include "runtime/security/cluster_secret.h"
 
 namespace ec {
 
@@ -28,6 +29,9 @@ struct DataClientOptions {
   // through `local_registry` (LocalOutputChannel). Unset: every channel uses TCP.
   ChannelRegistry* local_registry = nullptr;
   std::string local_address;
+  // Set: every connection passes the cluster handshake first (runtime/security/handshake.h).
+  std::shared_ptr<const ClusterSecret> secret;
+  absl::Duration handshake_timeout = absl::Seconds(10);
 };
 
 // Opens output channels to consumers on other TaskManagers. All channels from this process

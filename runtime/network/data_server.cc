@@ -9,9 +9,11 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "runtime/logging.h"
 #include "runtime/network/connection.h"
 #include "runtime/network/frame.h"
+#include "runtime/security/handshake.h"
 
 namespace ec {
 
@@ -19,8 +21,10 @@ namespace ec {
 // it (a CREDIT frame back to the producer).
 class ServerConnection : public CreditSink, public std::enable_shared_from_this<ServerConnection> {
  public:
-  ServerConnection(int fd, ChannelRegistry& registry)
-      : connection_(fd, PeerAddress(fd)), registry_(registry) {}
+  ServerConnection(int fd, ChannelRegistry& registry, const DataServerOptions& options,
+                   RefusalLog& refusals)
+      : connection_(fd, PeerAddress(fd)), registry_(registry), options_(options),
+        refusals_(refusals) {}
   ~ServerConnection() override {
     if (reader_.joinable()) reader_.join();
   }
@@ -51,6 +55,8 @@ class ServerConnection : public CreditSink, public std::enable_shared_from_this<
 
   Connection connection_;
   ChannelRegistry& registry_;
+  const DataServerOptions& options_;
+  RefusalLog& refusals_;
   absl::flat_hash_set<ChannelId> opened_;  // reader thread only
   RecordBatch discard_;  // reader thread only: frames for channels nobody consumes
   std::thread reader_;
@@ -68,6 +74,14 @@ void ServerConnection::Run() {
 }
 
 absl::Status ServerConnection::Serve() {
+  if (options_.secret) {
+    absl::Status s = ServerHandshake(connection_.fd(), *options_.secret,
+                                     absl::Now() + options_.handshake_timeout);
+    if (!s.ok()) {
+      refusals_.Refused(connection_.peer(), std::string(s.message()));
+      return s;
+    }
+  }
   FrameReader reader(connection_.fd());
   if (auto s = reader.ReadPreamble(); !s.ok()) return s;
   FrameHeader header;
@@ -150,7 +164,7 @@ void DataServer::AcceptLoop() {
       return;  // Stop() shut the socket down
     }
     SetNoDelay(fd);
-    auto connection = std::make_shared<ServerConnection>(fd, registry_);
+    auto connection = std::make_shared<ServerConnection>(fd, registry_, options_, refusals_);
     absl::MutexLock lock(&mu_);
     if (stopped_) return;  // the connection's destructor closes fd
     Reap();

@@ -9,14 +9,20 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "runtime/network/channel_registry.h"
+#include "runtime/security/cluster_secret.h"
 
 namespace ec {
 
 class ServerConnection;
 
 struct DataServerOptions {
-  std::string host = "0.0.0.0";
+  std::string host = "127.0.0.1";
   int port = 0;  // 0: any free port; port() tells which
+  // Set: every connection must pass the cluster handshake (runtime/security/handshake.h)
+  // within handshake_timeout before any frame is read; one that fails is closed and logged
+  // with the peer's address (rate-limited).
+  std::shared_ptr<const ClusterSecret> secret;
+  absl::Duration handshake_timeout = absl::Seconds(10);
 };
 
 // Listens on the data port; every producer TaskManager opens one connection to it and sends
@@ -51,6 +57,7 @@ class DataServer {
 
   const DataServerOptions options_;
   ChannelRegistry registry_;
+  RefusalLog refusals_{"data connection"};
   int listen_fd_ = -1;
   int port_ = 0;
   std::thread acceptor_;

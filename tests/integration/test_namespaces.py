@@ -19,6 +19,7 @@ would fail here. Needs root (ip netns); skipped otherwise.
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -243,9 +244,21 @@ def test_pipeline_across_network_namespaces(topology):
     started = time.monotonic()
     jm_address = f"{topo.addr('jm')}:{JM_PORT}"
 
+    # Across hosts the cluster is authenticated: a shared secret for the JobManager and the
+    # TaskManagers, an admin token for ecctl (without them every port would listen on loopback
+    # only, and a TaskManager advertising a non-loopback address refuses to start).
+    secret_file = topo.dir / "cluster-secret"
+    secret_file.write_text(secrets.token_hex(32) + "\n")
+    secret_file.chmod(0o600)
+    admin_token = secrets.token_hex(24)
+    token_file = topo.dir / "tokens"
+    token_file.write_text(f"admin admin {admin_token}\n")
+    client_token = topo.dir / "admin.token"
+    client_token.write_text(admin_token + "\n")
+
     def ecctl(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-        result = topo.run("client", str(bin_dir() / "ecctl"), "--jobmanager", jm_address, *args,
-                          text=True)
+        result = topo.run("client", str(bin_dir() / "ecctl"), "--jobmanager", jm_address,
+                          "--token-file", str(client_token), *args, text=True)
         if check and result.returncode != 0:
             raise AssertionError(f"ecctl {' '.join(args)} failed: {result.stderr.strip()}")
         return result
@@ -264,14 +277,16 @@ def test_pipeline_across_network_namespaces(topology):
     # The broker first (the slowest to start); the cluster processes start meanwhile.
     kafka_start = time.monotonic()
     jm = topo.spawn("jm", "jobmanager", str(bin_dir() / "ec-jobmanager"), "--rpc-port",
-                    str(JM_PORT), "--rest-port", "8081", "--data-dir", str(topo.dir / "jm"))
+                    str(JM_PORT), "--rest-port", "8081", "--data-dir", str(topo.dir / "jm"),
+                    "--cluster-secret-file", str(secret_file), "--auth-token-file",
+                    str(token_file))
     for tm in ("tm1", "tm2"):
         # tm1 without --advertise-host: it must find its own address towards the JobManager;
         # tm2 is told its address.
         advertise = ["--advertise-host", topo.addr(tm)] if tm == "tm2" else []
         topo.spawn(tm, tm, str(bin_dir() / "ec-taskmanager"), "--jobmanager", jm_address,
                    "--slots", "1", "--id", f"ns-{tm}", "--data-dir", str(topo.dir / tm),
-                   *advertise)
+                   "--cluster-secret-file", str(secret_file), *advertise)
     producer = topo.spawn("prod", "producer", str(bin_dir() / "ec-producer"), "--port",
                           str(PRODUCER_PORT), "--count", str(N), "--rate", "2000", "--seed", "11",
                           "--start-time", "2026-01-01T00:00:00.000Z", "--time-step-ms", "10")
@@ -297,6 +312,12 @@ def test_pipeline_across_network_namespaces(topology):
         assert not host.startswith("127."), tms
         # Its data plane too: peers send it records there.
         assert by_id[f"ns-{node}"]["data_address"].rsplit(":", 1)[0] == topo.addr(node), tms
+
+    # A secret job parameter from another host over this plaintext channel is refused, and its
+    # value is not repeated in the error.
+    refused = ecctl("submit", JOB, "--kafka-sasl-password", "ns-sasl-secret-value", check=False)
+    assert refused.returncode != 0 and "plaintext" in refused.stderr, refused.stderr
+    assert "ns-sasl-secret-value" not in refused.stderr
 
     job = ecctl("submit", JOB, "--hostname", topo.addr("prod"), "--port", str(PRODUCER_PORT),
                 "--kafka-bootstrap-servers", kafka.bootstrap, "--kafka-topic", TOPIC,

@@ -8,6 +8,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -96,6 +97,13 @@ class FakeBroker {
   }
 
   void Serve(int fd) {
+    // OpenSSL writes with write(): a client that hung up (e.g. after refusing our certificate)
+    // would raise SIGPIPE and kill the test. This thread keeps it blocked; the client's side
+    // must not raise it at all, which the TLS tests check by running with SIGPIPE's default.
+    sigset_t pipe;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
     SSL* ssl = nullptr;
     if (tls_ != nullptr) {
       ssl = SSL_new(tls_);

@@ -1,0 +1,30 @@
+// Loopback addresses, by name or number.
+#include "runtime/security/listen_policy.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/strip.h"
+
+namespace ec {
+
+bool IsLoopbackHost(absl::string_view host) {
+  return host == "localhost" || host == "::1" || host == "[::1]" ||
+         absl::StartsWith(host, "127.");
+}
+
+bool IsLoopbackPeer(absl::string_view peer) {
+  if (absl::StartsWith(peer, "unix:")) return true;
+  if (absl::ConsumePrefix(&peer, "ipv4:")) return absl::StartsWith(peer, "127.");
+  if (absl::ConsumePrefix(&peer, "ipv6:")) {
+    return absl::StartsWith(peer, "[::1]") || absl::StartsWith(peer, "[::ffff:127.");
+  }
+  return false;
+}
+
+bool IsSecretParameter(absl::string_view name) {
+  const std::string lower = absl::AsciiStrToLower(name);
+  return absl::StrContains(lower, "password") || absl::StrContains(lower, "secret") ||
+         absl::StrContains(lower, "token");
+}
+
+}  // namespace ec

@@ -1,0 +1,27 @@
+// Secure by default: a listener binds to every interface only when all of its callers must
+// authenticate, or when the operator asked for it with --insecure; otherwise to loopback only.
+#pragma once
+
+#include "absl/strings/string_view.h"
+#include <string>
+#include <string_view>
+
+namespace ec {
+
+inline constexpr char kAnyAddress[] = "0.0.0.0";
+inline constexpr char kLoopbackAddress[] = "127.0.0.1";
+
+inline std::string ListenHost(bool authenticated, bool insecure) {
+  return authenticated || insecure ? kAnyAddress : kLoopbackAddress;
+}
+
+// Whether `host` (a name or an address, no port) is this machine's loopback.
+bool IsLoopbackHost(absl::string_view host);
+// Whether a gRPC peer string ("ipv4:127.0.0.1:5000", "ipv6:[::1]:5000", "unix:...") is local.
+bool IsLoopbackPeer(absl::string_view peer);
+
+// Whether a job parameter holds a secret: kafka-sasl-password and any name containing
+// "password", "secret" or "token". Such values are never shown, logged or sent in the clear.
+bool IsSecretParameter(absl::string_view name);
+
+}  // namespace ec
