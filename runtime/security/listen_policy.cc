@@ -3,6 +3,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 
 namespace ec {
@@ -12,7 +13,11 @@ bool IsLoopbackHost(absl::string_view host) {
          absl::StartsWith(host, "127.");
 }
 
-bool IsLoopbackPeer(absl::string_view peer) {
+bool IsLoopbackPeer(absl::string_view escaped) {
+  // gRPC gives the peer as a URI: "ipv6:%5B::1%5D:51876" (brackets percent-encoded).
+  const std::string unescaped =
+      absl::StrReplaceAll(escaped, {{"%5B", "["}, {"%5D", "]"}, {"%5b", "["}, {"%5d", "]"}});
+  absl::string_view peer = unescaped;
   if (absl::StartsWith(peer, "unix:")) return true;
   if (absl::ConsumePrefix(&peer, "ipv4:")) return absl::StartsWith(peer, "127.");
   if (absl::ConsumePrefix(&peer, "ipv6:")) {

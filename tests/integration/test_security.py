@@ -281,3 +281,17 @@ def test_the_original_job_runs_with_tls_on_the_control_plane(kafka, tmp_path):
     finally:
         producer.stop()
         c.close()
+
+
+def test_a_secret_parameter_may_come_over_plaintext_from_this_host_only(cluster):
+    """Over plaintext gRPC a job carrying a password is accepted from loopback, by name too
+    (`localhost` resolves to ::1 first, which gRPC reports as "ipv6:%5B::1%5D:port")."""
+    for address in (f"localhost:{cluster.rpc_port}", f"127.0.0.1:{cluster.rpc_port}"):
+        submitted = subprocess.run(
+            [str(bin_dir() / "ecctl"), "--jobmanager", address, "--token-file",
+             str(cluster.dir / "admin.token"), "submit", JOB, "--hostname", "127.0.0.1",
+             "--port", str(free_port()), "--kafka-sasl-password", "not-shown-anywhere"],
+            capture_output=True, text=True, timeout=60)
+        assert submitted.returncode == 0, (address, submitted.stderr)
+        cluster.ecctl("cancel", submitted.stdout.strip())
+    assert "not-shown-anywhere" not in cluster.logs()

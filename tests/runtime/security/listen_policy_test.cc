@@ -21,6 +21,10 @@ TEST(ListenPolicyTest, LoopbackHostsAndPeers) {
   EXPECT_TRUE(IsLoopbackPeer("ipv4:127.0.0.1:41234"));
   EXPECT_TRUE(IsLoopbackPeer("ipv6:[::1]:41234"));
   EXPECT_TRUE(IsLoopbackPeer("ipv6:[::ffff:127.0.0.1]:41234"));
+  // As gRPC 1.51 really gives them: a URI with the brackets percent-encoded.
+  EXPECT_TRUE(IsLoopbackPeer("ipv6:%5B::1%5D:51876"));
+  EXPECT_TRUE(IsLoopbackPeer("ipv6:%5B::ffff:127.0.0.1%5D:51876"));
+  EXPECT_FALSE(IsLoopbackPeer("ipv6:%5B2001:db8::1%5D:51876"));
   EXPECT_FALSE(IsLoopbackPeer("ipv4:10.250.0.5:41234"));
   EXPECT_FALSE(IsLoopbackPeer("ipv4:128.0.0.1:1"));
 }
