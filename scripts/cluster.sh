@@ -21,6 +21,7 @@
 #   EC_CLUSTER_KAFKA [1] (0 = no broker: use your own)  EC_CLUSTER_PRODUCER [1] (0 = no producer)
 #   EC_CLUSTER_TIMEOUT [60] seconds to wait for a process to be ready or gone
 #   The broker takes its ports from EC_KAFKA_PLAINTEXT_PORT [9092], EC_KAFKA_SASL_PORT [9094],
+#   EC_KAFKA_SASL_SSL_PORT [9095], EC_KAFKA_SSL_PORT [9096] (0: none),
 #   EC_KAFKA_CONTROLLER_PORT [9093] (scripts/kafka/README.md); its directory is DIR/kafka.
 #
 # Files in DIR: cluster-secret, tokens, admin.token (made once, mode 0600: ecctl --token-file

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Starts a real single-node KRaft Kafka broker (Apache Kafka 4.2 jars from scripts/kafka/lib) in the
-# background, waits until both client listeners answer metadata requests, then (unless --no-setup)
+# background, waits until every client listener answers metadata requests, then (unless --no-setup)
 # creates the topics and ACLs the EventCluster tests expect. Idempotent: if a broker is already
 # running for DIR it exits 0 at once. See scripts/kafka/README.md.
 #
-# Usage: start.sh [--dir DIR] [--plaintext-port N] [--sasl-port N] [--controller-port N]
-#                 [--host HOST] [--bind ADDR] [--partitions N] [--timeout SECS] [--no-setup]
+# Usage: start.sh [--dir DIR] [--plaintext-port N] [--sasl-port N] [--sasl-ssl-port N]
+#                 [--ssl-port N] [--controller-port N] [--host HOST] [--bind ADDR]
+#                 [--partitions N] [--timeout SECS] [--no-setup]   (a TLS port of 0: no listener)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -15,6 +16,8 @@ java_bin="${EC_JAVA:-java}"
 dir="${EC_KAFKA_DIR:-/tmp/ec-kafka}"
 plaintext_port="${EC_KAFKA_PLAINTEXT_PORT:-9092}"
 sasl_port="${EC_KAFKA_SASL_PORT:-9094}"
+sasl_ssl_port="${EC_KAFKA_SASL_SSL_PORT:-9095}"
+ssl_port="${EC_KAFKA_SSL_PORT:-9096}"
 controller_port="${EC_KAFKA_CONTROLLER_PORT:-9093}"
 host="${EC_KAFKA_HOST:-127.0.0.1}"
 bind="${EC_KAFKA_BIND:-}"
@@ -22,12 +25,14 @@ partitions="${EC_KAFKA_PARTITIONS:-1}"
 timeout="${EC_KAFKA_START_TIMEOUT:-120}"
 setup=1
 
-usage() { sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --dir) dir="$2"; shift 2 ;;
     --plaintext-port) plaintext_port="$2"; shift 2 ;;
     --sasl-port) sasl_port="$2"; shift 2 ;;
+    --sasl-ssl-port) sasl_ssl_port="$2"; shift 2 ;;
+    --ssl-port) ssl_port="$2"; shift 2 ;;
     --controller-port) controller_port="$2"; shift 2 ;;
     --host) host="$2"; shift 2 ;;
     --bind) bind="$2"; shift 2 ;;
@@ -49,6 +54,9 @@ if ! ls "$lib"/kafka_2.13-*.jar >/dev/null 2>&1; then
   die "no Kafka jars in $lib; run scripts/kafka/fetch.sh first"
 fi
 command -v kcat >/dev/null || die "kcat not found (apt-get install kcat)"
+if [[ "$sasl_ssl_port" != 0 || "$ssl_port" != 0 ]]; then
+  command -v openssl >/dev/null || die "openssl not found (apt-get install openssl), or pass --sasl-ssl-port 0 --ssl-port 0"
+fi
 
 mkdir -p "$dir"
 dir="$(cd "$dir" && pwd)"
@@ -113,6 +121,64 @@ rootLogger.level = WARN
 rootLogger.appenderRef.err.ref = STDERR
 EOF
 
+# ---------------------------------------------------------------- TLS material (DIR/tls)
+# A throwaway CA and a broker certificate signed by it, for the SSL and SASL_SSL listeners. Made
+# once per DIR (kept across restarts, so clients holding DIR/tls/ca.pem keep working) and again
+# when the advertised host changes. Clients verify the broker with ssl.ca.location=DIR/tls/ca.pem.
+tls="$dir/tls"
+make_tls() {
+  local san="IP:127.0.0.1,DNS:localhost"
+  if [[ "$host" != 127.0.0.1 && "$host" != localhost ]]; then
+    if [[ "$host" =~ ^[0-9.]+$ || "$host" == *:* ]]; then san="$san,IP:$host"; else san="$san,DNS:$host"; fi
+  fi
+  if [[ -s "$tls/broker-keystore.pem" && "$(cat "$tls/san" 2>/dev/null)" == "$san" ]]; then return 0; fi
+  log "making a test CA and a broker certificate in $tls ($san)"
+  rm -rf "$tls.tmp"; mkdir -p "$tls.tmp"
+  local t="$tls.tmp" out
+  # EC P-256 keys: quick to make; unencrypted PKCS#8 PEM, which Kafka's PEM key store reads.
+  if ! out="$(exec 2>&1; set -e
+      openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+        -subj "/CN=EventCluster test CA" -keyout "$t/ca.key" -out "$t/ca.pem" \
+        -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+      openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+        -subj "/CN=$host" -keyout "$t/broker.key" -out "$t/broker.csr"
+      printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' \
+        "$san" >"$t/broker.ext"
+      openssl x509 -req -in "$t/broker.csr" -CA "$t/ca.pem" -CAkey "$t/ca.key" \
+        -set_serial "0x$(openssl rand -hex 16)" -days 3650 -extfile "$t/broker.ext" -out "$t/broker.pem"
+      cat "$t/broker.key" "$t/broker.pem" "$t/ca.pem" >"$t/broker-keystore.pem"
+      echo "$san" >"$t/san"
+      chmod 600 "$t/ca.key" "$t/broker.key" "$t/broker-keystore.pem"
+      rm -f "$t/broker.csr" "$t/broker.ext")"; then
+    echo "$out" >&2
+    die "making the TLS certificates failed"
+  fi
+  rm -rf "$tls"; mv "$t" "$tls"
+}
+listeners="PLAINTEXT://$bind:$plaintext_port,SASL_PLAINTEXT://$bind:$sasl_port"
+advertised="PLAINTEXT://$host:$plaintext_port,SASL_PLAINTEXT://$host:$sasl_port"
+protocol_map="PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT"
+if [[ "$sasl_ssl_port" != 0 ]]; then
+  listeners+=",SASL_SSL://$bind:$sasl_ssl_port"; advertised+=",SASL_SSL://$host:$sasl_ssl_port"
+  protocol_map+=",SASL_SSL:SASL_SSL"
+fi
+if [[ "$ssl_port" != 0 ]]; then
+  listeners+=",SSL://$bind:$ssl_port"; advertised+=",SSL://$host:$ssl_port"
+  protocol_map+=",SSL:SSL"
+fi
+ca_file=""
+tls_properties="# TLS: no SSL or SASL_SSL listener."
+if [[ "$sasl_ssl_port" != 0 || "$ssl_port" != 0 ]]; then
+  make_tls
+  ca_file="$tls/ca.pem"
+  tls_properties="# TLS (SSL and SASL_SSL listeners): PEM files from DIR/tls, no client certificates.
+ssl.keystore.type=PEM
+ssl.keystore.location=$tls/broker-keystore.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$tls/ca.pem
+ssl.client.auth=none"
+fi
+
 jaas='org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="admin-secret" user_admin="admin-secret" user_alice="alice-secret" user_bob="bob-secret";'
 
 cat >"$dir/server.properties" <<EOF
@@ -120,14 +186,15 @@ cat >"$dir/server.properties" <<EOF
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$controller_port
-listeners=PLAINTEXT://$bind:$plaintext_port,SASL_PLAINTEXT://$bind:$sasl_port,CONTROLLER://127.0.0.1:$controller_port
-advertised.listeners=PLAINTEXT://$host:$plaintext_port,SASL_PLAINTEXT://$host:$sasl_port
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT
+listeners=$listeners,CONTROLLER://127.0.0.1:$controller_port
+advertised.listeners=$advertised
+listener.security.protocol.map=$protocol_map
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 log.dirs=$dir/data
 
-# Security: PLAINTEXT clients (and the controller listener) are User:ANONYMOUS, a super user.
+# Security: PLAINTEXT and SSL clients (and the controller listener) are User:ANONYMOUS, a super
+# user (SSL asks for no client certificate: it is the admin path over TLS).
 authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
 super.users=User:ANONYMOUS;User:admin
 allow.everyone.if.no.acl.found=false
@@ -136,6 +203,11 @@ sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
 listener.name.sasl_plaintext.plain.sasl.jaas.config=$jaas
 listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.plain.sasl.jaas.config=$jaas
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+
+$tls_properties
 
 # Small single node.
 num.partitions=1
@@ -230,7 +302,9 @@ elif [[ -n "$broker_jsa" ]]; then
   echo "$pending_tmp $broker_jsa" >"$dir/cds-pending"
 fi
 
-log "starting broker: dir=$dir plaintext=$host:$plaintext_port sasl=$host:$sasl_port controller=127.0.0.1:$controller_port"
+tls_port_text() { if [[ "$1" == 0 ]]; then echo off; else echo "$host:$1"; fi; }
+log "starting broker: dir=$dir plaintext=$host:$plaintext_port sasl=$host:$sasl_port" \
+    "sasl_ssl=$(tls_port_text "$sasl_ssl_port") ssl=$(tls_port_text "$ssl_port") controller=127.0.0.1:$controller_port"
 { echo; echo "===== start $(date -Is) ====="; } >>"$dir/broker.out"
 # setsid: the broker outlives the caller's terminal/process group; the inner shell records its own
 # pid and then execs the JVM, so the pid file holds the JVM's pid.
@@ -242,6 +316,9 @@ launcher=$!
 # ---------------------------------------------------------------- wait for readiness
 sasl_admin=(-X security.protocol=SASL_PLAINTEXT -X sasl.mechanisms=PLAIN
             -X sasl.username=admin -X sasl.password=admin-secret)
+sasl_ssl_admin=(-X security.protocol=SASL_SSL -X ssl.ca.location="$tls/ca.pem" -X sasl.mechanisms=PLAIN
+                -X sasl.username=admin -X sasl.password=admin-secret)
+ssl_anonymous=(-X security.protocol=SSL -X ssl.ca.location="$tls/ca.pem")
 metadata_ok() { # metadata_ok BROKER [kcat -X args...]
   local b="$1"; shift
   local out
@@ -268,6 +345,9 @@ start_ts=$SECONDS
 deadline=$((SECONDS + timeout))
 pid=""
 plain_ready=0
+sasl_ready=0
+sasl_ssl_ready=0; [[ "$sasl_ssl_port" == 0 ]] && sasl_ssl_ready=1
+ssl_ready=0; [[ "$ssl_port" == 0 ]] && ssl_ready=1
 while :; do
   [[ -z "$pid" && -s "$pidfile" ]] && pid="$(cat "$pidfile")"
   if [[ -n "$pid" ]] && ! kill -0 "$pid" 2>/dev/null; then
@@ -278,10 +358,17 @@ while :; do
     fail "broker launcher exited during startup"
   fi
   if [[ $plain_ready -eq 0 ]] && metadata_ok "127.0.0.1:$plaintext_port"; then plain_ready=1; fi
-  if [[ $plain_ready -eq 1 ]] && metadata_ok "127.0.0.1:$sasl_port" "${sasl_admin[@]}"; then break; fi
+  if [[ $plain_ready -eq 1 ]]; then  # the others open with it: no need to ask them before
+    if [[ $sasl_ready -eq 0 ]] && metadata_ok "127.0.0.1:$sasl_port" "${sasl_admin[@]}"; then sasl_ready=1; fi
+    if [[ $sasl_ssl_ready -eq 0 ]] && metadata_ok "127.0.0.1:$sasl_ssl_port" "${sasl_ssl_admin[@]}"; then
+      sasl_ssl_ready=1
+    fi
+    if [[ $ssl_ready -eq 0 ]] && metadata_ok "127.0.0.1:$ssl_port" "${ssl_anonymous[@]}"; then ssl_ready=1; fi
+    if [[ $sasl_ready -eq 1 && $sasl_ssl_ready -eq 1 && $ssl_ready -eq 1 ]]; then break; fi
+  fi
   if (( SECONDS >= deadline )); then
     "$here/stop.sh" --dir "$dir" >/dev/null 2>&1 || true
-    fail "broker not ready after ${timeout}s (plaintext listener ready: $plain_ready); stopped it"
+    fail "broker not ready after ${timeout}s (listeners ready: plaintext $plain_ready, sasl $sasl_ready, sasl_ssl $sasl_ssl_ready, ssl $ssl_ready); stopped it"
   fi
   sleep 0.5
 done
@@ -293,6 +380,9 @@ EC_KAFKA_DIR=$dir
 EC_KAFKA_HOST=$host
 EC_KAFKA_PLAINTEXT_PORT=$plaintext_port
 EC_KAFKA_SASL_PORT=$sasl_port
+EC_KAFKA_SASL_SSL_PORT=$sasl_ssl_port
+EC_KAFKA_SSL_PORT=$ssl_port
+EC_KAFKA_CA_FILE=$ca_file
 EC_KAFKA_CONTROLLER_PORT=$controller_port
 EC_KAFKA_PID=$pid
 EOF

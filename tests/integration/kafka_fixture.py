@@ -8,6 +8,7 @@ super user there).
     broker = KafkaBroker()
     broker.start()                      # ~3-6 s warm; first ever run ~15 s (JVM archives)
     broker.plaintext, broker.sasl       # "127.0.0.1:PORT"
+    broker.sasl_ssl, broker.ssl         # the same over TLS; broker.ca_file verifies the broker
     broker.create_topic("events_x", partitions=2)
     broker.produce("events_processed", [b'{"a":1}'], user="alice")
     values = broker.read_topic("events_processed", expect_count=1)
@@ -15,7 +16,10 @@ super user there).
     broker.close()                      # stop and delete the dir
 
 SASL users (PLAIN): admin/admin-secret (super user), alice/alice-secret (may produce/consume
-events_* topics, idempotent and transactional), bob/bob-secret (no ACLs).
+events_* topics, idempotent and transactional), bob/bob-secret (no ACLs). The SASL_SSL listener
+has the same users and mechanisms as SASL_PLAINTEXT; SSL clients (no client certificate) are
+User:ANONYMOUS, a super user, like PLAINTEXT ones. Listeners: "plaintext", "sasl", "sasl_ssl",
+"ssl".
 """
 from __future__ import annotations
 
@@ -60,12 +64,13 @@ def _free_ports(n: int) -> list[int]:
     return ports
 
 
-def sasl_args(user: str, password: str | None = None, mechanism: str = "PLAIN") -> list[str]:
-    """kcat/librdkafka -X options for SASL_PLAINTEXT as USER."""
+def sasl_args(user: str, password: str | None = None, mechanism: str = "PLAIN",
+              protocol: str = "SASL_PLAINTEXT") -> list[str]:
+    """kcat/librdkafka -X options for SASL_PLAINTEXT (or PROTOCOL) as USER."""
     if password is None:
         password = PASSWORDS[user]
     return [
-        "-X", "security.protocol=SASL_PLAINTEXT",
+        "-X", f"security.protocol={protocol}",
         "-X", f"sasl.mechanisms={mechanism}",
         "-X", f"sasl.username={user}",
         "-X", f"sasl.password={password}",
@@ -114,6 +119,7 @@ class KafkaBroker:
     def __init__(self, dir: str | os.PathLike | None = None, *, setup: bool = True,
                  partitions: int = 1, host: str = "127.0.0.1", plaintext_port: int | None = None,
                  sasl_port: int | None = None, controller_port: int | None = None,
+                 sasl_ssl_port: int | None = None, ssl_port: int | None = None,
                  start_timeout: int = 120):
         self._own_dir = dir is None
         self.dir: Path | None = Path(dir) if dir is not None else None
@@ -123,6 +129,8 @@ class KafkaBroker:
         self.plaintext_port = plaintext_port
         self.sasl_port = sasl_port
         self.controller_port = controller_port
+        self.sasl_ssl_port = sasl_ssl_port
+        self.ssl_port = ssl_port
         self._fixed_ports = plaintext_port is not None
         self.start_timeout = start_timeout
         self._watchdog: subprocess.Popen | None = None
@@ -138,8 +146,25 @@ class KafkaBroker:
     def sasl(self) -> str:
         return f"{self.host}:{self.sasl_port}"
 
+    @property
+    def sasl_ssl(self) -> str:
+        return f"{self.host}:{self.sasl_ssl_port}"
+
+    @property
+    def ssl(self) -> str:
+        return f"{self.host}:{self.ssl_port}"
+
+    @property
+    def ca_file(self) -> Path:
+        """The throwaway CA (PEM) that signed the broker's certificate: ssl.ca.location."""
+        return self.dir / "tls" / "ca.pem"
+
     def bootstrap(self, listener: str = "plaintext") -> str:
-        return self.sasl if listener == "sasl" else self.plaintext
+        addresses = {"plaintext": self.plaintext, "sasl": self.sasl, "sasl_ssl": self.sasl_ssl,
+                     "ssl": self.ssl}
+        if listener not in addresses:
+            raise ValueError(f"unknown listener {listener!r}: one of {sorted(addresses)}")
+        return addresses[listener]
 
     @property
     def pid(self) -> int | None:
@@ -149,11 +174,18 @@ class KafkaBroker:
             return None
 
     def kcat_args(self, listener: str = "plaintext", user: str | None = None,
-                  password: str | None = None) -> list[str]:
-        """['-b', bootstrap, ...security -X options]; SASL defaults to user admin."""
+                  password: str | None = None, mechanism: str = "PLAIN") -> list[str]:
+        """['-b', bootstrap, ...security -X options]; SASL defaults to user admin; the TLS
+        listeners verify the broker with ca_file."""
         args = ["-b", self.bootstrap(listener)]
         if listener == "sasl":
-            args += sasl_args(user or "admin", password)
+            args += sasl_args(user or "admin", password, mechanism)
+        elif listener == "sasl_ssl":
+            args += sasl_args(user or "admin", password, mechanism, protocol="SASL_SSL")
+        elif listener == "ssl":
+            args += ["-X", "security.protocol=SSL"]
+        if listener in ("sasl_ssl", "ssl"):
+            args += ["-X", f"ssl.ca.location={self.ca_file}"]
         return args
 
     # ------------------------------------------------------------------ lifecycle
@@ -168,15 +200,17 @@ class KafkaBroker:
         attempts = 1 if self._fixed_ports else 3
         for attempt in range(attempts):
             if self.plaintext_port is None or (attempt > 0 and not self._fixed_ports):
-                self.plaintext_port, self.sasl_port, self.controller_port = _free_ports(3)
-            if self.sasl_port is None:
-                self.sasl_port = free_port()
-            if self.controller_port is None:
-                self.controller_port = free_port()
+                (self.plaintext_port, self.sasl_port, self.controller_port, self.sasl_ssl_port,
+                 self.ssl_port) = _free_ports(5)
+            for name in ("sasl_port", "controller_port", "sasl_ssl_port", "ssl_port"):
+                if getattr(self, name) is None:
+                    setattr(self, name, free_port())
             cmd = [str(scripts / "start.sh"), "--dir", str(self.dir),
                    "--plaintext-port", str(self.plaintext_port),
                    "--sasl-port", str(self.sasl_port),
                    "--controller-port", str(self.controller_port),
+                   "--sasl-ssl-port", str(self.sasl_ssl_port),
+                   "--ssl-port", str(self.ssl_port),
                    "--host", self.host, "--partitions", str(self.partitions),
                    "--timeout", str(self.start_timeout)]
             if not self.setup:

@@ -1,5 +1,6 @@
 """The test broker itself: listeners, SASL/PLAIN users and ACLs behave as the tests assume."""
 import json
+import subprocess
 import time
 import uuid
 
@@ -56,9 +57,11 @@ def test_restart_keeps_data_topics_and_acls(kafka):
     marker = json.dumps({"id": str(uuid.uuid4()), "note": "before restart"}).encode()
     assert kafka.produce("events_processed", [marker], user="alice").returncode == 0
     assert marker in kafka.read_topic("events_processed", expect_count=1)
-    ports = (kafka.plaintext, kafka.sasl)
+    ports = (kafka.plaintext, kafka.sasl, kafka.sasl_ssl, kafka.ssl)
+    ca = kafka.ca_file.read_bytes()
     kafka.restart()
-    assert (kafka.plaintext, kafka.sasl) == ports
+    assert (kafka.plaintext, kafka.sasl, kafka.sasl_ssl, kafka.ssl) == ports
+    assert kafka.ca_file.read_bytes() == ca  # clients holding the CA keep trusting the broker
     assert marker in kafka.read_topic("events_processed", expect_count=1)
     after = json.dumps({"note": "after restart"}).encode()
     proc = kafka.produce("events_processed", [after], user="alice")
@@ -66,6 +69,8 @@ def test_restart_keeps_data_topics_and_acls(kafka):
     assert after in kafka.read_topic("events_processed", expect_count=2)
     proc = kafka.produce("events_processed", [b'{"from":"bob"}'], user="bob", timeout=90)
     assert "authorization failed" in proc.stderr.decode(errors="replace").lower()
+    proc = kafka.produce("events_processed", [after], listener="sasl_ssl", user="alice")
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")
 
 
 def test_alice_may_produce_transactionally(kafka, tmp_path):
@@ -81,3 +86,25 @@ def test_alice_may_produce_transactionally(kafka, tmp_path):
                "--transactional-id", "ec-fixture-tx", "--transaction-duration-ms", "100",
                "--command-config", str(cfg))
     assert len(kafka.read_topic("events_fixture_tx", expect_count=50)) == 50
+
+
+def test_alice_produces_over_sasl_ssl_and_anonymous_reads_over_ssl(kafka):
+    assert kafka.ca_file.read_text().startswith("-----BEGIN CERTIFICATE-----")
+    value = json.dumps({"id": str(uuid.uuid4()), "note": "hello over TLS"})
+    proc = kafka.produce("events_processed", [value], listener="sasl_ssl", user="alice")
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")
+    assert value.encode() in kafka.read_topic("events_processed", expect_count=1,
+                                              from_listener="ssl")
+    assert value.encode() in kafka.read_topic("events_processed", expect_count=1,
+                                              from_listener="sasl_ssl", user="alice")
+
+
+def test_the_tls_listeners_refuse_a_client_that_does_not_trust_the_test_ca(kafka):
+    for listener in ("sasl_ssl", "ssl"):
+        args = [a.replace(f"ssl.ca.location={kafka.ca_file}",
+                          "ssl.ca.location=/etc/ssl/certs/ca-certificates.crt")
+                for a in kafka.kcat_args(listener)]
+        proc = subprocess.run(["kcat", "-L", "-m", "5", *args], capture_output=True, text=True,
+                              timeout=60)
+        assert proc.returncode != 0, proc.stdout
+        assert "certificate verify failed" in proc.stderr, proc.stderr

@@ -1,6 +1,7 @@
 """KafkaProtocolClient (connectors/kafka) against the real broker: runs the gtest binary
 kafka_protocol_broker_test (built into build/tests/) with the broker's addresses, after adding
-SCRAM-SHA-256/512 credentials for alice. Its OBSERVED lines (what the broker answered) are
+SCRAM-SHA-256/512 credentials for alice; over SASL_PLAINTEXT, SASL_SSL and SSL (trusting the
+broker's test CA). Its OBSERVED lines (what the broker answered) are
 printed with the test's output."""
 import os
 import subprocess
@@ -25,6 +26,9 @@ def test_protocol_client_against_the_broker(kafka):
     env = dict(os.environ,
                EC_TEST_KAFKA_BOOTSTRAP=kafka.plaintext,
                EC_TEST_KAFKA_SASL_BOOTSTRAP=kafka.sasl,
+               EC_TEST_KAFKA_SASL_SSL_BOOTSTRAP=kafka.sasl_ssl,
+               EC_TEST_KAFKA_SSL_BOOTSTRAP=kafka.ssl,
+               EC_TEST_KAFKA_CA_FILE=str(kafka.ca_file),
                EC_TEST_KAFKA_TOPIC=TOPIC,
                EC_TEST_KAFKA_SCRAM_USER=SCRAM_USER,
                EC_TEST_KAFKA_SCRAM_PASSWORD=SCRAM_PASSWORD)

@@ -52,6 +52,8 @@ class LocalCluster:
             plaintext, sasl, controller = free_port(), free_port(), free_port()
             self.env.update({"EC_CLUSTER_KAFKA": "1", "EC_KAFKA_PLAINTEXT_PORT": str(plaintext),
                              "EC_KAFKA_SASL_PORT": str(sasl),
+                             "EC_KAFKA_SASL_SSL_PORT": str(free_port()),
+                             "EC_KAFKA_SSL_PORT": str(free_port()),
                              "EC_KAFKA_CONTROLLER_PORT": str(controller)})
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:

@@ -55,6 +55,9 @@ class KafkaProtocolBrokerTest : public ::testing::Test {
   void SetUp() override {
     bootstrap_ = Env("EC_TEST_KAFKA_BOOTSTRAP");
     sasl_bootstrap_ = Env("EC_TEST_KAFKA_SASL_BOOTSTRAP");
+    sasl_ssl_bootstrap_ = Env("EC_TEST_KAFKA_SASL_SSL_BOOTSTRAP");
+    ssl_bootstrap_ = Env("EC_TEST_KAFKA_SSL_BOOTSTRAP");
+    ca_file_ = Env("EC_TEST_KAFKA_CA_FILE");
     topic_ = Env("EC_TEST_KAFKA_TOPIC");
     if (bootstrap_.empty() || topic_.empty()) {
       GTEST_SKIP() << "EC_TEST_KAFKA_BOOTSTRAP / EC_TEST_KAFKA_TOPIC not set";
@@ -74,6 +77,16 @@ class KafkaProtocolBrokerTest : public ::testing::Test {
     c.sasl_mechanism = mechanism;
     c.sasl_username = user;
     c.sasl_password = password;
+    return c;
+  }
+  // SASL over TLS, the broker checked against `ca` (ssl.ca.location, as a job's
+  // kafka.ssl.ca.location parameter would give it).
+  KafkaClientConfig SaslSsl(const std::string& mechanism, const std::string& user,
+                            const std::string& password, const std::string& ca) const {
+    KafkaClientConfig c = Sasl(mechanism, user, password);
+    c.bootstrap_servers = sasl_ssl_bootstrap_;
+    c.security_protocol = "SASL_SSL";
+    c.properties["ssl.ca.location"] = ca;
     return c;
   }
 
@@ -147,7 +160,7 @@ class KafkaProtocolBrokerTest : public ::testing::Test {
     return seen;
   }
 
-  std::string bootstrap_, sasl_bootstrap_, topic_;
+  std::string bootstrap_, sasl_bootstrap_, sasl_ssl_bootstrap_, ssl_bootstrap_, ca_file_, topic_;
 };
 
 TEST_F(KafkaProtocolBrokerTest, DescribeAfterInitTransactionsOnAFreshId) {
@@ -356,6 +369,102 @@ TEST_F(KafkaProtocolBrokerTest, ScramSha256AndSha512DescribeATransaction) {
     ASSERT_TRUE(txn.ok()) << mechanism << ": " << txn.status();
     EXPECT_EQ(txn->state, "Ongoing") << mechanism;
   }
+  // Left open, the transaction would hold back read_committed readers of the topic (the later
+  // tests') until it times out.
+  auto client = Client(Plaintext());
+  ASSERT_NE(client, nullptr);
+  auto open = client->DescribeTransaction(id, In(absl::Seconds(20)));
+  ASSERT_TRUE(open.ok()) << open.status();
+  EXPECT_TRUE(client
+                  ->EndTransaction(id, open->producer_id, open->producer_epoch, /*commit=*/false,
+                                   In(absl::Seconds(30)))
+                  .ok());
+}
+
+TEST_F(KafkaProtocolBrokerTest, SaslSslPlainAsAliceCommitsATransactionAnotherProducerLeftOpen) {
+  if (sasl_ssl_bootstrap_.empty() || ca_file_.empty()) {
+    GTEST_SKIP() << "EC_TEST_KAFKA_SASL_SSL_BOOTSTRAP / EC_TEST_KAFKA_CA_FILE not set";
+  }
+  const std::string id = Unique("ec-proto-sasl-ssl-plain");
+  RdKafkaPtr producer = Producer(id);
+  ProduceInTransaction(producer.get(), id, 3);
+  auto client = Client(SaslSsl("PLAIN", "alice", "alice-secret", ca_file_));
+  ASSERT_NE(client, nullptr);
+  auto open = client->DescribeTransaction(id, In(absl::Seconds(20)));
+  ASSERT_TRUE(open.ok()) << open.status();
+  Observe("SASL_SSL PLAIN: describe of an open transaction", Text(*open));
+  EXPECT_EQ(open->state, "Ongoing");
+  absl::Status commit = client->EndTransaction(id, open->producer_id, open->producer_epoch,
+                                               /*commit=*/true, In(absl::Seconds(30)));
+  ASSERT_TRUE(commit.ok()) << commit;
+  EXPECT_EQ(ReadCommitted(id, 3, absl::Seconds(30)), 3);
+  auto committed = client->DescribeTransaction(id, In(absl::Seconds(20)));
+  ASSERT_TRUE(committed.ok()) << committed.status();
+  EXPECT_EQ(committed->state, "CompleteCommit");
+}
+
+TEST_F(KafkaProtocolBrokerTest, SaslSslScramSha512AbortsATransactionAnotherProducerLeftOpen) {
+  const std::string user = Env("EC_TEST_KAFKA_SCRAM_USER");
+  const std::string password = Env("EC_TEST_KAFKA_SCRAM_PASSWORD");
+  if (sasl_ssl_bootstrap_.empty() || ca_file_.empty() || user.empty()) {
+    GTEST_SKIP() << "EC_TEST_KAFKA_SASL_SSL_BOOTSTRAP / CA_FILE / SCRAM_* not set";
+  }
+  const std::string id = Unique("ec-proto-sasl-ssl-scram");
+  RdKafkaPtr producer = Producer(id);
+  ProduceInTransaction(producer.get(), id, 2);
+  auto client = Client(SaslSsl("SCRAM-SHA-512", user, password, ca_file_));
+  ASSERT_NE(client, nullptr);
+  auto open = client->DescribeTransaction(id, In(absl::Seconds(20)));
+  ASSERT_TRUE(open.ok()) << open.status();
+  Observe("SASL_SSL SCRAM-SHA-512: describe of an open transaction", Text(*open));
+  EXPECT_EQ(open->state, "Ongoing");
+  absl::Status abort = client->EndTransaction(id, open->producer_id, open->producer_epoch,
+                                              /*commit=*/false, In(absl::Seconds(30)));
+  ASSERT_TRUE(abort.ok()) << abort;
+  auto aborted = client->DescribeTransaction(id, In(absl::Seconds(20)));
+  ASSERT_TRUE(aborted.ok()) << aborted.status();
+  EXPECT_TRUE(aborted->state == "PrepareAbort" || aborted->state == "CompleteAbort")
+      << aborted->state;
+  EXPECT_EQ(ReadCommitted(id, 2, absl::Seconds(3)), 0);
+}
+
+TEST_F(KafkaProtocolBrokerTest, SslWithoutSaslDescribesATransaction) {
+  if (ssl_bootstrap_.empty() || ca_file_.empty()) {
+    GTEST_SKIP() << "EC_TEST_KAFKA_SSL_BOOTSTRAP / EC_TEST_KAFKA_CA_FILE not set";
+  }
+  const std::string id = Unique("ec-proto-ssl");
+  RdKafkaPtr producer = Producer(id);
+  KafkaClientConfig config;
+  config.bootstrap_servers = ssl_bootstrap_;
+  config.security_protocol = "SSL";
+  config.properties["ssl.ca.location"] = ca_file_;
+  auto client = Client(config);
+  ASSERT_NE(client, nullptr);
+  auto txn = client->DescribeTransaction(id, In(absl::Seconds(20)));
+  ASSERT_TRUE(txn.ok()) << txn.status();
+  EXPECT_EQ(txn->state, "Empty");
+}
+
+TEST_F(KafkaProtocolBrokerTest, SaslSslRefusesABrokerTheGivenCaDidNotSign) {
+  if (sasl_ssl_bootstrap_.empty()) GTEST_SKIP() << "EC_TEST_KAFKA_SASL_SSL_BOOTSTRAP not set";
+  // The system's trust store (what an empty ssl.ca.location means) does not know the test CA.
+  for (const char* ca : {"/etc/ssl/certs/ca-certificates.crt", ""}) {
+    auto client = KafkaProtocolClient::Connect(SaslSsl("PLAIN", "alice", "alice-secret", ca),
+                                               In(absl::Seconds(20)));
+    ASSERT_FALSE(client.ok()) << "ca '" << ca << "'";
+    Observe(absl::StrCat("SASL_SSL with ssl.ca.location '", ca, "'"), Text(client.status()));
+    EXPECT_EQ(client.status().code(), absl::StatusCode::kUnavailable) << client.status();
+    EXPECT_NE(client.status().message().find("certificate verify failed"),
+              absl::string_view::npos)
+        << client.status();
+    EXPECT_NE(client.status().message().find(sasl_ssl_bootstrap_), absl::string_view::npos);
+  }
+  auto missing = KafkaProtocolClient::Connect(
+      SaslSsl("PLAIN", "alice", "alice-secret", "/nonexistent/ca.pem"), In(absl::Seconds(20)));
+  ASSERT_FALSE(missing.ok());
+  Observe("SASL_SSL with a missing ssl.ca.location file", Text(missing.status()));
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kInvalidArgument) << missing.status();
+  EXPECT_NE(missing.status().message().find("/nonexistent/ca.pem"), absl::string_view::npos);
 }
 
 }  // namespace
