@@ -42,6 +42,7 @@ inline constexpr int16_t kInvalidProducerEpoch = 47;
 inline constexpr int16_t kInvalidTxnState = 48;
 inline constexpr int16_t kInvalidProducerIdMapping = 49;
 inline constexpr int16_t kConcurrentTransactions = 51;
+inline constexpr int16_t kUnknownProducerId = 59;
 inline constexpr int16_t kTransactionalIdAuthorizationFailed = 53;
 inline constexpr int16_t kProducerFenced = 90;
 inline constexpr int16_t kTransactionalIdNotFound = 105;

@@ -202,7 +202,14 @@ absl::Status KafkaSink::CommitRecovered(const PreCommittedTransaction& txn, absl
       return absl::OkStatus();
     }
     // The broker refused (e.g. it aborted the transaction just now): judge again from what it
-    // says of the transaction now; a second refusal is an error.
+    // says of the transaction now. A second refusal is an error for a restart to judge again,
+    // unless the coordinator no longer knows the producer: then no restart could commit it.
+    if (ended.code() == absl::StatusCode::kFailedPrecondition && attempt > 0) {
+      if (auto lost = JudgeRefusedCommit(txn, ended)) {
+        Logger("kafka")->error("{} restored {}", ctx_->task_name, lost->reason);
+        return LostCheckpointError(txn.checkpoint_id, absl::StrCat(where, ": ", lost->reason));
+      }
+    }
     if (ended.code() != absl::StatusCode::kFailedPrecondition || attempt > 0) {
       return absl::Status(ended.code(), absl::StrCat(where,
                                                      ": commit restored transaction of "

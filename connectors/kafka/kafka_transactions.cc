@@ -58,12 +58,19 @@ std::string PoolTransactionalId(const std::string& prefix, int subtask, int slot
   return absl::StrCat(prefix, "-", subtask, "-", slot);
 }
 
+namespace {
+
+std::string Describe(const PreCommittedTransaction& txn) {
+  return absl::StrCat("transaction of checkpoint ", txn.checkpoint_id, " (transactional id '",
+                      txn.transactional_id, "', producer ", txn.producer_id, " epoch ",
+                      txn.producer_epoch, ", ", txn.records, " records)");
+}
+
+}  // namespace
+
 RecoveryJudgement JudgeRecoveredTransaction(
     const PreCommittedTransaction& txn, const absl::StatusOr<TransactionDescription>& described) {
-  const std::string what =
-      absl::StrCat("transaction of checkpoint ", txn.checkpoint_id, " (transactional id '",
-                   txn.transactional_id, "', producer ", txn.producer_id, " epoch ",
-                   txn.producer_epoch, ", ", txn.records, " records)");
+  const std::string what = Describe(txn);
   if (!described.ok()) {
     return {RecoveryVerdict::kLost, absl::StrCat(what, ": its coordinator no longer knows the id (",
                                                  described.status().message(), ")")};
@@ -86,6 +93,18 @@ RecoveryJudgement JudgeRecoveredTransaction(
           absl::StrCat(what, ": ", d.state, " at epoch ", d.producer_epoch,
                        ", aborted by the broker (its transaction timeout of ", d.timeout_ms,
                        "ms passed while it waited for its commit)")};
+}
+
+std::optional<RecoveryJudgement> JudgeRefusedCommit(const PreCommittedTransaction& txn,
+                                                    const absl::Status& refusal) {
+  const int16_t code = KafkaErrorCodeOf(refusal);
+  if (code != kafka_error::kInvalidProducerIdMapping && code != kafka_error::kUnknownProducerId) {
+    return std::nullopt;
+  }
+  return RecoveryJudgement{
+      RecoveryVerdict::kLost,
+      absl::StrCat(Describe(txn), ": its coordinator no longer knows the producer (",
+                   refusal.message(), "), so no commit can succeed")};
 }
 
 }  // namespace ec

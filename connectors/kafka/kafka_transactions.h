@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,5 +55,15 @@ struct RecoveryJudgement {
 // was committed (or after a restore decided it lost, which retires that checkpoint for good).
 RecoveryJudgement JudgeRecoveredTransaction(
     const PreCommittedTransaction& txn, const absl::StatusOr<TransactionDescription>& described);
+
+// The commit (EndTxn) of a restored transaction judged kCommit was refused with `refusal`, and
+// refused again after a fresh description still said to commit it. INVALID_PRODUCER_ID_MAPPING
+// or UNKNOWN_PRODUCER_ID: its coordinator no longer knows that producer id for the id (e.g.
+// after transactional.id.expiration.ms), so no later attempt can commit it either: kLost, and
+// the JobManager falls back to an older checkpoint rather than restarting into the same
+// refusal forever (Flink's restart loop on InvalidPidMappingException). Anything else:
+// nullopt, an error for the task (a restart judges the transaction again).
+std::optional<RecoveryJudgement> JudgeRefusedCommit(const PreCommittedTransaction& txn,
+                                                    const absl::Status& refusal);
 
 }  // namespace ec

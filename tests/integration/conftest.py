@@ -10,6 +10,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from kafka_fixture import KafkaBroker  # noqa: E402
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: takes minutes (deselect with -m 'not slow')")
+
+
 @pytest.fixture(scope="session")
 def kafka(request):
     """One real Kafka broker for the whole session, with topics events_processed and

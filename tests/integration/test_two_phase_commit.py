@@ -24,11 +24,12 @@ class Run:
     """The job and everything around it for one test."""
 
     def __init__(self, kafka, tmp_path, *, armed_env=None, armed_slots=1, plain=2,
-                 jm_env=None, **parameters):
+                 jm_env=None, jm_args=(), count=N, rate=RATE, **parameters):
         self.kafka = kafka
+        self.count = count
         self.topic = f"events_2pc_{uuid.uuid4().hex[:10]}"
         kafka.create_topic(self.topic)
-        self.cluster = Cluster(taskmanagers=0, jm_env=jm_env)
+        self.cluster = Cluster(taskmanagers=0, jm_env=jm_env, jm_args=jm_args)
         self.armed = None
         if armed_env:
             self.armed = self.cluster.add_taskmanager(slots=armed_slots, env=armed_env)
@@ -37,7 +38,7 @@ class Run:
         expected = plain + (1 if armed_env else 0)
         wait_until(lambda: len(self.cluster.taskmanager_list()) == expected, 60,
                    f"{expected} TaskManagers")
-        self.producer = Producer(tmp_path, "--rate", RATE, "--count", str(N), "--seed", "41")
+        self.producer = Producer(tmp_path, "--rate", rate, "--count", str(count), "--seed", "41")
         params = dict(hostname="127.0.0.1", port=self.producer.port,
                       kafka_bootstrap_servers=kafka.sasl, kafka_topic=self.topic,
                       kafka_security_protocol="SASL_PLAINTEXT", kafka_sasl_username="alice",
@@ -61,14 +62,22 @@ class Run:
     def check_exactly_once(self):
         # read_committed sees a checkpoint's output when it completes; re-read until it is all
         # there (kcat retried on errors), then check it exactly.
-        self.kafka.read_topic(self.topic, expect_count=N, timeout=300)
-        exactly_once_output(self.kafka, self.topic, N, timeout=60)
+        self.kafka.read_topic(self.topic, expect_count=self.count, timeout=300)
+        exactly_once_output(self.kafka, self.topic, self.count, timeout=60)
         # Nothing lingers: a record written now is readable at read_committed.
         marker = json.dumps({"marker": uuid.uuid4().hex})
         assert self.kafka.produce(self.topic, [marker]).returncode == 0
-        values = self.kafka.read_topic(self.topic, expect_count=N + 1, timeout=60)
+        values = self.kafka.read_topic(self.topic, expect_count=self.count + 1, timeout=60)
         assert marker.encode() in values, \
             "a read_committed reader is blocked by a lingering transaction"
+
+    def transactions(self) -> dict[str, str]:
+        """The state of each transactional id of the job's sink the broker knows
+        (kafka-transactions.sh list)."""
+        listed = self.kafka.tool("org.apache.kafka.tools.TransactionsCommand",
+                                 "--bootstrap-server", self.kafka.plaintext, "list")
+        rows = (line.split() for line in listed.stdout.decode().splitlines()[1:])
+        return {row[0]: row[-1] for row in rows if row and row[0].startswith(f"ec-{self.job}-")}
 
     def close(self):
         self.producer.stop()
@@ -138,10 +147,33 @@ def test_eight_taskmanager_sigkills_at_random_moments(kafka, tmp_path):
         assert run.status()["restarts"] >= 8
         # The pool is bounded: 3 sink subtasks x (1 concurrent checkpoint + 2) ids, whatever the
         # restarts (Flink's KafkaSink leaks a new id per checkpoint and attempt).
-        listed = run.kafka.tool("org.apache.kafka.tools.TransactionsCommand",
-                                "--bootstrap-server", run.kafka.plaintext, "list")
-        ids = {line.split()[0] for line in listed.stdout.decode().splitlines()[1:]
-               if line.startswith(f"ec-{run.job}-")}
+        ids = run.transactions()
+        assert 3 <= len(ids) <= 9, sorted(ids)
+    finally:
+        run.close()
+
+
+@pytest.mark.slow  # about 2-3 minutes on 2 cores
+def test_pool_stays_bounded_over_twenty_restarts_with_one_second_checkpoints(kafka, tmp_path):
+    # Issue 13's soak: 1 s checkpoints, 20 restarts (a TaskManager SIGKILLed and replaced each
+    # time, after the job took a checkpoint since the last one), records flowing throughout.
+    rng = random.Random(20)
+    run = Run(kafka, tmp_path, plain=3, count=100_000, rate="1000", checkpoint_interval="1s")
+    try:
+        for kill in range(20):
+            completed = run.status()["checkpoints"]["completed"]
+            run.wait_checkpoints(completed + 1, timeout=120)
+            time.sleep(rng.uniform(0, 1))  # anywhere in the checkpoint cycle
+            live = [p for p in run.cluster.processes
+                    if p.name.startswith("taskmanager") and p.alive()]
+            rng.choice(live).kill()
+            run.cluster.add_taskmanager(slots=1)
+            wait_until(lambda: run.status()["restarts"] >= kill + 1, 60, f"restart {kill + 1}")
+            run.cluster.wait_for_state(run.job, "RUNNING", timeout=120)
+        run.check_exactly_once()
+        assert run.status()["restarts"] >= 20
+        # subtasks x (concurrent checkpoints + 2) = 3 x (1 + 2)
+        ids = run.transactions()
         assert 3 <= len(ids) <= 9, sorted(ids)
     finally:
         run.close()
@@ -156,6 +188,42 @@ def test_rescale_three_to_one_with_transactions_open(kafka, tmp_path):
                    and len(run.cluster.operator(run.job, "kafka-sink")["subtasks"]) == 1,
                    120, "the job at parallelism 1")
         run.check_exactly_once()
+    finally:
+        run.close()
+
+
+def test_rescale_five_to_one_with_transactions_open(kafka, tmp_path):
+    # Reactive mode runs the job on the slots there are: five 1-slot TaskManagers, five sink
+    # subtasks. All five die mid-stream, leaving each subtask's current transaction open (and
+    # maybe pre-committed ones waiting for their commit); one 1-slot TaskManager brings the job
+    # back at parallelism 1 from the latest checkpoint. Its one sink subtask commits the five
+    # pools' pre-committed transactions and fences the rest of them. A transaction timeout
+    # longer than every wait below makes a lingering transaction fail the test, not just slow
+    # it down.
+    run = Run(kafka, tmp_path, plain=5, parallelism=5, transaction_timeout="10m",
+              jm_args=("--scheduler-mode", "reactive"))
+    try:
+        assert len(run.cluster.operator(run.job, "kafka-sink")["subtasks"]) == 5
+        run.wait_checkpoints(3)
+        wait_until(lambda: run.sink_records() >= 2000, 60, "records through the sinks")
+        for p in run.cluster.processes:
+            if p.name.startswith("taskmanager"):
+                p.kill()
+        wait_until(lambda: not run.cluster.taskmanager_list(), 60, "the TaskManagers' loss")
+        prefix = f"ec-{run.job}-kafka-sink"
+        vanished = {f"{prefix}-{s}-{slot}" for s in range(1, 5) for slot in range(3)}
+        open_before = {i for i, state in run.transactions().items() if state == "Ongoing"}
+        assert open_before & vanished, f"no transaction left open: {sorted(open_before)}"
+        restored = run.cluster.add_taskmanager(slots=1)
+        wait_until(lambda: run.status()["state"] == "RUNNING"
+                   and len(run.cluster.operator(run.job, "kafka-sink")["subtasks"]) == 1,
+                   120, "the job at parallelism 1")
+        run.check_exactly_once()
+        log = restored.log()
+        for i in sorted(vanished):
+            assert f"fenced transactional id '{i}'" in log, i
+        still_open = {i for i, state in run.transactions().items() if state == "Ongoing"}
+        assert not still_open & vanished, sorted(still_open)
     finally:
         run.close()
 

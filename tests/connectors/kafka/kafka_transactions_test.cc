@@ -6,6 +6,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "connectors/kafka/kafka_wire.h"
+
 namespace ec {
 namespace {
 
@@ -111,6 +113,31 @@ TEST(RecoveredTransactionTest, AnIdTheCoordinatorForgotIsLost) {
   RecoveryJudgement j = JudgeRecoveredTransaction(Txn(), unknown);
   EXPECT_EQ(j.verdict, RecoveryVerdict::kLost);
   EXPECT_THAT(j.reason, HasSubstr("no longer knows"));
+}
+
+TEST(RecoveredTransactionTest, ACommitRefusedForAnUnknownProducerIdIsLostNotRetried) {
+  // The coordinator forgot the producer (transactional.id.expiration.ms): every restart would
+  // be refused the same way, so the checkpoint is given up for an older one instead.
+  for (int16_t code : {kafka_error::kInvalidProducerIdMapping, kafka_error::kUnknownProducerId}) {
+    const absl::Status refusal = kafka_wire::WithErrorCode(
+        absl::FailedPreconditionError("EndTxn v3 commit 'ec-job-out-0-1' producer 4001 epoch 3"),
+        code);
+    std::optional<RecoveryJudgement> j = JudgeRefusedCommit(Txn(), refusal);
+    ASSERT_TRUE(j.has_value()) << code;
+    EXPECT_EQ(j->verdict, RecoveryVerdict::kLost);
+    EXPECT_THAT(j->reason, HasSubstr("checkpoint 9"));
+    EXPECT_THAT(j->reason, HasSubstr("no longer knows the producer"));
+  }
+}
+
+TEST(RecoveredTransactionTest, OtherCommitRefusalsAreLeftToARestart) {
+  for (int16_t code : {kafka_error::kInvalidTxnState, kafka_error::kProducerFenced,
+                       kafka_error::kInvalidProducerEpoch}) {
+    const absl::Status refusal =
+        kafka_wire::WithErrorCode(absl::FailedPreconditionError("EndTxn refused"), code);
+    EXPECT_FALSE(JudgeRefusedCommit(Txn(), refusal).has_value()) << code;
+  }
+  EXPECT_FALSE(JudgeRefusedCommit(Txn(), absl::UnavailableError("connection lost")).has_value());
 }
 
 }  // namespace
