@@ -47,6 +47,7 @@ proto::JobStatus ToStatus(const Job& job) {
   for (const JobVertex& v : job.graph.vertices) {
     for (size_t step = 0; step < v.operators.size(); ++step) {
       proto::OperatorStatus* op = status.add_operators();
+      op->set_vertex(v.id);
       auto* sum = op->mutable_metrics();
       sum->set_name(job.spec.pipeline[v.operators[step]].name);
       for (const auto& e : job.executions) {

@@ -7,6 +7,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "jobmanager/flink_rest.h"
+#include "jobmanager/prometheus_metrics.h"
 #include "proto/status_json.h"
 #include "runtime/logging.h"
 
@@ -28,19 +30,19 @@ document.getElementById('login').onsubmit=async e=>{e.preventDefault();
     body:JSON.stringify({token:document.getElementById('token').value})});
   document.getElementById('token').value='';
   if(r.ok){document.getElementById('login').style.display='none';refresh()}
-  else document.getElementById('why').textContent=(await r.json()).error};
+  else document.getElementById('why').textContent=(await r.json()).errors[0]};
 async function get(path){const r=await fetch(path);
   if(r.status==401){document.getElementById('login').style.display='block';throw new Error('login')}
   return r.json()}
 function esc(s){return String(s).replace(/[&<>"]/g,c=>({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;'}[c]))}
 async function refresh(){
-  const jobs=await get('/jobs');
+  const jobs=[];for(const j of (await get('/jobs/overview')).jobs)jobs.push(await get('/jobs/'+j.jid));
   let h='<tr><th>id</th><th>name</th><th>state</th><th>operator</th><th>records in</th><th>records out</th><th>bytes in</th><th>bytes out</th><th>subtasks</th></tr>';
   for(const j of jobs){for(const o of j.operators){const subs=(o.subtasks||[]).map(s=>esc(`${s.subtask}: ${s.taskmanager_id||'-'} ${s.state}`)).join('<br>');h+=`<tr><td>${esc(j.id)}</td><td>${esc(j.name)}</td><td>${esc(j.state)}</td><td>${esc(o.name)}</td><td>${o.records_in}</td><td>${o.records_out}</td><td>${o.bytes_in}</td><td>${o.bytes_out}</td><td>${subs}</td></tr>`}}
   document.getElementById('jobs').innerHTML=h;
-  const tms=await get('/taskmanagers');
+  const tms=(await get('/taskmanagers')).taskmanagers;
   let t='<tr><th>id</th><th>address</th><th>slots</th><th>free</th></tr>';
-  for(const m of tms){t+=`<tr><td>${esc(m.id)}</td><td>${esc(m.address)}</td><td>${m.slots}</td><td>${m.free_slots}</td></tr>`}
+  for(const m of tms){t+=`<tr><td>${esc(m.id)}</td><td>${esc(m.path)}</td><td>${m.slotsNumber}</td><td>${m.freeSlots}</td></tr>`}
   document.getElementById('tms').innerHTML=t;
 }
 refresh().catch(()=>{});setInterval(()=>refresh().catch(()=>{}),2000);
@@ -49,9 +51,10 @@ refresh().catch(()=>{});setInterval(()=>refresh().catch(()=>{}),2000);
 constexpr char kSessionCookie[] = "ec_session";
 constexpr absl::Duration kSessionLifetime = absl::Hours(8);
 
+// Flink's error body: {"errors": ["..."]}.
 void Error(httplib::Response& res, int status, absl::string_view message) {
   res.status = status;
-  res.set_content(nlohmann::json{{"error", message}}.dump(), "application/json");
+  res.set_content(FlinkErrors(std::string(message)).dump(), "application/json");
 }
 
 std::string CookieValue(const httplib::Request& req, absl::string_view name) {
@@ -71,18 +74,31 @@ bool ChangesState(const httplib::Request& req) {
 
 }  // namespace
 
+std::string RestServer::TokenOf(const httplib::Request& req, bool* from_cookie) {
+  std::string token(BearerToken(req.get_header_value("Authorization")));
+  if (!token.empty()) return token;
+  const std::string session = CookieValue(req, kSessionCookie);
+  if (session.empty()) return "";
+  absl::MutexLock lock(&mu_);
+  auto it = sessions_.find(session);
+  if (it == sessions_.end() || it->second.expires <= absl::Now()) return "";
+  if (from_cookie != nullptr) *from_cookie = true;
+  return it->second.token;
+}
+
+std::string RestServer::RequestUser(const httplib::Request& req) {
+  if (!tokens_) return "-";
+  std::optional<User> user = tokens_->Authenticate(TokenOf(req, nullptr));
+  return user ? user->name : "-";
+}
+
 bool RestServer::Admit(const httplib::Request& req, httplib::Response& res) {
   if (!tokens_) return true;
   if (req.path == "/" || (req.path == "/login" && req.method == "POST")) return true;
-  std::string token(BearerToken(req.get_header_value("Authorization")));
-  if (token.empty()) {
-    const std::string session = CookieValue(req, kSessionCookie);
-    if (!session.empty()) {
-      absl::MutexLock lock(&mu_);
-      auto it = sessions_.find(session);
-      if (it != sessions_.end() && it->second.expires > absl::Now()) token = it->second.token;
-    }
-    if (!token.empty() && ChangesState(req) && !req.has_header("X-EC-Request")) {
+  bool from_cookie = false;
+  const std::string token = TokenOf(req, &from_cookie);
+  if (from_cookie) {
+    if (ChangesState(req) && !req.has_header("X-EC-Request")) {
       refusals_.Refused(req.remote_addr, "cookie without X-EC-Request on " + req.path);
       Error(res, 403, "a request that changes state needs the X-EC-Request header");
       return false;
@@ -148,25 +164,77 @@ RestServer::RestServer(Dispatcher* dispatcher, UserTokens* tokens, const TlsFile
   server_->Get("/", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(kPage, "text/html");
   });
-  server_->Get("/jobs", [this](const httplib::Request&, httplib::Response& res) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& job : dispatcher_->ListJobs()) out.push_back(JobStatusToJson(job));
-    res.set_content(out.dump(), "application/json");
+  // Flink-shaped paths (flink_rest.h); errors as Flink's {"errors": [...]}.
+  auto json = [](httplib::Response& res, const nlohmann::json& body, int status = 200) {
+    res.status = status;
+    res.set_content(body.dump(), "application/json");
+  };
+  server_->Get("/config", [json](const httplib::Request&, httplib::Response& res) {
+    json(res, FlinkConfig());
   });
-  server_->Get(R"(/jobs/([0-9a-f]+))", [this](const httplib::Request& req, httplib::Response& res) {
+  server_->Get("/overview", [this, json](const httplib::Request&, httplib::Response& res) {
+    json(res, FlinkOverview(dispatcher_->ListJobs(), dispatcher_->ListTaskManagers()));
+  });
+  server_->Get("/jobs", [this, json](const httplib::Request&, httplib::Response& res) {
+    json(res, FlinkJobIds(dispatcher_->ListJobs()));
+  });
+  server_->Get("/jobs/overview", [this, json](const httplib::Request&, httplib::Response& res) {
+    nlohmann::json jobs = nlohmann::json::array();
+    const int64_t now = absl::ToUnixMillis(absl::Now());
+    for (const auto& job : dispatcher_->ListJobs()) jobs.push_back(FlinkJobOverview(job, now));
+    json(res, {{"jobs", jobs}});
+  });
+  // The job: EventCluster's status (operators, subtasks, channels) with Flink's top-level fields.
+  server_->Get(R"(/jobs/([0-9a-f]{32}))", [this, json](const httplib::Request& req,
+                                                        httplib::Response& res) {
     auto status = dispatcher_->GetJobStatus(req.matches[1]);
-    if (!status.ok()) {
-      res.status = 404;
-      res.set_content(nlohmann::json{{"error", status.status().message()}}.dump(),
-                      "application/json");
-      return;
+    if (!status.ok()) return json(res, FlinkErrors(std::string(status.status().message())), 404);
+    nlohmann::json out = JobStatusToJson(*status);
+    nlohmann::json flink = FlinkJobOverview(*status, absl::ToUnixMillis(absl::Now()));
+    for (const char* key : {"jid", "start-time", "end-time", "duration", "tasks"}) {
+      out[key] = flink[key];
     }
-    res.set_content(JobStatusToJson(*status).dump(), "application/json");
+    out["state"] = flink["state"];
+    out["now"] = absl::ToUnixMillis(absl::Now());
+    json(res, out);
   });
-  server_->Get("/taskmanagers", [this](const httplib::Request&, httplib::Response& res) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& tm : dispatcher_->ListTaskManagers()) out.push_back(TaskManagerToJson(tm));
-    res.set_content(out.dump(), "application/json");
+  server_->Get(R"(/jobs/([0-9a-f]{32})/status)", [this, json](const httplib::Request& req,
+                                                               httplib::Response& res) {
+    auto status = dispatcher_->GetJobStatus(req.matches[1]);
+    if (!status.ok()) return json(res, FlinkErrors(std::string(status.status().message())), 404);
+    json(res, {{"status", FlinkJobState(status->state())}});
+  });
+  // PATCH /jobs/:jid?mode=cancel, 202 Accepted as Flink answers (the cancel goes on).
+  server_->Patch(R"(/jobs/([0-9a-f]{32}))", [this, json](const httplib::Request& req,
+                                                          httplib::Response& res) {
+    const std::string mode = req.has_param("mode") ? req.get_param_value("mode") : "cancel";
+    if (mode != "cancel") {
+      return json(res, FlinkErrors("mode '" + mode + "': only mode=cancel is supported"), 400);
+    }
+    const std::string job = req.matches[1];
+    absl::Status s = dispatcher_->CancelJob(job);
+    if (!s.ok()) {
+      const int code = s.code() == absl::StatusCode::kNotFound ? 404 : 409;
+      return json(res, FlinkErrors(std::string(s.message())), code);
+    }
+    Logger("audit")->info("user={} role=admin action=\"cancel\" job={} via=REST",
+                          RequestUser(req), job);
+    json(res, nlohmann::json::object(), 202);
+  });
+  server_->Get("/taskmanagers", [this, json](const httplib::Request&, httplib::Response& res) {
+    json(res, FlinkTaskManagers(dispatcher_->ListTaskManagers()));
+  });
+  // Prometheus scrapes the whole cluster here (prometheus_metrics.h).
+  server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(PrometheusMetrics(dispatcher_->ListJobs(), dispatcher_->ListTaskManagers(),
+                                      absl::ToUnixMillis(absl::Now())),
+                    "text/plain; version=0.0.4; charset=utf-8");
+  });
+  // Every other path: Flink's 404 body.
+  server_->set_error_handler([json](const httplib::Request& req, httplib::Response& res) {
+    if (res.status == 404 && res.body.empty()) {
+      json(res, FlinkErrors("Not found: " + req.path), 404);
+    }
   });
 }
 

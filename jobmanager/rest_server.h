@@ -20,7 +20,10 @@ struct Response;
 
 namespace ec {
 
-// GET /jobs, /jobs/<id>, /taskmanagers (JSON), / (an HTML overview refreshing itself).
+// Flink-shaped JSON (flink_rest.h): GET /config, /overview, /jobs, /jobs/overview,
+// /jobs/<id> (EventCluster's status with Flink's top-level fields), /jobs/<id>/status,
+// /taskmanagers, PATCH /jobs/<id>?mode=cancel; GET /metrics (Prometheus, prometheus_metrics.h);
+// / (an HTML overview refreshing itself). Errors as Flink's {"errors": ["..."]}.
 // Start() binds and serves from its own thread; Stop() is idempotent.
 //
 // With `tokens`, every path but the page itself and POST /login needs `authorization: Bearer
@@ -47,6 +50,10 @@ class RestServer {
   // Whether the request may go on; otherwise fills the 401/403 response.
   bool Admit(const httplib::Request& req, httplib::Response& res);
   void Login(const httplib::Request& req, httplib::Response& res);
+  // The request's token: its bearer token, else its live session's (`from_cookie` set then).
+  std::string TokenOf(const httplib::Request& req, bool* from_cookie);
+  // The name of the user the request authenticates as ("-" without tokens).
+  std::string RequestUser(const httplib::Request& req);
 
   Dispatcher* dispatcher_;
   UserTokens* tokens_;

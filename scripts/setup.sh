@@ -13,8 +13,10 @@ packages=(
 )
 # Not needed to build, only to rebuild faster: scripts/build.sh compiles through ccache if present.
 speedups=(ccache)
+# Test peers, not needed to build: a real Prometheus server scrapes the JobManager's /metrics.
+test_peers=(prometheus)
 missing=()
-for p in "${packages[@]}" "${speedups[@]}"; do
+for p in "${packages[@]}" "${speedups[@]}" "${test_peers[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
 done
 if ((${#missing[@]})); then

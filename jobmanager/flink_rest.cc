@@ -1,0 +1,144 @@
+// Flink-shaped REST views.
+#include "jobmanager/flink_rest.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/numbers.h"
+
+namespace ec {
+namespace {
+
+// Flink's ExecutionState names, lower-cased as /jobs/overview's `tasks` keys them.
+const char* const kTaskStateKeys[] = {"created",  "scheduled", "deploying",    "running",
+                                      "finished", "canceling", "canceled",     "failed",
+                                      "reconciling", "initializing"};
+
+const char* TaskStateKey(proto::TaskState state) {
+  switch (state) {
+    case proto::TASK_DEPLOYING: return "deploying";
+    case proto::TASK_RUNNING: return "running";
+    case proto::TASK_FINISHED: return "finished";
+    case proto::TASK_CANCELED: return "canceled";
+    case proto::TASK_FAILED: return "failed";
+    default: return "created";
+  }
+}
+
+bool IsTerminal(proto::JobState state) {
+  return state == proto::FINISHED || state == proto::CANCELED || state == proto::FAILED;
+}
+
+}  // namespace
+
+std::string FlinkJobState(proto::JobState state) {
+  switch (state) {
+    case proto::CREATED: return "CREATED";
+    case proto::RUNNING: return "RUNNING";
+    case proto::RESTARTING: return "RESTARTING";
+    case proto::CANCELLING: return "CANCELLING";
+    case proto::CANCELED: return "CANCELED";
+    case proto::FAILED: return "FAILED";
+    case proto::FINISHED: return "FINISHED";
+    default: return "INITIALIZING";
+  }
+}
+
+nlohmann::json FlinkConfig() {
+  return {{"refresh-interval", 3000},
+          {"timezone-name", "Coordinated Universal Time"},
+          {"timezone-offset", 0},
+          {"flink-version", kFlinkApiVersion},
+          {"flink-revision", "eventcluster"},
+          {"eventcluster-version", kEventClusterVersion},
+          {"features",
+           {{"web-submit", false},
+            {"web-cancel", true},
+            {"web-rescale", false},
+            {"web-history", false}}}};
+}
+
+nlohmann::json FlinkOverview(const std::vector<proto::JobStatus>& jobs,
+                             const std::vector<proto::TaskManagerInfo>& taskmanagers) {
+  int64_t slots = 0, free_slots = 0;
+  for (const auto& tm : taskmanagers) {
+    slots += tm.slots();
+    free_slots += tm.free_slots();
+  }
+  int running = 0, finished = 0, cancelled = 0, failed = 0;
+  for (const auto& job : jobs) {
+    switch (job.state()) {
+      case proto::FINISHED: ++finished; break;
+      case proto::CANCELED: ++cancelled; break;
+      case proto::FAILED: ++failed; break;
+      default: ++running; break;  // Flink counts created and restarting jobs as running
+    }
+  }
+  return {{"taskmanagers", taskmanagers.size()},
+          {"slots-total", slots},
+          {"slots-available", free_slots},
+          {"jobs-running", running},
+          {"jobs-finished", finished},
+          {"jobs-cancelled", cancelled},
+          {"jobs-failed", failed},
+          {"flink-version", kFlinkApiVersion},
+          {"flink-commit", "eventcluster"},
+          {"eventcluster-version", kEventClusterVersion}};
+}
+
+nlohmann::json FlinkJobIds(const std::vector<proto::JobStatus>& jobs) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& job : jobs) list.push_back({{"id", job.id()}, {"status", FlinkJobState(job.state())}});
+  return {{"jobs", list}};
+}
+
+nlohmann::json FlinkJobOverview(const proto::JobStatus& job, int64_t now_ms) {
+  nlohmann::json tasks;
+  for (const char* key : kTaskStateKeys) tasks[key] = 0;
+  int total = 0;
+  // Operators of one chain share its subtasks: count each chain's subtasks once.
+  std::set<int> counted;
+  for (const auto& op : job.operators()) {
+    if (!counted.insert(op.vertex()).second) continue;
+    for (const auto& sub : op.subtasks()) {
+      tasks[TaskStateKey(sub.state())] = tasks[TaskStateKey(sub.state())].get<int>() + 1;
+      ++total;
+    }
+  }
+  tasks["total"] = total;
+  const bool ended = IsTerminal(job.state()) && job.end_time_ms() > 0;
+  const int64_t end = ended ? job.end_time_ms() : -1;
+  const int64_t duration = std::max<int64_t>(0, (ended ? end : now_ms) - job.start_time_ms());
+  return {{"jid", job.id()},
+          {"name", job.name()},
+          {"state", FlinkJobState(job.state())},
+          {"start-time", job.start_time_ms()},
+          {"end-time", end},
+          {"duration", duration},
+          {"last-modification", ended ? end : job.start_time_ms()},
+          {"tasks", tasks}};
+}
+
+nlohmann::json FlinkTaskManagers(const std::vector<proto::TaskManagerInfo>& taskmanagers) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& tm : taskmanagers) {
+    int data_port = -1;
+    if (auto colon = tm.data_address().rfind(':'); colon != std::string::npos) {
+      if (!absl::SimpleAtoi(tm.data_address().substr(colon + 1), &data_port)) data_port = -1;
+    }
+    list.push_back({{"id", tm.id()},
+                    {"path", tm.address()},
+                    {"dataPort", data_port},
+                    {"slotsNumber", tm.slots()},
+                    {"freeSlots", tm.free_slots()},
+                    {"timeSinceLastHeartbeat", tm.last_heartbeat_ms()},
+                    {"hardware", nlohmann::json::object()}});
+  }
+  return {{"taskmanagers", list}};
+}
+
+nlohmann::json FlinkErrors(const std::string& message) {
+  return {{"errors", nlohmann::json::array({message})}};
+}
+
+}  // namespace ec

@@ -1,0 +1,160 @@
+"""The REST API in Flink's shapes and the Prometheus metrics, against real processes: a real
+Prometheus server scrapes the JobManager's /metrics with a viewer's token."""
+import json
+import shutil
+import subprocess
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+
+import pytest
+
+from cluster import Cluster, Producer, free_port, wait_until
+from kafka_fixture import source_dir
+
+JOB = str(source_dir() / "examples" / "job.json")
+
+
+def http(method: str, url: str, token: str | None = None):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    request = urllib.request.Request(url, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.headers.get("Content-Type", ""), response.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Content-Type", ""), e.read()
+
+
+@pytest.fixture
+def running(kafka, tmp_path):
+    """A secure two-TaskManager cluster running the original job at parallelism 2."""
+    cluster = Cluster(taskmanagers=2, slots=1, secure=True)
+    producer = Producer(tmp_path, "--rate", "500", "--seed", "3")
+    topic = f"events_rest_{uuid.uuid4().hex[:8]}"
+    kafka.create_topic(topic)
+    kafka.create_topic(topic + ".dlq")
+    job = cluster.submit(JOB, hostname="127.0.0.1", port=producer.port, parallelism=2,
+                         kafka_bootstrap_servers=kafka.plaintext, kafka_topic=topic)
+    cluster.wait_for_state(job, "RUNNING")
+    wait_until(lambda: cluster.operator(job, "kafka-sink")["records_in"] > 100, 60,
+               "records to reach the sink")
+    try:
+        yield cluster, job
+    finally:
+        producer.stop()
+        cluster.close()
+
+
+def test_flink_shaped_paths(running):
+    cluster, job = running
+    base = f"http://127.0.0.1:{cluster.rest_port}"
+    viewer = cluster.viewer_token
+
+    def get(path):
+        status, content_type, body = http("GET", base + path, viewer)
+        assert status == 200, (path, status, body)
+        assert content_type.startswith("application/json"), (path, content_type)
+        return json.loads(body)
+
+    config = get("/config")
+    assert {"refresh-interval", "timezone-name", "flink-version", "features"} <= set(config)
+    overview = get("/overview")
+    assert overview["taskmanagers"] == 2 and overview["slots-total"] == 2
+    assert overview["slots-available"] == 0 and overview["jobs-running"] == 1
+    assert "eventcluster-version" in overview
+    assert get("/jobs") == {"jobs": [{"id": job, "status": "RUNNING"}]}
+    [entry] = get("/jobs/overview")["jobs"]
+    assert entry["jid"] == job and entry["state"] == "RUNNING" and entry["end-time"] == -1
+    # socket-source x1, then json-parse -> event-map -> kafka-sink x2: 3 tasks, all running.
+    assert entry["tasks"]["total"] == 3 and entry["tasks"]["running"] == 3, entry
+    assert get(f"/jobs/{job}/status") == {"status": "RUNNING"}
+    details = get(f"/jobs/{job}")
+    assert details["jid"] == job and details["state"] == "RUNNING" and details["duration"] >= 0
+    tms = get("/taskmanagers")["taskmanagers"]
+    assert len(tms) == 2
+    for tm in tms:
+        assert tm["slotsNumber"] == 1 and tm["freeSlots"] == 0 and tm["dataPort"] > 0, tm
+    # Flink's error body, for an unknown job and an unknown path.
+    status, _, body = http("GET", f"{base}/jobs/{'0' * 32}/status", viewer)
+    assert status == 404 and json.loads(body)["errors"], body
+    status, _, body = http("GET", f"{base}/no/such/path", viewer)
+    assert status == 404 and json.loads(body)["errors"], body
+
+
+def test_cancel_by_patch_needs_an_admin(running):
+    cluster, job = running
+    url = f"http://127.0.0.1:{cluster.rest_port}/jobs/{job}?mode=cancel"
+    assert http("PATCH", url)[0] == 401
+    status, _, body = http("PATCH", url, cluster.viewer_token)
+    assert status == 403, body
+    assert cluster.state(job) == "RUNNING"
+    status, _, body = http("PATCH", url, cluster.admin_token)
+    assert status == 202, body
+    cluster.wait_for_state(job, "CANCELED")
+    wait_until(lambda: f'user=ada role=admin action="cancel" job={job} via=REST'
+               in cluster.jobmanager.log(), 30, "the audit line of the REST cancel")
+
+
+def prometheus_query(port: int, query: str) -> list:
+    url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode({"query": query})
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            body = json.loads(response.read())
+    except (urllib.error.URLError, ConnectionError):
+        return []
+    return body["data"]["result"] if body.get("status") == "success" else []
+
+
+def test_a_real_prometheus_scrapes_flink_named_metrics(running, tmp_path):
+    cluster, job = running
+    binary = shutil.which("prometheus")
+    assert binary, "prometheus is not installed (scripts/setup.sh installs it)"
+    # Without a token the scrape is refused: metrics are not for strangers.
+    assert http("GET", f"http://127.0.0.1:{cluster.rest_port}/metrics")[0] == 401
+    token_file = tmp_path / "viewer.token"
+    token_file.write_text(cluster.viewer_token)
+    config = tmp_path / "prometheus.yml"
+    config.write_text(f"""
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+scrape_configs:
+  - job_name: eventcluster
+    metrics_path: /metrics
+    authorization:
+      type: Bearer
+      credentials_file: {token_file}
+    static_configs:
+      - targets: ["127.0.0.1:{cluster.rest_port}"]
+""")
+    port = free_port()
+    log = open(tmp_path / "prometheus.log", "wb")
+    server = subprocess.Popen(
+        [binary, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+         f"--web.listen-address=127.0.0.1:{port}"], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        up = wait_until(lambda: prometheus_query(port, 'up{job="eventcluster"} == 1'), 90,
+                        "Prometheus to scrape the JobManager")
+        assert up
+        tms = wait_until(lambda: prometheus_query(port, "flink_jobmanager_numRegisteredTaskManagers"),
+                         60, "the TaskManager count")
+        assert tms[0]["value"][1] == "2"
+        query = (f'sum(flink_taskmanager_job_task_operator_numRecordsIn'
+                 f'{{job_id="{job}",operator_name="kafka-sink"}})')
+        before = cluster.operator(job, "kafka-sink")["records_in"]
+        # The scraped count catches up with what ecctl saw, and keeps growing with the job.
+        wait_until(lambda: (r := prometheus_query(port, query)) and float(r[0]["value"][1]) >= before,
+                   60, "the sink's records in Prometheus")
+        subtasks = prometheus_query(
+            port, f'flink_taskmanager_job_task_operator_numRecordsIn{{job_id="{job}",'
+                  f'operator_name="kafka-sink"}}')
+        assert sorted(s["metric"]["subtask_index"] for s in subtasks) == ["0", "1"], subtasks
+        assert all(s["metric"]["task_name"] == "json-parse -> event-map -> kafka-sink"
+                   for s in subtasks), subtasks
+        completed = prometheus_query(port, f'flink_jobmanager_job_numRestarts{{job_id="{job}"}}')
+        assert completed and completed[0]["value"][1] == "0"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()

@@ -1,0 +1,155 @@
+#include "jobmanager/flink_rest.h"
+
+#include <gtest/gtest.h>
+
+#include "jobmanager/prometheus_metrics.h"
+
+namespace ec {
+namespace {
+
+// A job of two chains: [source] x1 -> [map -> sink] x2, as the JobManager reports it.
+proto::JobStatus TwoChainJob(proto::JobState state) {
+  proto::JobStatus job;
+  job.set_id("0123456789abcdef0123456789abcdef");
+  job.set_name("Data\"Consumer\"\nFlink");
+  job.set_state(state);
+  job.set_start_time_ms(1000);
+  job.set_restarts(2);
+  job.set_checkpoints_completed(7);
+  job.mutable_latest_checkpoint()->set_duration_ms(35);
+  job.mutable_latest_checkpoint()->set_size_bytes(123456789);
+  auto add = [&](int vertex, const std::string& name, int parallelism, uint64_t records) {
+    proto::OperatorStatus* op = job.add_operators();
+    op->set_vertex(vertex);
+    op->mutable_metrics()->set_name(name);
+    for (int i = 0; i < parallelism; ++i) {
+      proto::SubtaskInfo* sub = op->add_subtasks();
+      sub->set_subtask(i);
+      sub->set_taskmanager_id("tm-" + std::to_string(i));
+      sub->set_state(i == 0 ? proto::TASK_RUNNING : proto::TASK_DEPLOYING);
+      sub->mutable_metrics()->set_records_in(records);
+      sub->mutable_metrics()->set_records_out(records);
+      sub->mutable_metrics()->set_bytes_in(records * 10);
+      sub->mutable_metrics()->set_bytes_out(records * 20);
+      sub->set_running_ms(1000);
+      sub->set_backpressured_ms(100);
+      sub->set_idle_ms(300);
+    }
+  };
+  add(0, "socket-source", 1, 5000);
+  add(1, "event-map", 2, 2500);
+  add(1, "kafka-sink", 2, 2500);
+  return job;
+}
+
+TEST(FlinkRestTest, JobsOverviewCountsEachChainsSubtasksOnceByState) {
+  nlohmann::json o = FlinkJobOverview(TwoChainJob(proto::RUNNING), 6000);
+  EXPECT_EQ(o["jid"], "0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(o["state"], "RUNNING");
+  EXPECT_EQ(o["start-time"], 1000);
+  EXPECT_EQ(o["end-time"], -1);  // Flink's "still running"
+  EXPECT_EQ(o["duration"], 5000);
+  EXPECT_EQ(o["tasks"]["total"], 3);  // 1 source subtask + 2 of the map->sink chain, not 5
+  EXPECT_EQ(o["tasks"]["running"], 2);
+  EXPECT_EQ(o["tasks"]["deploying"], 1);
+  EXPECT_EQ(o["tasks"]["failed"], 0);
+}
+
+TEST(FlinkRestTest, AnEndedJobHasItsEndTimeAndFixedDuration) {
+  proto::JobStatus job = TwoChainJob(proto::CANCELED);
+  job.set_end_time_ms(4000);
+  nlohmann::json o = FlinkJobOverview(job, 999999);
+  EXPECT_EQ(o["state"], "CANCELED");
+  EXPECT_EQ(o["end-time"], 4000);
+  EXPECT_EQ(o["duration"], 3000);
+}
+
+TEST(FlinkRestTest, OverviewCountsSlotsAndJobsByState) {
+  std::vector<proto::TaskManagerInfo> tms(2);
+  tms[0].set_slots(2);
+  tms[0].set_free_slots(1);
+  tms[1].set_slots(4);
+  tms[1].set_free_slots(4);
+  std::vector<proto::JobStatus> jobs = {TwoChainJob(proto::RUNNING), TwoChainJob(proto::FAILED),
+                                        TwoChainJob(proto::CANCELED),
+                                        TwoChainJob(proto::RESTARTING)};
+  nlohmann::json o = FlinkOverview(jobs, tms);
+  EXPECT_EQ(o["taskmanagers"], 2);
+  EXPECT_EQ(o["slots-total"], 6);
+  EXPECT_EQ(o["slots-available"], 5);
+  EXPECT_EQ(o["jobs-running"], 2);
+  EXPECT_EQ(o["jobs-failed"], 1);
+  EXPECT_EQ(o["jobs-cancelled"], 1);
+  EXPECT_EQ(o["jobs-finished"], 0);
+  EXPECT_TRUE(o.contains("eventcluster-version"));
+}
+
+TEST(FlinkRestTest, TaskManagersUseFlinksFieldNames) {
+  std::vector<proto::TaskManagerInfo> tms(1);
+  tms[0].set_id("tm-a");
+  tms[0].set_address("10.0.0.5:6124");
+  tms[0].set_data_address("10.0.0.5:41000");
+  tms[0].set_slots(2);
+  tms[0].set_free_slots(1);
+  tms[0].set_last_heartbeat_ms(1234);
+  nlohmann::json t = FlinkTaskManagers(tms)["taskmanagers"][0];
+  EXPECT_EQ(t["id"], "tm-a");
+  EXPECT_EQ(t["path"], "10.0.0.5:6124");
+  EXPECT_EQ(t["dataPort"], 41000);
+  EXPECT_EQ(t["slotsNumber"], 2);
+  EXPECT_EQ(t["freeSlots"], 1);
+  EXPECT_EQ(t["timeSinceLastHeartbeat"], 1234);
+}
+
+TEST(FlinkRestTest, ErrorsAreAListUnderErrors) {
+  EXPECT_EQ(FlinkErrors("no such job").dump(), R"({"errors":["no such job"]})");
+}
+
+TEST(PrometheusMetricsTest, FlinkNamesLabelsAndExactIntegers) {
+  std::vector<proto::TaskManagerInfo> tms(1);
+  tms[0].set_slots(2);
+  tms[0].set_free_slots(0);
+  const std::string text = PrometheusMetrics({TwoChainJob(proto::RUNNING)}, tms, 6000);
+  EXPECT_NE(text.find("# TYPE flink_jobmanager_numRegisteredTaskManagers gauge\n"
+                      "flink_jobmanager_numRegisteredTaskManagers 1\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("flink_jobmanager_taskSlotsTotal 2\n"), std::string::npos);
+  EXPECT_NE(text.find("flink_jobmanager_numRunningJobs 1\n"), std::string::npos);
+  // Label values escaped (quote, newline); large values written whole, not as 1.23457e+08.
+  const std::string job_labels =
+      R"({job_id="0123456789abcdef0123456789abcdef",job_name="Data\"Consumer\"\nFlink"})";
+  EXPECT_NE(text.find("flink_jobmanager_job_lastCheckpointSize" + job_labels + " 123456789\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("flink_jobmanager_job_numRestarts" + job_labels + " 2\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("flink_jobmanager_job_uptime" + job_labels + " 5000\n"), std::string::npos);
+  // Operator scope: one sample per operator and subtask, task_name the chain's operators.
+  EXPECT_NE(text.find("flink_taskmanager_job_task_operator_numRecordsOut{job_id=\"0123456789abcdef"
+                      "0123456789abcdef\",job_name=\"Data\\\"Consumer\\\"\\nFlink\",task_name="
+                      "\"event-map -> kafka-sink\",operator_name=\"kafka-sink\",subtask_index="
+                      "\"1\",tm_id=\"tm-1\"} 2500\n"),
+            std::string::npos)
+      << text;
+  // Task scope: bytes in at the chain's head, out at its tail; busy = running - bp - idle.
+  EXPECT_NE(text.find("flink_taskmanager_job_task_numBytesOut{job_id=\"0123456789abcdef0123456789"
+                      "abcdef\",job_name=\"Data\\\"Consumer\\\"\\nFlink\",task_name=\"event-map "
+                      "-> kafka-sink\",subtask_index=\"0\",tm_id=\"tm-0\"} 50000\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("task_name=\"socket-source\",subtask_index=\"0\",tm_id=\"tm-0\"} 600\n"),
+            std::string::npos)
+      << text;
+  // Each family's TYPE line appears once, before its samples.
+  size_t families = 0;
+  for (size_t at = text.find("# TYPE flink_taskmanager_job_task_operator_numRecordsIn ");
+       at != std::string::npos;
+       at = text.find("# TYPE flink_taskmanager_job_task_operator_numRecordsIn ", at + 1)) {
+    ++families;
+  }
+  EXPECT_EQ(families, 1u);
+}
+
+}  // namespace
+}  // namespace ec
