@@ -58,14 +58,8 @@ int main(int argc, char** argv) {
   }
 
   auto secret = ec::ClusterSecret::Load(secret_file);
-  if (!secret.ok()) {
-    std::fprintf(stderr, "ec-jobmanager: %s\n", std::string(secret.status().message()).c_str());
-    return 2;
-  }
-  auto server_credentials = ec::GrpcServerCredentials(tls, /*require_client_cert=*/false);
-  auto channel_credentials = ec::GrpcChannelCredentials(tls);
-  for (const absl::Status& s :
-       {ec::ValidateTlsFiles(tls), server_credentials.status(), channel_credentials.status()}) {
+  auto credentials = ec::LoadGrpcCredentials(tls, /*require_client_cert=*/false);
+  for (const absl::Status& s : {secret.status(), credentials.status()}) {
     if (!s.ok()) {
       std::fprintf(stderr, "ec-jobmanager: %s\n", std::string(s.message()).c_str());
       return 2;
@@ -111,7 +105,7 @@ int main(int argc, char** argv) {
               *secret ? "user tokens" : tokens ? "a cluster secret" : "any authentication");
   }
   ec::ClusterCallAuth auth(*secret);
-  const ec::GrpcGatewayOptions gateway_options{&auth, *channel_credentials};
+  const ec::GrpcGatewayOptions gateway_options{&auth, credentials->channel};
   ec::Dispatcher dispatcher(options, [&gateway_options](const std::string& address) {
     return ec::NewGrpcTaskManagerGateway(address, gateway_options);
   });
@@ -121,7 +115,7 @@ int main(int argc, char** argv) {
   ec::ClientServiceImpl client_service(&dispatcher, tokens.get(), tls.server_enabled());
   grpc::ServerBuilder builder;
   int bound_port = 0;
-  builder.AddListeningPort(absl::StrCat(rpc_host, ":", rpc_port), *server_credentials,
+  builder.AddListeningPort(absl::StrCat(rpc_host, ":", rpc_port), credentials->server,
                            &bound_port);
   // A second process must not silently share a port already taken.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);

@@ -63,14 +63,8 @@ int main(int argc, char** argv) {
   }
 
   auto secret = ec::ClusterSecret::Load(secret_file);
-  if (!secret.ok()) {
-    std::fprintf(stderr, "ec-taskmanager: %s\n", std::string(secret.status().message()).c_str());
-    return 2;
-  }
-  auto server_credentials = ec::GrpcServerCredentials(tls, /*require_client_cert=*/true);
-  auto channel_credentials = ec::GrpcChannelCredentials(tls);
-  for (const absl::Status& s :
-       {ec::ValidateTlsFiles(tls), server_credentials.status(), channel_credentials.status()}) {
+  auto credentials = ec::LoadGrpcCredentials(tls, /*require_client_cert=*/true);
+  for (const absl::Status& s : {secret.status(), credentials.status()}) {
     if (!s.ok()) {
       std::fprintf(stderr, "ec-taskmanager: %s\n", std::string(s.message()).c_str());
       return 2;
@@ -143,7 +137,7 @@ int main(int argc, char** argv) {
   ec::TaskManagerServiceImpl service(&executor, &auth);
   grpc::ServerBuilder builder;
   int bound_port = 0;
-  builder.AddListeningPort(absl::StrCat(listen_host, ":", rpc_port), *server_credentials,
+  builder.AddListeningPort(absl::StrCat(listen_host, ":", rpc_port), credentials->server,
                            &bound_port);
   // A second process must not silently share a port already taken.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
@@ -160,7 +154,7 @@ int main(int argc, char** argv) {
 
   connection = std::make_unique<ec::JobManagerConnection>(
       ec::JobManagerConnection::Options{jobmanager, id, rpc_address, data_address, &auth,
-                                        *channel_credentials},
+                                        credentials->channel},
       &executor);
   connection->Start();
 

@@ -71,4 +71,14 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> GrpcChannelCredentials
   return grpc::SslCredentials(options);
 }
 
+absl::StatusOr<GrpcCredentials> LoadGrpcCredentials(const TlsFiles& files,
+                                                    bool require_client_cert) {
+  if (auto s = ValidateTlsFiles(files); !s.ok()) return s;
+  auto server = GrpcServerCredentials(files, require_client_cert);
+  if (!server.ok()) return server.status();
+  auto channel = GrpcChannelCredentials(files);
+  if (!channel.ok()) return channel.status();
+  return GrpcCredentials{*std::move(server), *std::move(channel)};
+}
+
 }  // namespace ec

@@ -38,6 +38,15 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> GrpcServerCredentials(
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> GrpcChannelCredentials(
     const TlsFiles& files);
 
+// Both credentials of a process from its TLS files, the files checked first
+// (ValidateTlsFiles): one error naming what is wrong.
+struct GrpcCredentials {
+  std::shared_ptr<grpc::ServerCredentials> server;
+  std::shared_ptr<grpc::ChannelCredentials> channel;
+};
+absl::StatusOr<GrpcCredentials> LoadGrpcCredentials(const TlsFiles& files,
+                                                    bool require_client_cert);
+
 // The whole of a small file (a PEM), or InvalidArgument "cannot read FLAG FILE".
 absl::StatusOr<std::string> ReadPem(const std::string& flag, const std::string& path);
 
