@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "jobmanager/job_state_machine.h"
 
 namespace ec {
 namespace {
@@ -14,34 +16,17 @@ const char* const kTaskStateKeys[] = {"created",  "scheduled", "deploying",    "
                                       "finished", "canceling", "canceled",     "failed",
                                       "reconciling", "initializing"};
 
-const char* TaskStateKey(proto::TaskState state) {
-  switch (state) {
-    case proto::TASK_DEPLOYING: return "deploying";
-    case proto::TASK_RUNNING: return "running";
-    case proto::TASK_FINISHED: return "finished";
-    case proto::TASK_CANCELED: return "canceled";
-    case proto::TASK_FAILED: return "failed";
-    default: return "created";
-  }
-}
-
-bool IsTerminal(proto::JobState state) {
-  return state == proto::FINISHED || state == proto::CANCELED || state == proto::FAILED;
+// A task state as /jobs/overview's `tasks` keys it: Flink's ExecutionState, lower-cased.
+std::string TaskStateKey(proto::TaskState state) {
+  if (state == proto::TASK_STATE_UNSPECIFIED) return "created";
+  return absl::AsciiStrToLower(TaskStateName(state));
 }
 
 }  // namespace
 
 std::string FlinkJobState(proto::JobState state) {
-  switch (state) {
-    case proto::CREATED: return "CREATED";
-    case proto::RUNNING: return "RUNNING";
-    case proto::RESTARTING: return "RESTARTING";
-    case proto::CANCELLING: return "CANCELLING";
-    case proto::CANCELED: return "CANCELED";
-    case proto::FAILED: return "FAILED";
-    case proto::FINISHED: return "FINISHED";
-    default: return "INITIALIZING";
-  }
+  // Our job states carry Flink's names; a job not yet given one is Flink's INITIALIZING.
+  return state == proto::JOB_STATE_UNSPECIFIED ? "INITIALIZING" : JobStateName(state);
 }
 
 nlohmann::json FlinkConfig() {
@@ -58,13 +43,18 @@ nlohmann::json FlinkConfig() {
             {"web-history", false}}}};
 }
 
+SlotCount CountSlots(const std::vector<proto::TaskManagerInfo>& taskmanagers) {
+  SlotCount count;
+  for (const auto& tm : taskmanagers) {
+    count.total += tm.slots();
+    count.available += tm.free_slots();
+  }
+  return count;
+}
+
 nlohmann::json FlinkOverview(const std::vector<proto::JobStatus>& jobs,
                              const std::vector<proto::TaskManagerInfo>& taskmanagers) {
-  int64_t slots = 0, free_slots = 0;
-  for (const auto& tm : taskmanagers) {
-    slots += tm.slots();
-    free_slots += tm.free_slots();
-  }
+  const SlotCount slots = CountSlots(taskmanagers);
   int running = 0, finished = 0, cancelled = 0, failed = 0;
   for (const auto& job : jobs) {
     switch (job.state()) {
@@ -75,8 +65,8 @@ nlohmann::json FlinkOverview(const std::vector<proto::JobStatus>& jobs,
     }
   }
   return {{"taskmanagers", taskmanagers.size()},
-          {"slots-total", slots},
-          {"slots-available", free_slots},
+          {"slots-total", slots.total},
+          {"slots-available", slots.available},
           {"jobs-running", running},
           {"jobs-finished", finished},
           {"jobs-cancelled", cancelled},
@@ -88,7 +78,9 @@ nlohmann::json FlinkOverview(const std::vector<proto::JobStatus>& jobs,
 
 nlohmann::json FlinkJobIds(const std::vector<proto::JobStatus>& jobs) {
   nlohmann::json list = nlohmann::json::array();
-  for (const auto& job : jobs) list.push_back({{"id", job.id()}, {"status", FlinkJobState(job.state())}});
+  for (const auto& job : jobs) {
+    list.push_back({{"id", job.id()}, {"status", FlinkJobState(job.state())}});
+  }
   return {{"jobs", list}};
 }
 
@@ -101,7 +93,8 @@ nlohmann::json FlinkJobOverview(const proto::JobStatus& job, int64_t now_ms) {
   for (const auto& op : job.operators()) {
     if (!counted.insert(op.vertex()).second) continue;
     for (const auto& sub : op.subtasks()) {
-      tasks[TaskStateKey(sub.state())] = tasks[TaskStateKey(sub.state())].get<int>() + 1;
+      auto& count = tasks[TaskStateKey(sub.state())];
+      count = count.get<int>() + 1;
       ++total;
     }
   }

@@ -21,6 +21,13 @@ inline constexpr char kFlinkApiVersion[] = "2.2";
 // A job state as Flink names it (CANCELED, not CANCELLED: Flink's spelling).
 std::string FlinkJobState(proto::JobState state);
 
+// Task slots of all TaskManagers, and how many are free.
+struct SlotCount {
+  int64_t total = 0;
+  int64_t available = 0;
+};
+SlotCount CountSlots(const std::vector<proto::TaskManagerInfo>& taskmanagers);
+
 // GET /config: the dashboard's settings.
 nlohmann::json FlinkConfig();
 

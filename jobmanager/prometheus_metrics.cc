@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "jobmanager/flink_rest.h"
+#include "proto/status_json.h"
 
 namespace ec {
 namespace {
@@ -70,22 +71,18 @@ class Exposition {
 
 void AddClusterMetrics(const std::vector<proto::JobStatus>& jobs,
                        const std::vector<proto::TaskManagerInfo>& taskmanagers, Exposition& out) {
-  int64_t slots = 0, free_slots = 0;
-  for (const auto& tm : taskmanagers) {
-    slots += tm.slots();
-    free_slots += tm.free_slots();
-  }
+  const SlotCount slots = CountSlots(taskmanagers);
   const auto running = std::count_if(jobs.begin(), jobs.end(), [](const proto::JobStatus& j) {
     return j.state() == proto::RUNNING;
   });
   out.Add("flink_jobmanager_numRegisteredTaskManagers", "Registered TaskManagers.", {},
           static_cast<int64_t>(taskmanagers.size()));
   out.Add("flink_jobmanager_taskSlotsTotal", "Task slots of all TaskManagers.", {},
-          static_cast<int64_t>(slots));
+          slots.total);
   out.Add("flink_jobmanager_taskSlotsAvailable", "Free task slots.", {},
-          static_cast<int64_t>(free_slots));
+          slots.available);
   out.Add("flink_jobmanager_numRunningJobs", "Jobs in state RUNNING.", {},
-          static_cast<int64_t>(running));
+          running);
 }
 
 void AddJobMetrics(const proto::JobStatus& job, int64_t now_ms, Exposition& out) {
@@ -96,15 +93,15 @@ void AddJobMetrics(const proto::JobStatus& job, int64_t now_ms, Exposition& out)
   out.Add("flink_jobmanager_job_numRestarts", "Restarts since the job was submitted.", labels,
           job.restarts());
   out.Add("flink_jobmanager_job_numberOfCompletedCheckpoints", "Completed checkpoints.", labels,
-          static_cast<int64_t>(job.checkpoints_completed()));
+          job.checkpoints_completed());
   out.Add("flink_jobmanager_job_numberOfFailedCheckpoints", "Failed checkpoints.", labels,
-          static_cast<int64_t>(job.checkpoints_failed()));
+          job.checkpoints_failed());
   const auto& last = job.latest_checkpoint();
   out.Add("flink_jobmanager_job_lastCheckpointDuration",
           "Milliseconds from trigger to completion of the latest checkpoint.", labels,
-          static_cast<int64_t>(last.duration_ms()));
+          last.duration_ms());
   out.Add("flink_jobmanager_job_lastCheckpointSize", "Bytes of the latest checkpoint.", labels,
-          static_cast<int64_t>(last.size_bytes()));
+          last.size_bytes());
 }
 
 // Per subtask: each operator's records (operator scope) and each chain's bytes and time split
@@ -137,16 +134,14 @@ void AddTaskMetrics(const proto::JobStatus& job, Exposition& out) {
         if (first) {
           out.Add("flink_taskmanager_job_task_numBytesIn", "Bytes the task read.", task,
                   static_cast<int64_t>(m.bytes_in()));
-          const int64_t busy =
-              std::max<int64_t>(0, sub.running_ms() - sub.backpressured_ms() - sub.idle_ms());
           out.Add("flink_taskmanager_job_task_accumulatedBusyTime",
-                  "Milliseconds the task was busy.", task, static_cast<int64_t>(busy));
+                  "Milliseconds the task was busy.", task, BusyMs(sub));
           out.Add("flink_taskmanager_job_task_accumulatedBackPressuredTime",
                   "Milliseconds the task waited for downstream credit.", task,
-                  static_cast<int64_t>(sub.backpressured_ms()));
+                  sub.backpressured_ms());
           out.Add("flink_taskmanager_job_task_accumulatedIdleTime",
                   "Milliseconds the task waited for input.", task,
-                  static_cast<int64_t>(sub.idle_ms()));
+                  sub.idle_ms());
         }
         if (last) {
           out.Add("flink_taskmanager_job_task_numBytesOut", "Bytes the task wrote.", task,

@@ -15,6 +15,11 @@ std::string TaskStateText(proto::TaskState state) {
 
 }  // namespace
 
+int64_t BusyMs(const proto::SubtaskInfo& subtask) {
+  return std::max<int64_t>(
+      0, subtask.running_ms() - subtask.backpressured_ms() - subtask.idle_ms());
+}
+
 nlohmann::json JobStatusToJson(const proto::JobStatus& status) {
   nlohmann::json out;
   out["id"] = status.id();
@@ -46,9 +51,7 @@ nlohmann::json JobStatusToJson(const proto::JobStatus& status) {
                            {"records_dead_letter", m.records_dead_letter()}};
     nlohmann::json subtasks = nlohmann::json::array();
     for (const auto& sub : op.subtasks()) {
-      // Flink's busy / back-pressured / idle time of the subtask's chain.
-      const int64_t busy =
-          std::max<int64_t>(0, sub.running_ms() - sub.backpressured_ms() - sub.idle_ms());
+      const int64_t busy = BusyMs(sub);
       subtasks.push_back({{"subtask", sub.subtask()},
                           {"taskmanager_id", sub.taskmanager_id()},
                           {"state", TaskStateText(sub.state())},

@@ -14,4 +14,7 @@ nlohmann::json JobStatusToJson(const proto::JobStatus& status);
 // {"id","address","slots","free_slots","last_heartbeat"}
 nlohmann::json TaskManagerToJson(const proto::TaskManagerInfo& info);
 
+// Flink's busy time of a subtask's chain: running - back-pressured - idle (never negative).
+int64_t BusyMs(const proto::SubtaskInfo& subtask);
+
 }  // namespace ec
