@@ -129,8 +129,12 @@ proto::DeployTaskRequest Scheduler::DeployRequest(
   const int parallelism = job.spec.parallelism;
   const bool restore = !job.latest_state.state.empty();
   const int subtask = task.subtask();
-  std::set<std::string> names;
-  for (int op : v.operators) names.insert(job.spec.pipeline[op].name);
+  std::set<std::string> names, union_operators;
+  for (int op : v.operators) {
+    const OperatorSpec& spec = job.spec.pipeline[op];
+    names.insert(spec.name);
+    if (TraitsOf(spec.type).union_state) union_operators.insert(spec.name);
+  }
   const std::string keyed = KeyedStateName(job.spec.pipeline[v.operators[0]].name);
   const bool last = v.id + 1 == static_cast<int>(job.graph.vertices.size());
   proto::DeployTaskRequest request;
@@ -154,7 +158,8 @@ proto::DeployTaskRequest Scheduler::DeployRequest(
   if (restore) {
     request.set_restore_checkpoint_id(job.latest_checkpoint.id());
     ParsedStateKey key;
-    for (auto& [name, bytes] : AssignState(job.latest_state, parallelism, v.parallelism, subtask)) {
+    for (auto& [name, bytes] : AssignState(job.latest_state, parallelism, v.parallelism, subtask,
+                                                union_operators)) {
       // Only this chain's entries: its operators' and its keyed state.
       if (!ParseSubtaskStateKey(name, &key) || (!names.count(key.op) && key.op != keyed)) {
         continue;

@@ -46,7 +46,8 @@ absl::Status CheckStateAssignable(const CheckpointData& data, const JobSpec& job
 }
 
 std::map<std::string, std::string> AssignState(const CheckpointData& data, int parallelism,
-                                               int vertex_parallelism, int subtask) {
+                                               int vertex_parallelism, int subtask,
+                                               const std::set<std::string>& union_operators) {
   const bool rescaled = data.parallelism != parallelism;
   const auto keyed = KeyedSubtasks(data);
   const KeyGroupRange ours = KeyGroupRangeOf(subtask, vertex_parallelism, data.max_parallelism);
@@ -60,8 +61,8 @@ std::map<std::string, std::string> AssignState(const CheckpointData& data, int p
           KeyGroupRangeOf(key.subtask, old_parallelism, data.max_parallelism).Overlaps(ours)) {
         assigned[name] = bytes;
       }
-    } else if (rescaled || key.subtask == subtask) {
-      // Rescaled: the union of every old subtask's operator state.
+    } else if (rescaled || key.subtask == subtask || union_operators.count(key.op)) {
+      // Rescaled, or union state: every old subtask's entries of the operator.
       assigned[name] = bytes;
     }
   }

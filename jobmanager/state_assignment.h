@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 
 #include "absl/status/status.h"
@@ -24,13 +25,15 @@ absl::Status CheckStateAssignable(const CheckpointData& data, const JobSpec& job
 // `vertex_parallelism` subtasks, in a job running at `parallelism`, restores, under their own
 // keys:
 //  - operator state: at the checkpoint's parallelism (`data.parallelism`) the subtask's own
-//    entries, at another the union of every old subtask's entries;
+//    entries, at another the union of every old subtask's entries; the operators named in
+//    `union_operators` (OperatorTraits::union_state) get the union at every parallelism;
 //  - keyed state ("@keyed-state/<op>#<k>"): the entries of the old subtasks whose key-group
 //    range overlaps this subtask's KeyGroupRangeOf(subtask, vertex_parallelism,
 //    data.max_parallelism), the old parallelism being the number of entries of that name (every
 //    subtask of a keyed vertex has one). At the same vertex parallelism that is its own entry.
 // Requires 0 ≤ subtask < vertex_parallelism ≤ data.max_parallelism.
 std::map<std::string, std::string> AssignState(const CheckpointData& data, int parallelism,
-                                               int vertex_parallelism, int subtask);
+                                               int vertex_parallelism, int subtask,
+                                               const std::set<std::string>& union_operators = {});
 
 }  // namespace ec

@@ -48,6 +48,10 @@ struct OperatorTraits {
   // only when the operator has a "key-by".
   std::string key_fields_field;
   std::vector<std::string> default_key_fields;
+  // Its operator state is restored by union at every restore, not only at a rescale: each
+  // subtask gets every old subtask's entries (Flink's union list state). The exactly-once Kafka
+  // sink needs it to decide the commit of a restored checkpoint for all its subtasks at once.
+  bool union_state = false;
 };
 
 // The traits of an operator type by its name (the registry's TraitsOf); an unknown type has the

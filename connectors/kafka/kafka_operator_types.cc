@@ -10,6 +10,17 @@ namespace ec {
 
 OperatorTraits KafkaSourceTraits() { return OperatorTraits{}; }
 
+namespace {
+
+// Every subtask of an exactly-once sink judges every restored pre-committed transaction.
+OperatorTraits KafkaSinkTraits() {
+  OperatorTraits traits;
+  traits.union_state = true;
+  return traits;
+}
+
+}  // namespace
+
 std::vector<OperatorType> KafkaOperatorTypes() {
   std::vector<OperatorType> types;
   types.push_back(
@@ -25,7 +36,7 @@ std::vector<OperatorType> KafkaOperatorTypes() {
                    [](const JobSpec&, const OperatorSpec&) -> std::unique_ptr<Operator> {
                      return std::make_unique<KafkaSink>();
                    },
-                   OperatorTraits{}});
+                   KafkaSinkTraits()});
   return types;
 }
 

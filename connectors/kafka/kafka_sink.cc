@@ -147,21 +147,42 @@ absl::Status KafkaSink::RestoreState(std::string_view state) {
 
 absl::Status KafkaSink::RecoverRestored(const KafkaWriter::Options& options) {
   const absl::Time deadline = absl::Now() + commit_timeout_;
-  std::vector<const KafkaSinkState*> taken;  // the pools this subtask takes over
+  // Every old subtask's pre-committed transactions (union state), judged before any is
+  // committed, so that all subtasks decide alike: commit all, or none and fall back.
+  std::vector<PreCommittedTransaction> txns;
   for (const KafkaSinkState& state : restored_) {
-    if (state.subtask % std::max(ctx_->parallelism, 1) == ctx_->subtask) taken.push_back(&state);
+    txns.insert(txns.end(), state.pending.begin(), state.pending.end());
+  }
+  std::vector<RecoveryJudgement> judged;
+  for (const PreCommittedTransaction& txn : txns) {
+    auto judgement = JudgeRestored(txn, deadline);
+    if (!judgement.ok()) return judgement.status();
+    judged.push_back(*std::move(judgement));
+  }
+  const RestoreDecision decision =
+      DecideRestore(judged, txns, absl::ToUnixMillis(absl::Now()),
+                    RestoreCommitMargin(options.transaction_timeout));
+  if (!decision.commit) {
+    Logger("kafka")->error("{} restored {}", ctx_->task_name, decision.reason);
+    return LostCheckpointError(decision.lost_checkpoint,
+                               absl::StrCat("kafka sink '", ctx_->spec->name, "': ",
+                                            decision.reason));
   }
   // First commit: fencing before would abort a transaction its checkpoint still needs.
-  for (const KafkaSinkState* state : taken) {
-    for (const PreCommittedTransaction& txn : state->pending) {
-      if (auto s = CommitRecovered(txn, deadline); !s.ok()) return s;
+  for (size_t i = 0; i < txns.size(); ++i) {
+    if (judged[i].verdict != RecoveryVerdict::kCommit) {
+      Logger("kafka")->info("{} restored {}", ctx_->task_name, judged[i].reason);
+      continue;
     }
+    if (auto s = CommitRecovered(txns[i], deadline); !s.ok()) return s;
   }
-  for (const KafkaSinkState* state : taken) {
-    // This subtask's own pool is initialised anyway when its producers are made.
-    const bool own = state->prefix == prefix_ && state->subtask == ctx_->subtask;
-    for (int slot = own ? kPoolSize : 0; slot < state->pool_size; ++slot) {
-      const std::string id = PoolTransactionalId(state->prefix, state->subtask, slot);
+  for (const KafkaSinkState& state : restored_) {
+    // The pools this subtask takes over; its own is initialised anyway when its producers are
+    // made.
+    if (state.subtask % std::max(ctx_->parallelism, 1) != ctx_->subtask) continue;
+    const bool own = state.prefix == prefix_ && state.subtask == ctx_->subtask;
+    for (int slot = own ? kPoolSize : 0; slot < state.pool_size; ++slot) {
+      const std::string id = PoolTransactionalId(state.prefix, state.subtask, slot);
       auto fenced = NewTransactionalWriter(options, id);
       if (!fenced.ok()) return fenced.status();
       fenced->reset();
@@ -173,32 +194,40 @@ absl::Status KafkaSink::RecoverRestored(const KafkaWriter::Options& options) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<RecoveryJudgement> KafkaSink::JudgeRestored(const PreCommittedTransaction& txn,
+                                                           absl::Time deadline) {
+  auto described = protocol_->DescribeTransaction(txn.transactional_id, deadline);
+  if (!described.ok() &&
+      KafkaErrorCodeOf(described.status()) != kafka_error::kTransactionalIdNotFound) {
+    return absl::Status(described.status().code(),
+                        absl::StrCat("kafka sink '", ctx_->spec->name,
+                                     "': describe restored transaction: ",
+                                     described.status().message()));
+  }
+  return JudgeRecoveredTransaction(txn, described);
+}
+
 absl::Status KafkaSink::CommitRecovered(const PreCommittedTransaction& txn, absl::Time deadline) {
   const std::string where = absl::StrCat("kafka sink '", ctx_->spec->name, "'");
   for (int attempt = 0;; ++attempt) {
-    auto described = protocol_->DescribeTransaction(txn.transactional_id, deadline);
-    if (!described.ok() &&
-        KafkaErrorCodeOf(described.status()) != kafka_error::kTransactionalIdNotFound) {
-      return absl::Status(
-          described.status().code(),
-          absl::StrCat(where, ": describe restored transaction: ", described.status().message()));
-    }
-    const RecoveryJudgement judged = JudgeRecoveredTransaction(txn, described);
+    // Judged again: another subtask, restoring at the same time, may have committed it.
+    auto judged = JudgeRestored(txn, deadline);
+    if (!judged.ok()) return judged.status();
     ReachFaultPoint("during-recovery-commit");
-    switch (judged.verdict) {
+    switch (judged->verdict) {
       case RecoveryVerdict::kAlreadyCommitted:
-        Logger("kafka")->info("{} restored {}", ctx_->task_name, judged.reason);
+        Logger("kafka")->info("{} restored {}", ctx_->task_name, judged->reason);
         return absl::OkStatus();
       case RecoveryVerdict::kLost:
-        Logger("kafka")->error("{} restored {}", ctx_->task_name, judged.reason);
-        return LostCheckpointError(txn.checkpoint_id, absl::StrCat(where, ": ", judged.reason));
+        Logger("kafka")->error("{} restored {}", ctx_->task_name, judged->reason);
+        return LostCheckpointError(txn.checkpoint_id, absl::StrCat(where, ": ", judged->reason));
       case RecoveryVerdict::kCommit:
         break;
     }
     absl::Status ended = protocol_->EndTransaction(txn.transactional_id, txn.producer_id,
                                                    txn.producer_epoch, /*commit=*/true, deadline);
     if (ended.ok()) {
-      Logger("kafka")->info("{} restored {}: committed", ctx_->task_name, judged.reason);
+      Logger("kafka")->info("{} restored {}: committed", ctx_->task_name, judged->reason);
       return absl::OkStatus();
     }
     // The broker refused (e.g. it aborted the transaction just now): judge again from what it

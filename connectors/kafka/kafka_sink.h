@@ -31,9 +31,11 @@ namespace ec {
 //    completion. With every slot awaiting a commit, a checkpoint is declined.
 //  - restored from checkpoint k, before anything else, it commits k's pre-committed
 //    transactions still open, with their stored producer id and epoch (our own protocol
-//    client: librdkafka cannot resume a transaction), recognising one already committed. One
-//    aborted by the broker (its `transaction-timeout` passed during a downtime) fails the task
-//    with LostCheckpointError: the JobManager then restores an older checkpoint and replays.
+//    client: librdkafka cannot resume a transaction), recognising one already committed. Its
+//    state is union state: every subtask judges every subtask's transactions and all decide
+//    alike (DecideRestore). One aborted by the broker (its `transaction-timeout` passed during
+//    a downtime), or about to be, means none is committed: the task fails with
+//    LostCheckpointError, and the JobManager restores an older checkpoint and replays.
 //  - then it fences (initialises) every other transactional id of the pools it took over, so
 //    no transaction of an earlier attempt, or of a subtask gone by a rescale, lingers and
 //    blocks read_committed readers. State is unioned on rescale; restored subtask j's pool is
@@ -58,9 +60,12 @@ class KafkaSink : public Operator {
     int slot = 0;  // the pool slot whose producer holds it open
   };
   absl::Status OpenExactlyOnce(KafkaWriter::Options options);
-  // Commits or judges every restored pre-committed transaction of the pools this subtask
-  // takes over, then fences the rest of those pools.
+  // Judges every restored pre-committed transaction (of every old subtask), decides for all
+  // (DecideRestore), commits those still open, then fences the rest of the pools this subtask
+  // takes over.
   absl::Status RecoverRestored(const KafkaWriter::Options& options);
+  absl::StatusOr<RecoveryJudgement> JudgeRestored(const PreCommittedTransaction& txn,
+                                                  absl::Time deadline);
   absl::Status CommitRecovered(const PreCommittedTransaction& txn, absl::Time deadline);
   absl::Status CommitUpTo(int64_t checkpoint_id, absl::Time deadline);
   absl::StatusOr<std::unique_ptr<KafkaWriter>> NewTransactionalWriter(

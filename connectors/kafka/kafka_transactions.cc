@@ -3,6 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 namespace ec {
@@ -84,7 +86,8 @@ RecoveryJudgement JudgeRecoveredTransaction(
             absl::StrCat(what, ": committed before (the id is now ", d.state, ")")};
   }
   if (d.state == "Ongoing" && d.producer_epoch == txn.producer_epoch) {
-    return {RecoveryVerdict::kCommit, absl::StrCat(what, ": still open, committing it")};
+    return {RecoveryVerdict::kCommit, absl::StrCat(what, ": still open"),
+            d.start_time_ms + d.timeout_ms};
   }
   if (d.state == "PrepareCommit" || d.state == "CompleteCommit") {
     return {RecoveryVerdict::kAlreadyCommitted, absl::StrCat(what, ": already committed")};
@@ -93,6 +96,47 @@ RecoveryJudgement JudgeRecoveredTransaction(
           absl::StrCat(what, ": ", d.state, " at epoch ", d.producer_epoch,
                        ", aborted by the broker (its transaction timeout of ", d.timeout_ms,
                        "ms passed while it waited for its commit)")};
+}
+
+RestoreDecision DecideRestore(const std::vector<RecoveryJudgement>& judged,
+                              const std::vector<PreCommittedTransaction>& txns, int64_t now_ms,
+                              absl::Duration margin) {
+  const int64_t margin_ms = absl::ToInt64Milliseconds(margin);
+  bool any_committed = false;
+  int64_t oldest_bad = INT64_MAX;  // the oldest checkpoint with a lost or expiring transaction
+  const RecoveryJudgement* lost = nullptr;
+  const RecoveryJudgement* expiring = nullptr;
+  for (size_t i = 0; i < judged.size() && i < txns.size(); ++i) {
+    const RecoveryJudgement& j = judged[i];
+    any_committed = any_committed || j.verdict == RecoveryVerdict::kAlreadyCommitted;
+    const bool is_lost = j.verdict == RecoveryVerdict::kLost;
+    const bool is_expiring =
+        j.verdict == RecoveryVerdict::kCommit && j.expires_ms - now_ms < margin_ms;
+    if (is_lost && lost == nullptr) lost = &j;
+    if (is_expiring && expiring == nullptr) expiring = &j;
+    if (is_lost || is_expiring) oldest_bad = std::min(oldest_bad, txns[i].checkpoint_id);
+  }
+  // Expiring, with part of the checkpoint committed before the crash: finish the commit now.
+  if (lost == nullptr && (expiring == nullptr || any_committed)) return {};
+  RestoreDecision decision;
+  decision.commit = false;
+  decision.lost_checkpoint = oldest_bad;
+  decision.reason =
+      lost != nullptr
+          ? lost->reason
+          : absl::StrCat(expiring->reason, ", but its transaction timeout ends in ",
+                         expiring->expires_ms - now_ms, "ms, within the ", margin_ms,
+                         "ms margin a restore's commits need");
+  absl::StrAppend(&decision.reason,
+                  any_committed
+                      ? "; other transactions of the checkpoint were committed before the crash, "
+                        "so the replay from an older checkpoint writes their records again"
+                      : "; no transaction of it is committed");
+  return decision;
+}
+
+absl::Duration RestoreCommitMargin(absl::Duration transaction_timeout) {
+  return std::clamp(transaction_timeout / 10, absl::Seconds(1), absl::Seconds(30));
 }
 
 std::optional<RecoveryJudgement> JudgeRefusedCommit(const PreCommittedTransaction& txn,

@@ -38,6 +38,14 @@ TEST(StateAssignmentTest, SameParallelismGivesEachSubtaskItsOwnEntries) {
                 {"source#1", "b"}, {"odd#name#1", "c"}, {"@keyed-state/source#1", "k1"}}));
 }
 
+TEST(StateAssignmentTest, UnionStateOperatorsGetEverySubtasksEntriesAtTheSameParallelism) {
+  const CheckpointData data = TwoSubtasks(/*keyed=*/true);
+  EXPECT_EQ(AssignState(data, 2, 2, 0, {"source"}),
+            (std::map<std::string, std::string>{
+                {"source#0", "a"}, {"source#1", "b"}, {"@keyed-state/source#0", "k0"}}))
+      << "only the named operator's entries are unioned; keyed state stays by range";
+}
+
 TEST(StateAssignmentTest, OtherParallelismGivesEverySubtaskTheUnionOfOperatorState) {
   const CheckpointData data = TwoSubtasks(/*keyed=*/false);
   EXPECT_TRUE(CheckStateAssignable(data, JobAt(3)).ok());

@@ -73,8 +73,9 @@ TEST(KafkaSinkStateTest, PoolIdsNameThePrefixSubtaskAndSlot) {
 }
 
 TEST(RecoveredTransactionTest, StillOpenWithTheSameProducerIsCommitted) {
-  EXPECT_EQ(JudgeRecoveredTransaction(Txn(), Described("Ongoing")).verdict,
-            RecoveryVerdict::kCommit);
+  const RecoveryJudgement judged = JudgeRecoveredTransaction(Txn(), Described("Ongoing"));
+  EXPECT_EQ(judged.verdict, RecoveryVerdict::kCommit);
+  EXPECT_EQ(judged.expires_ms, 1700000000123 + 60000) << "start + the transaction's timeout";
 }
 
 TEST(RecoveredTransactionTest, CommittedBeforeTheCrashIsRecognised) {
@@ -138,6 +139,75 @@ TEST(RecoveredTransactionTest, OtherCommitRefusalsAreLeftToARestart) {
     EXPECT_FALSE(JudgeRefusedCommit(Txn(), refusal).has_value()) << code;
   }
   EXPECT_FALSE(JudgeRefusedCommit(Txn(), absl::UnavailableError("connection lost")).has_value());
+}
+
+// DecideRestore: three subtasks' transactions of checkpoints 8 and 9, judged at `now`.
+class RestoreDecisionTest : public ::testing::Test {
+ protected:
+  static constexpr int64_t kNow = 1700000030000;  // 30 s after the transactions began
+
+  void Add(RecoveryVerdict verdict, int64_t checkpoint, int64_t expires_ms = kNow + 30000) {
+    PreCommittedTransaction txn = Txn();
+    txn.checkpoint_id = checkpoint;
+    txn.transactional_id = "ec-job-out-" + std::to_string(txns_.size()) + "-0";
+    txns_.push_back(txn);
+    judged_.push_back({verdict, "transaction of checkpoint " + std::to_string(checkpoint),
+                       verdict == RecoveryVerdict::kCommit ? expires_ms : -1});
+  }
+  RestoreDecision Decide() const {
+    return DecideRestore(judged_, txns_, kNow, RestoreCommitMargin(absl::Seconds(60)));
+  }
+
+  std::vector<PreCommittedTransaction> txns_;
+  std::vector<RecoveryJudgement> judged_;
+};
+
+TEST_F(RestoreDecisionTest, AllStillOpenWithTimeToSpareAreCommitted) {
+  Add(RecoveryVerdict::kCommit, 9);
+  Add(RecoveryVerdict::kCommit, 9);
+  Add(RecoveryVerdict::kAlreadyCommitted, 8);
+  EXPECT_TRUE(Decide().commit);
+}
+
+TEST_F(RestoreDecisionTest, OneSubtasksLostTransactionMeansNoSubtaskCommits) {
+  Add(RecoveryVerdict::kCommit, 9);
+  Add(RecoveryVerdict::kLost, 9);
+  Add(RecoveryVerdict::kCommit, 9);
+  const RestoreDecision decision = Decide();
+  EXPECT_FALSE(decision.commit);
+  EXPECT_EQ(decision.lost_checkpoint, 9);
+  EXPECT_THAT(decision.reason, HasSubstr("no transaction of it is committed"));
+}
+
+TEST_F(RestoreDecisionTest, OneAboutToExpireMeansNoneIsCommittedRatherThanSomeOnly) {
+  Add(RecoveryVerdict::kCommit, 9);
+  Add(RecoveryVerdict::kCommit, 9, kNow + 2000);  // 2 s left, margin 6 s (a tenth of 60 s)
+  const RestoreDecision decision = Decide();
+  EXPECT_FALSE(decision.commit);
+  EXPECT_EQ(decision.lost_checkpoint, 9);
+  EXPECT_THAT(decision.reason, HasSubstr("ends in 2000ms, within the 6000ms margin"));
+  Add(RecoveryVerdict::kCommit, 8, kNow - 1);  // past its timeout, not yet aborted
+  EXPECT_EQ(Decide().lost_checkpoint, 8) << "the oldest checkpoint with a doubtful transaction";
+}
+
+TEST_F(RestoreDecisionTest, InTheMiddleOfTheCommitPhaseAnExpiringOneIsStillCommitted) {
+  Add(RecoveryVerdict::kAlreadyCommitted, 9);  // committed at completion, before the crash
+  Add(RecoveryVerdict::kCommit, 9, kNow + 2000);
+  EXPECT_TRUE(Decide().commit) << "the others are visible already: finish while it can be done";
+}
+
+TEST_F(RestoreDecisionTest, InTheMiddleOfTheCommitPhaseALostOneFallsBackAndSaysWhatRepeats) {
+  Add(RecoveryVerdict::kAlreadyCommitted, 9);
+  Add(RecoveryVerdict::kLost, 9);
+  const RestoreDecision decision = Decide();
+  EXPECT_FALSE(decision.commit) << "never lose records silently";
+  EXPECT_THAT(decision.reason, HasSubstr("writes their records again"));
+}
+
+TEST(RestoreCommitMarginTest, ATenthOfTheTimeoutBetweenOneAndThirtySeconds) {
+  EXPECT_EQ(RestoreCommitMargin(absl::Seconds(4)), absl::Seconds(1));
+  EXPECT_EQ(RestoreCommitMargin(absl::Seconds(60)), absl::Seconds(6));
+  EXPECT_EQ(RestoreCommitMargin(absl::Minutes(15)), absl::Seconds(30));
 }
 
 }  // namespace

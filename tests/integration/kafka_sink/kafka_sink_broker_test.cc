@@ -215,6 +215,85 @@ TEST_F(KafkaSinkBrokerTest, ATransactionTheBrokerAbortedIsALostCheckpoint) {
   EXPECT_THAT(std::string(opened.message()), HasSubstr("aborted by the broker"));
 }
 
+TEST_F(KafkaSinkBrokerTest, ALostTransactionOfOneSubtaskMeansNoSubtaskCommitsItsOwn) {
+  const std::string job = JobId();
+  // Subtask 1's transaction times out first (as one begun earlier would).
+  const std::string timeouts[] = {"", R"(, "transaction-timeout": "2s")"};
+  std::vector<std::unique_ptr<OperatorHarness>> harnesses;
+  std::vector<std::unique_ptr<KafkaSink>> old_sinks;
+  std::vector<std::string> states;
+  for (int subtask = 0; subtask < 2; ++subtask) {
+    harnesses.push_back(Harness(job, subtask, 2, timeouts[subtask]));
+    old_sinks.push_back(std::make_unique<KafkaSink>());
+    ASSERT_TRUE(old_sinks.back()->Open(harnesses.back()->context()).ok());
+    ASSERT_TRUE(Write(*old_sinks.back(), 10).ok());
+    auto state = Checkpoint(*old_sinks.back(), 4);
+    ASSERT_TRUE(state.ok()) << state.status();
+    states.push_back(*state);
+  }
+  KafkaClientConfig config;
+  config.bootstrap_servers = bootstrap_;
+  auto client = KafkaProtocolClient::Connect(config, absl::Now() + kDeadline);
+  ASSERT_TRUE(client.ok()) << client.status();
+  const absl::Time give_up = absl::Now() + absl::Seconds(60);
+  bool aborted = false;
+  while (!aborted && absl::Now() < give_up) {
+    auto d = (*client)->DescribeTransaction("ec-" + job + "-out-1-0", absl::Now() + kDeadline);
+    aborted = d.ok() && d->state == "CompleteAbort";
+    if (!aborted) absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_TRUE(aborted) << "the broker did not abort subtask 1's transaction within 60s";
+  // Subtask 0 restores first (union state: it gets both subtasks' entries). Its own
+  // transaction is still open, but committing it would leave checkpoint 4 half visible while
+  // the job falls back to checkpoint 3 and replays both halves.
+  auto harness = Harness(job, 0, 2);
+  KafkaSink sink;
+  for (const auto& state : states) ASSERT_TRUE(sink.RestoreState(state).ok());
+  absl::Status opened = sink.Open(harness->context());
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(LostCheckpointOf(opened), 4) << opened;
+  EXPECT_THAT(std::string(opened.message()), HasSubstr("no transaction of it is committed"));
+  EXPECT_EQ(ReadCommitted().records, 0) << "subtask 0 committed its half of checkpoint 4";
+  auto still = (*client)->DescribeTransaction("ec-" + job + "-out-0-0", absl::Now() + kDeadline);
+  ASSERT_TRUE(still.ok()) << still.status();
+  EXPECT_EQ(still->state, "Ongoing") << "left for the fallback's restore to fence";
+  // The fallback: checkpoint 3 held nothing pending; its subtasks fence their pools.
+  for (int subtask = 0; subtask < 2; ++subtask) {
+    auto fallback_harness = Harness(job, subtask, 2);
+    KafkaSink fallback;
+    ASSERT_TRUE(fallback.Open(fallback_harness->context()).ok());
+  }
+  ReadResult read = ReadCommitted();
+  EXPECT_EQ(read.records, 0);
+  EXPECT_TRUE(read.reached_end) << "checkpoint 4's transactions were aborted by the fallback";
+}
+
+TEST_F(KafkaSinkBrokerTest, OneRestoringSubtaskCommitsEverySubtasksOpenTransactions) {
+  const std::string job = JobId();
+  std::vector<std::unique_ptr<OperatorHarness>> harnesses;
+  std::vector<std::unique_ptr<KafkaSink>> old_sinks;
+  std::vector<std::string> states;
+  for (int subtask = 0; subtask < 2; ++subtask) {
+    harnesses.push_back(Harness(job, subtask, 2));
+    old_sinks.push_back(std::make_unique<KafkaSink>());
+    ASSERT_TRUE(old_sinks.back()->Open(harnesses.back()->context()).ok());
+    ASSERT_TRUE(Write(*old_sinks.back(), 15).ok());
+    auto state = Checkpoint(*old_sinks.back(), 6);
+    ASSERT_TRUE(state.ok()) << state.status();
+    states.push_back(*state);
+  }
+  // Both restored subtasks commit everything; whichever comes second finds it committed.
+  for (int subtask = 0; subtask < 2; ++subtask) {
+    auto harness = Harness(job, subtask, 2);
+    KafkaSink sink;
+    for (const auto& state : states) ASSERT_TRUE(sink.RestoreState(state).ok());
+    absl::Status opened = sink.Open(harness->context());
+    ASSERT_TRUE(opened.ok()) << opened;
+    EXPECT_EQ(ReadCommitted().records, 30) << "after subtask " << subtask << "'s restore";
+  }
+  EXPECT_TRUE(ReadCommitted().reached_end);
+}
+
 TEST_F(KafkaSinkBrokerTest, RescaleDownCommitsEverySubtasksTransactionsAndFencesTheirPools) {
   const std::string job = JobId();
   std::vector<std::unique_ptr<OperatorHarness>> harnesses;
