@@ -204,7 +204,9 @@ absl::StatusOr<RecoveryJudgement> KafkaSink::JudgeRestored(const PreCommittedTra
                                      "': describe restored transaction: ",
                                      described.status().message()));
   }
-  return JudgeRecoveredTransaction(txn, described);
+  RecoveryJudgement judged = JudgeRecoveredTransaction(txn, described);
+  ReachFaultPoint("during-recovery-commit");
+  return judged;
 }
 
 absl::Status KafkaSink::CommitRecovered(const PreCommittedTransaction& txn, absl::Time deadline) {
@@ -213,7 +215,6 @@ absl::Status KafkaSink::CommitRecovered(const PreCommittedTransaction& txn, absl
     // Judged again: another subtask, restoring at the same time, may have committed it.
     auto judged = JudgeRestored(txn, deadline);
     if (!judged.ok()) return judged.status();
-    ReachFaultPoint("during-recovery-commit");
     switch (judged->verdict) {
       case RecoveryVerdict::kAlreadyCommitted:
         Logger("kafka")->info("{} restored {}", ctx_->task_name, judged->reason);
