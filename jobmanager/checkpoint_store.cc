@@ -143,14 +143,31 @@ void CheckpointStore::DropOld(const std::string& job_dir) {
   }
 }
 
+namespace {
+
+// A state file as checkpoints name it: "shared/<file name>", nothing that climbs or roots.
+bool IsSharedFileName(const std::string& file) {
+  constexpr std::string_view kShared = "shared/";
+  if (file.rfind(kShared, 0) != 0) return false;
+  const std::string_view name = std::string_view(file).substr(kShared.size());
+  return !name.empty() && name != "." && name != ".." &&
+         name.find('/') == std::string_view::npos && name.find('\0') == std::string_view::npos;
+}
+
+}  // namespace
+
 absl::StatusOr<CheckpointData> CheckpointStore::Read(const std::string& path) {
   std::ifstream in(fs::path(path) / "_metadata");
   if (!in) return absl::NotFoundError(absl::StrCat("no checkpoint metadata in ", path));
   std::stringstream text;
   text << in.rdbuf();
   auto meta = nlohmann::json::parse(text.str(), nullptr, false);
-  if (meta.is_discarded() || !meta.contains("operators")) {
-    return absl::DataLossError(absl::StrCat("checkpoint metadata in ", path, " is corrupt"));
+  auto corrupt = [&](absl::string_view what) {
+    return absl::DataLossError(absl::StrCat("checkpoint metadata in ", path, " is corrupt (", what, ")"));
+  };
+  if (meta.is_discarded() || !meta.is_object() || !meta.contains("operators") ||
+      !meta["operators"].is_object()) {
+    return corrupt("operators");
   }
   CheckpointData data;
   // Written before jobs ran in parallel: one subtask, its state by plain operator name.
@@ -165,17 +182,27 @@ absl::StatusOr<CheckpointData> CheckpointStore::Read(const std::string& path) {
   }
   if (!single_subtask_format) {
     const auto& parallelism = meta["parallelism"];
-    const auto& max_parallelism = meta.value("max_parallelism", nlohmann::json(128));
+    const auto max_parallelism = meta.value("max_parallelism", nlohmann::json(128));
     if (!parallelism.is_number_integer() || !max_parallelism.is_number_integer() ||
-        parallelism.get<int>() < 1 || max_parallelism.get<int>() < parallelism.get<int>()) {
-      return absl::DataLossError(
-          absl::StrCat("checkpoint metadata in ", path, " is corrupt (parallelism)"));
+        parallelism.get<int64_t>() < 1 || max_parallelism.get<int64_t>() > 32768 ||
+        max_parallelism.get<int64_t>() < parallelism.get<int64_t>()) {
+      return corrupt("parallelism");
     }
     data.parallelism = parallelism.get<int>();
     data.max_parallelism = max_parallelism.get<int>();
   }
-  if (meta.contains("files")) data.files = meta["files"].get<std::set<std::string>>();
-  data.base_dir = (fs::path(path) / meta.value("files_base", ".")).lexically_normal().string();
+  // The state files: under the job's (checkpoint) or the savepoint's own (".") shared/ folder,
+  // never anywhere a hostile file could point a restore to.
+  if (meta.contains("files")) {
+    if (!meta["files"].is_array()) return corrupt("files");
+    for (const auto& file : meta["files"]) {
+      if (!file.is_string() || !IsSharedFileName(file.get<std::string>())) return corrupt("files");
+      data.files.insert(file.get<std::string>());
+    }
+  }
+  const auto base = meta.value("files_base", nlohmann::json("."));
+  if (!base.is_string() || (base != "." && base != "..")) return corrupt("files_base");
+  data.base_dir = (fs::path(path) / base.get<std::string>()).lexically_normal().string();
   while (data.base_dir.size() > 1 && data.base_dir.back() == '/') data.base_dir.pop_back();
   return data;
 }

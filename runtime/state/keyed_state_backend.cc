@@ -339,8 +339,8 @@ absl::Status KeyedStateBackend::OpenDb() {
 absl::StatusOr<KeyedStateBackend::Handle> KeyedStateBackend::ParseHandle(
     std::string_view text) const {
   auto json = nlohmann::json::parse(text, nullptr, false);
-  if (json.is_discarded() || !json.is_object() || json.value("version", 0) != kHandleVersion ||
-      !json.contains("files") || !json["files"].is_array()) {
+  if (json.is_discarded() || !json.is_object() || !json.contains("version") ||
+      json["version"] != kHandleVersion || !json.contains("files") || !json["files"].is_array()) {
     return UnreadableHandle("not a version 1 handle");
   }
   const auto& max = json.value("max_parallelism", nlohmann::json(options_.max_parallelism));
@@ -366,9 +366,18 @@ absl::StatusOr<KeyedStateBackend::Handle> KeyedStateBackend::ParseHandle(
     handle.key_groups = range;
   }
   for (const auto& file : json["files"]) {
-    if (!file.is_object()) return UnreadableHandle("files");
-    Handle::File f{file.value("name", ""), file.value("path", "")};
-    if (f.name.empty() || f.path.empty() || f.name.find('/') != std::string::npos) {
+    if (!file.is_object() || !file.contains("name") || !file["name"].is_string() ||
+        !file.contains("path") || !file["path"].is_string()) {
+      return UnreadableHandle("files");
+    }
+    Handle::File f{file["name"].get<std::string>(), file["path"].get<std::string>()};
+    // A name inside the RocksDB directory, a path inside the checkpoint's shared/ folder.
+    const std::string_view shared_name = std::string_view(f.path).substr(
+        std::min(f.path.size(), sizeof("shared/") - 1));
+    if (f.name.empty() || f.name == "." || f.name == ".." ||
+        f.name.find('/') != std::string::npos || f.path.rfind("shared/", 0) != 0 ||
+        shared_name.empty() || shared_name == "." || shared_name == ".." ||
+        shared_name.find('/') != std::string_view::npos) {
       return UnreadableHandle("files");
     }
     handle.files.push_back(std::move(f));

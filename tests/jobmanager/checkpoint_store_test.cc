@@ -137,6 +137,34 @@ TEST_F(CheckpointStoreTest, SavepointCopiesItsFilesAndOutlivesTheJobsCheckpoints
   EXPECT_EQ(text, "state bytes");
 }
 
+// A savepoint given to --from-savepoint is a file a user brings: its metadata must not point a
+// restore at files outside it (Flink's CVE-2020-17519 was a read of any file by path), and
+// wrong types are refused as corrupt rather than thrown.
+TEST_F(CheckpointStoreTest, HostileMetadataIsRefusedAsCorruptNotFollowed) {
+  const std::string cases[] = {
+      R"("files": ["../../../etc/passwd"], "files_base": ".")",
+      R"("files": ["shared/../../x"], "files_base": ".")",
+      R"("files": ["/etc/shadow"], "files_base": ".")",
+      R"("files": ["shared/ok.sst"], "files_base": "/etc")",
+      R"("files": ["shared/ok.sst"], "files_base": "../..")",
+      R"("files": "shared/ok.sst", "files_base": ".")",
+      R"("files": [7], "files_base": ".")",
+      R"("files": [], "files_base": 3)",
+  };
+  for (const std::string& tail : cases) {
+    fs::create_directories(root_ / "sp");
+    std::ofstream(root_ / "sp" / "_metadata")
+        << R"({"job_id": "j", "checkpoint_id": 4, "parallelism": 1, "operators": {}, )" << tail
+        << "}";
+    auto read = CheckpointStore::Read((root_ / "sp").string());
+    EXPECT_EQ(read.status().code(), absl::StatusCode::kDataLoss) << tail;
+  }
+  std::ofstream(root_ / "sp" / "_metadata")
+      << R"({"job_id": "j", "parallelism": "two", "operators": []})";
+  EXPECT_EQ(CheckpointStore::Read((root_ / "sp").string()).status().code(),
+            absl::StatusCode::kDataLoss);
+}
+
 TEST_F(CheckpointStoreTest, MissingCheckpointIsNotFound) {
   EXPECT_EQ(CheckpointStore::Read((root_ / "nope").string()).status().code(),
             absl::StatusCode::kNotFound);

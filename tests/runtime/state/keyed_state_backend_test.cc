@@ -157,6 +157,24 @@ TEST_F(KeyedStateBackendTest, UnreadableHandleOrMissingFilesAreErrors) {
   EXPECT_FALSE(KeyedStateBackend::Open(Options("z"), snapshot.handle, JobDir()).ok());
 }
 
+// A handle comes from a checkpoint's metadata, which a savepoint's user may bring: wrong types
+// are refused (not thrown), and no file may be read from outside the checkpoint's shared/ or
+// written outside the RocksDB directory.
+TEST_F(KeyedStateBackendTest, HostileHandlesAreRefusedNotFollowed) {
+  const std::string cases[] = {
+      R"({"version": "1", "files": []})",
+      R"({"version": 1, "files": [{"name": 5, "path": "shared/a"}]})",
+      R"({"version": 1, "files": [{"name": "CURRENT", "path": "../../../etc/passwd"}]})",
+      R"({"version": 1, "files": [{"name": "CURRENT", "path": "shared/../../x"}]})",
+      R"({"version": 1, "files": [{"name": "..", "path": "shared/a"}]})",
+      R"({"version": 1, "files": [{"name": "CURRENT", "path": "/etc/passwd"}]})",
+  };
+  for (const std::string& handle : cases) {
+    auto opened = KeyedStateBackend::Open(Options("h"), handle, JobDir());
+    EXPECT_EQ(opened.status().code(), absl::StatusCode::kDataLoss) << handle;
+  }
+}
+
 TEST_F(KeyedStateBackendTest, KeyGroupsAreStableAndSpread) {
   std::vector<int> per_group(128);
   for (int i = 0; i < 12800; ++i) {
