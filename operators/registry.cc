@@ -52,6 +52,9 @@ absl::StatusOr<SocketTextSource::Options> SocketOptions(const JobSpec& job, cons
   auto resume = fields.ChoiceOr("resume", "true", "true|false");
   if (!resume.ok()) return resume.status();
   options.send_resume = *resume == "true";
+  auto max_line = fields.IntOr("max-line-bytes", 1 << 20, 1024, int64_t{1} << 30);
+  if (!max_line.ok()) return max_line.status();
+  options.max_line_bytes = static_cast<size_t>(*max_line);
   return options;
 }
 

@@ -84,23 +84,41 @@ void SocketTextSource::Disconnect(const std::string& reason) {
 
 void SocketTextSource::EmitLines(RecordBatch& out) {
   uint64_t lines = 0;
+  uint64_t pieces = 0;  // of lines longer than max-line-bytes
   uint64_t bytes = 0;
   while (out.size() < options_.max_batch_records) {
-    size_t newline = pending_.find('\n', pending_start_);
-    if (newline == std::string::npos) break;
-    size_t end = newline;
-    if (end > pending_start_ && pending_[end - 1] == '\r') --end;
-    out.Append(std::string_view(pending_).substr(pending_start_, end - pending_start_));
-    bytes += newline + 1 - pending_start_;
-    pending_start_ = newline + 1;
-    ++lines;
+    // The newline is looked for within max-line-bytes only: a line without end is cut there.
+    const size_t tail = pending_.size() - pending_start_;
+    const size_t window = std::min(tail, options_.max_line_bytes + 1);
+    const char* begin = pending_.data() + pending_start_;
+    const char* newline = static_cast<const char*>(std::memchr(begin, '\n', window));
+    if (newline != nullptr) {
+      size_t end = static_cast<size_t>(newline - begin);
+      const size_t consumed = end + 1;
+      if (end > 0 && begin[end - 1] == '\r') --end;
+      out.Append(std::string_view(begin, end));
+      bytes += consumed;
+      pending_start_ += consumed;
+      ++lines;
+    } else if (tail > options_.max_line_bytes) {
+      out.Append(std::string_view(begin, options_.max_line_bytes));
+      bytes += options_.max_line_bytes;
+      pending_start_ += options_.max_line_bytes;
+      ++pieces;
+    } else {
+      break;
+    }
   }
-  if (lines > 0) {
+  if (pieces > 0) {
+    Logger("task")->warn("{} line {} is longer than max-line-bytes ({}): passed on in pieces",
+                         ctx_->task_name, next_seq_ + lines, options_.max_line_bytes);
+  }
+  if (lines + pieces > 0) {
     next_seq_ += lines;
     // Data flowed: the next outage starts its backoff from the beginning again.
     backoff_ = options_.initial_backoff;
     attempt_ = 0;
-    if (ctx_->counters) ctx_->counters->AddIn(lines, bytes);
+    if (ctx_->counters) ctx_->counters->AddIn(lines + pieces, bytes);
   }
   if (pending_start_ == pending_.size()) {
     pending_.clear();

@@ -22,6 +22,10 @@ class SocketTextSource : public SourceOperator {
     absl::Duration max_backoff = absl::Seconds(5);
     bool send_resume = true;
     size_t max_batch_records = 4096;
+    // A line longer than this (a peer that never sends '\n') is passed on in pieces of this
+    // size, cut from its start, each a record a parser dead-letters: memory stays bounded and
+    // nothing is dropped. The pieces count as one line for RESUME.
+    size_t max_line_bytes = size_t{1} << 20;
   };
 
   explicit SocketTextSource(Options options);

@@ -22,8 +22,9 @@ class SocketTextSourceTest : public ::testing::Test {
  protected:
   void Open(int port, absl::Duration initial_backoff = absl::Milliseconds(10),
             absl::Duration max_backoff = absl::Milliseconds(40), bool send_resume = true,
-            size_t max_batch_records = 4096) {
+            size_t max_batch_records = 4096, size_t max_line_bytes = size_t{1} << 20) {
     SocketTextSource::Options options;
+    options.max_line_bytes = max_line_bytes;
     options.host = "127.0.0.1";
     options.port = port;
     options.initial_backoff = initial_backoff;
@@ -87,6 +88,26 @@ TEST_F(SocketTextSourceTest, CountsRecordsAndBytesIn) {
   EXPECT_EQ(harness_.counters().records_in(), 3u);
   EXPECT_EQ(harness_.counters().bytes_in(), 10u);  // newlines and \r included
   EXPECT_EQ(source_->next_seq(), 3u);
+}
+
+TEST_F(SocketTextSourceTest, ALineWithoutEndIsPassedOnInPiecesAndCountsAsOneLine) {
+  // A peer that never sends '\n' must not grow the source's buffer without bound; the pieces
+  // reach the parser (which dead-letters them) instead of being dropped.
+  const std::string endless(10000, 'x');
+  LineServer server({Send({endless, endless, "tail\nnext\n"}).HoldOpen()});
+  ASSERT_TRUE(server.ok());
+  Open(server.port(), absl::Milliseconds(10), absl::Milliseconds(40), true, 4096,
+       /*max_line_bytes=*/4096);
+  std::vector<std::string> records = Collect(6);
+  ASSERT_EQ(records.size(), 6u) << "4 pieces of 4096 bytes, the line's last 3620, next";
+  std::string joined;
+  for (size_t i = 0; i + 1 < records.size(); ++i) {
+    EXPECT_EQ(records[i].size(), i < 4 ? 4096u : 20004u - 4 * 4096) << i;
+    joined += records[i];
+  }
+  EXPECT_EQ(joined, endless + endless + "tail") << "every byte passed on, in order";
+  EXPECT_EQ(records.back(), "next");
+  EXPECT_EQ(source_->next_seq(), 2u) << "the pieces of one line count as one line for RESUME";
 }
 
 TEST_F(SocketTextSourceTest, BatchHoldsAtMostMaxBatchRecords) {
