@@ -72,6 +72,17 @@ void CheckpointCoordinator::Abort(Job& job, const std::string& reason, bool chec
         absl::AbortedError(absl::StrCat("savepoint aborted: ", reason));
   }
   if (job.pending_checkpoint->id == job.rescale_checkpoint) job.rescale_to = 0;
+  proto::CheckpointStats stats;
+  stats.set_id(job.pending_checkpoint->id);
+  stats.set_status("FAILED");
+  stats.set_savepoint(savepoint);
+  stats.set_trigger_time_ms(absl::ToUnixMillis(job.pending_checkpoint->triggered));
+  stats.set_end_time_ms(absl::ToUnixMillis(absl::Now()));
+  stats.set_duration_ms(stats.end_time_ms() - stats.trigger_time_ms());
+  stats.set_failure(reason);
+  stats.set_subtasks(static_cast<int32_t>(job.executions.size()));
+  stats.set_acknowledged(static_cast<int32_t>(job.pending_checkpoint->acked.size()));
+  RecordCheckpoint(job, std::move(stats));
   job.pending_checkpoint.reset();
   ++job.checkpoints_failed;
   if (job.spec.checkpoint_interval)
@@ -134,6 +145,18 @@ void CheckpointCoordinator::Complete(Job& job) {
   job.latest_state = std::move(pending.data);
   job.latest_state.base_dir = pending.savepoint_dir.empty() ? store_.JobDir(job.id) : stored->path;
   ++job.checkpoints_completed;
+  proto::CheckpointStats stats;
+  stats.set_id(pending.id);
+  stats.set_status("COMPLETED");
+  stats.set_savepoint(!pending.savepoint_dir.empty());
+  stats.set_trigger_time_ms(job.latest_checkpoint.trigger_time_ms());
+  stats.set_end_time_ms(absl::ToUnixMillis(now));
+  stats.set_duration_ms(job.latest_checkpoint.duration_ms());
+  stats.set_size_bytes(stored->size_bytes);
+  stats.set_path(stored->path);
+  stats.set_subtasks(static_cast<int32_t>(pending.acked.size()));
+  stats.set_acknowledged(static_cast<int32_t>(pending.acked.size()));
+  RecordCheckpoint(job, std::move(stats));
   hooks_.on_complete(job, pending.id);
   hooks_.persist(job);
   if (job.spec.checkpoint_interval) job.next_checkpoint = now + *job.spec.checkpoint_interval;

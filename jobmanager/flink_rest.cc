@@ -130,6 +130,106 @@ nlohmann::json FlinkTaskManagers(const std::vector<proto::TaskManagerInfo>& task
   return {{"taskmanagers", list}};
 }
 
+namespace {
+
+nlohmann::json PercentilesJson(const proto::Percentiles& p) {
+  return {{"min", p.min()}, {"max", p.max()}, {"avg", p.avg()},   {"p50", p.p50()},
+          {"p90", p.p90()}, {"p95", p.p95()}, {"p99", p.p99()}, {"p999", p.p999()}};
+}
+
+nlohmann::json CheckpointJson(const proto::CheckpointStats& c) {
+  const bool completed = c.status() == "COMPLETED";
+  const bool failed = c.status() == "FAILED";
+  nlohmann::json out = {
+      {"className", completed ? ".CompletedCheckpointStatistics"
+                    : failed  ? ".FailedCheckpointStatistics"
+                              : ".PendingCheckpointStatistics"},
+      {"id", c.id()},
+      {"status", c.status()},
+      {"is_savepoint", c.savepoint()},
+      {"savepointFormat", c.savepoint() ? nlohmann::json("CANONICAL") : nlohmann::json()},
+      {"checkpoint_type", c.savepoint() ? "SAVEPOINT" : "CHECKPOINT"},
+      {"trigger_timestamp", c.trigger_time_ms()},
+      {"latest_ack_timestamp", c.end_time_ms()},
+      {"end_to_end_duration", c.duration_ms()},
+      {"state_size", c.size_bytes()},
+      {"checkpointed_size", c.size_bytes()},
+      {"alignment_buffered", 0},
+      {"processed_data", 0},
+      {"persisted_data", 0},
+      {"num_subtasks", c.subtasks()},
+      {"num_acknowledged_subtasks", c.acknowledged()},
+      {"tasks", nlohmann::json::object()}};
+  if (completed) {
+    out["external_path"] = c.path();
+    out["discarded"] = false;
+  }
+  if (failed) {
+    out["failure_timestamp"] = c.end_time_ms();
+    out["failure_message"] = c.failure();
+  }
+  return out;
+}
+
+}  // namespace
+
+nlohmann::json FlinkCheckpoints(const proto::JobStatus& job) {
+  nlohmann::json history = nlohmann::json::array();
+  nlohmann::json latest = {{"completed", nullptr},
+                           {"savepoint", nullptr},
+                           {"failed", nullptr},
+                           {"restored", nullptr}};
+  int64_t in_progress = 0;
+  for (const auto& c : job.checkpoint_history()) {
+    history.push_back(CheckpointJson(c));
+    if (c.status() == "IN_PROGRESS") ++in_progress;
+    const char* slot = c.status() == "FAILED"  ? "failed"
+                       : c.status() != "COMPLETED" ? nullptr
+                       : c.savepoint()             ? "savepoint"
+                                                   : "completed";
+    if (slot != nullptr && latest[slot].is_null()) latest[slot] = history.back();
+  }
+  if (job.has_restored_checkpoint()) {
+    const auto& r = job.restored_checkpoint();
+    latest["restored"] = {{"id", r.id()},
+                          {"restore_timestamp", r.end_time_ms()},
+                          {"is_savepoint", r.savepoint()},
+                          {"external_path", r.path()}};
+  }
+  const auto& summary = job.checkpoint_summary();
+  return {{"counts",
+           {{"restored", job.has_restored_checkpoint() ? 1 : 0},
+            {"total", job.checkpoints_completed() + job.checkpoints_failed() + in_progress},
+            {"in_progress", in_progress},
+            {"completed", job.checkpoints_completed()},
+            {"failed", job.checkpoints_failed()}}},
+          {"summary",
+           {{"end_to_end_duration", PercentilesJson(summary.duration_ms())},
+            {"state_size", PercentilesJson(summary.size_bytes())},
+            {"checkpointed_size", PercentilesJson(summary.size_bytes())},
+            {"alignment_buffered", PercentilesJson({})},
+            {"processed_data", PercentilesJson({})},
+            {"persisted_data", PercentilesJson({})}}},
+          {"latest", latest},
+          {"history", history}};
+}
+
+nlohmann::json FlinkExceptions(const proto::JobStatus& job) {
+  nlohmann::json entries = nlohmann::json::array();
+  for (const auto& e : job.exceptions()) {
+    entries.push_back({{"exceptionName", "ec::JobFailure"},
+                       {"stacktrace", e.cause()},
+                       {"timestamp", e.time_ms()},
+                       {"taskName", e.task().empty() ? nlohmann::json() : nlohmann::json(e.task())},
+                       {"endpoint", e.endpoint().empty() ? nlohmann::json() : nlohmann::json(e.endpoint())},
+                       {"taskManagerId", e.taskmanager().empty() ? nlohmann::json()
+                                                                 : nlohmann::json(e.taskmanager())},
+                       {"failureLabels", nlohmann::json::object()},
+                       {"concurrentExceptions", nlohmann::json::array()}});
+  }
+  return {{"exceptionHistory", {{"entries", entries}, {"truncated", false}}}};
+}
+
 nlohmann::json FlinkErrors(const std::string& message) {
   return {{"errors", nlohmann::json::array({message})}};
 }

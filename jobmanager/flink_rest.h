@@ -46,6 +46,15 @@ nlohmann::json FlinkJobOverview(const proto::JobStatus& job, int64_t now_ms);
 // timeSinceLastHeartbeat, hardware}]}.
 nlohmann::json FlinkTaskManagers(const std::vector<proto::TaskManagerInfo>& taskmanagers);
 
+// GET /jobs/:jid/checkpoints (Flink's CheckpointingStatistics): counts, summary (min, max,
+// avg, p50...p999 of end_to_end_duration, state_size and checkpointed_size over the recent
+// completed checkpoints), latest completed/savepoint/failed/restored, and history.
+nlohmann::json FlinkCheckpoints(const proto::JobStatus& job);
+
+// GET /jobs/:jid/exceptions (Flink 2.x's JobExceptionsInfoWithHistory): exceptionHistory with
+// one entry per failure that restarted or failed the job, newest first.
+nlohmann::json FlinkExceptions(const proto::JobStatus& job);
+
 // Flink's error body: {"errors": ["..."]}.
 nlohmann::json FlinkErrors(const std::string& message);
 

@@ -1,6 +1,10 @@
 // Helpers over a Job: finding an execution, naming a task, the status clients see.
 #include "jobmanager/job.h"
 
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
 #include "absl/strings/str_cat.h"
 #include "jobmanager/job_state_machine.h"
 #include "operators/registry.h"
@@ -31,6 +35,40 @@ std::string TaskName(const Job& job, const proto::TaskId& task) {
                       task.subtask());
 }
 
+void RecordCheckpoint(Job& job, proto::CheckpointStats stats) {
+  if (stats.status() == "COMPLETED") {
+    job.completed_window.emplace_back(stats.duration_ms(), stats.size_bytes());
+    if (job.completed_window.size() > kCheckpointSummaryWindow) job.completed_window.pop_front();
+  }
+  job.checkpoint_history.push_front(std::move(stats));
+  if (job.checkpoint_history.size() > kCheckpointHistory) job.checkpoint_history.pop_back();
+}
+
+void RecordException(Job& job, proto::JobException exception) {
+  job.exceptions.push_front(std::move(exception));
+  if (job.exceptions.size() > kExceptionHistory) job.exceptions.pop_back();
+}
+
+proto::Percentiles PercentilesOf(std::vector<int64_t> values) {
+  proto::Percentiles p;
+  if (values.empty()) return p;
+  std::sort(values.begin(), values.end());
+  const auto rank = [&](double q) {
+    const size_t i = static_cast<size_t>(std::ceil(q * static_cast<double>(values.size())));
+    return static_cast<double>(values[std::clamp<size_t>(i, 1, values.size()) - 1]);
+  };
+  p.set_min(values.front());
+  p.set_max(values.back());
+  p.set_avg(std::accumulate(values.begin(), values.end(), int64_t{0}) /
+            static_cast<int64_t>(values.size()));
+  p.set_p50(rank(0.5));
+  p.set_p90(rank(0.9));
+  p.set_p95(rank(0.95));
+  p.set_p99(rank(0.99));
+  p.set_p999(rank(0.999));
+  return p;
+}
+
 proto::JobStatus ToStatus(const Job& job) {
   proto::JobStatus status;
   status.set_id(job.id);
@@ -42,6 +80,27 @@ proto::JobStatus ToStatus(const Job& job) {
   if (job.latest_checkpoint.id() > 0) *status.mutable_latest_checkpoint() = job.latest_checkpoint;
   status.set_checkpoints_completed(job.checkpoints_completed);
   status.set_checkpoints_failed(job.checkpoints_failed);
+  if (job.pending_checkpoint) {
+    proto::CheckpointStats* now = status.add_checkpoint_history();
+    now->set_id(job.pending_checkpoint->id);
+    now->set_status("IN_PROGRESS");
+    now->set_savepoint(!job.pending_checkpoint->savepoint_dir.empty());
+    now->set_trigger_time_ms(absl::ToUnixMillis(job.pending_checkpoint->triggered));
+    now->set_subtasks(static_cast<int32_t>(job.executions.size()));
+    now->set_acknowledged(static_cast<int32_t>(job.pending_checkpoint->acked.size()));
+  }
+  for (const auto& stats : job.checkpoint_history) *status.add_checkpoint_history() = stats;
+  std::vector<int64_t> durations, sizes;
+  for (const auto& [duration, size] : job.completed_window) {
+    durations.push_back(duration);
+    sizes.push_back(size);
+  }
+  *status.mutable_checkpoint_summary()->mutable_duration_ms() = PercentilesOf(std::move(durations));
+  *status.mutable_checkpoint_summary()->mutable_size_bytes() = PercentilesOf(std::move(sizes));
+  if (!job.restored_checkpoint.status().empty()) {
+    *status.mutable_restored_checkpoint() = job.restored_checkpoint;
+  }
+  for (const auto& e : job.exceptions) *status.add_exceptions() = e;
   status.set_start_time_ms(absl::ToUnixMillis(job.submitted));
   if (job.ended != absl::InfinitePast()) status.set_end_time_ms(absl::ToUnixMillis(job.ended));
   for (const JobVertex& v : job.graph.vertices) {

@@ -65,6 +65,13 @@ struct Job {
   int64_t checkpoints_completed = 0;
   int64_t checkpoints_failed = 0;
   int consecutive_failed_checkpoints = 0;
+  // What REST shows of checkpoints and failures (RecordCheckpoint, RecordException): the
+  // latest checkpoints newest first, (duration ms, size) of a window of completed ones, what
+  // the current attempt restored, and the failures that restarted or failed the job.
+  std::deque<proto::CheckpointStats> checkpoint_history;
+  std::deque<std::pair<int64_t, int64_t>> completed_window;
+  proto::CheckpointStats restored_checkpoint;
+  std::deque<proto::JobException> exceptions;
   // A rescale in progress: the parallelism asked for until its checkpoint completes
   // (rescale_checkpoint), then `rescaling` until the redeploy.
   int rescale_to = 0;
@@ -81,6 +88,21 @@ Execution* FindExecution(Job& job, const proto::TaskId& task);
 
 // "<job name>#<subtask>" for a one-chain job, else "<chain>#<subtask>", for messages.
 std::string TaskName(const Job& job, const proto::TaskId& task);
+
+// Flink's web.checkpoints.history and web.exception-history-size defaults; the window the
+// checkpoint summary's percentiles are taken over.
+inline constexpr size_t kCheckpointHistory = 10;
+inline constexpr size_t kExceptionHistory = 16;
+inline constexpr size_t kCheckpointSummaryWindow = 1000;
+
+// Records a completed or failed checkpoint (or savepoint) in the job's history, and a completed
+// one in the summary's window.
+void RecordCheckpoint(Job& job, proto::CheckpointStats stats);
+// Records a failure that restarts or fails the job.
+void RecordException(Job& job, proto::JobException exception);
+
+// min, max, average and percentiles (nearest rank) of `values`; all 0 when empty.
+proto::Percentiles PercentilesOf(std::vector<int64_t> values);
 
 // The job as clients see it (ecctl, REST): state, checkpoints, and per operator the metrics
 // summed over its subtasks, with each subtask's own.

@@ -80,7 +80,8 @@ void JobMaster::OnDeployFailed(Job& job, const proto::TaskId& task,
   } else if (!IsTerminal(job.state)) {
     Fail(job, /*retryable=*/true,
          absl::StrCat("deploying ", TaskName(job, task), " to TaskManager ", taskmanager_id,
-                      " failed: ", status.message()));
+                      " failed: ", status.message()),
+         Origin(job, task, taskmanager_id));
   }
 }
 
@@ -111,8 +112,26 @@ void JobMaster::Transition(Job& job, proto::JobState to, const std::string& reas
   }
 }
 
-void JobMaster::Fail(Job& job, bool retryable, const std::string& reason) {
+proto::JobException JobMaster::Origin(const Job& job, const proto::TaskId& task,
+                                      const std::string& taskmanager_id) const {
+  proto::JobException origin;
+  origin.set_task(TaskName(job, task));
+  origin.set_taskmanager(taskmanager_id);
+  if (const TaskManagerRegistry::Entry* tm = registry_.Find(taskmanager_id)) {
+    origin.set_endpoint(tm->info.address());
+  }
+  return origin;
+}
+
+void JobMaster::Fail(Job& job, bool retryable, const std::string& reason,
+                     const proto::JobException& origin) {
   if (IsTerminal(job.state)) return;
+  if (job.state != proto::CANCELLING && job.state != proto::RESTARTING) {
+    proto::JobException exception = origin;
+    exception.set_time_ms(absl::ToUnixMillis(absl::Now()));
+    exception.set_cause(reason);
+    RecordException(job, std::move(exception));
+  }
   CancelExecutions(job);
   for (auto& e : job.executions) {
     if (!registry_.Contains(e.taskmanager_id)) ReleaseSlot(e);
@@ -203,7 +222,8 @@ void JobMaster::ApplyTaskStatus(std::map<std::string, Job>& jobs, const std::str
     // Nobody asked for this: its TaskManager is shutting down (SIGTERM). Run it elsewhere.
     Fail(job, /*retryable=*/true,
          absl::StrCat("task ", TaskName(job, status.task()), " was canceled by TaskManager ",
-                      taskmanager_id, " (shutting down)"));
+                      taskmanager_id, " (shutting down)"),
+         Origin(job, status.task(), taskmanager_id));
     return;
   }
   if (status.state() == proto::TASK_FAILED && job.state != proto::CANCELLING) {
@@ -212,11 +232,12 @@ void JobMaster::ApplyTaskStatus(std::map<std::string, Job>& jobs, const std::str
     if (const int64_t lost = status.failure().lost_checkpoint_id(); lost > 0 && hooks_.fall_back) {
       // Restarting from the same checkpoint would find the same output lost: an older one.
       if (absl::Status s = hooks_.fall_back(job, lost); !s.ok()) {
-        Fail(job, /*retryable=*/false, absl::StrCat(reason, "; ", s.message()));
+        Fail(job, /*retryable=*/false, absl::StrCat(reason, "; ", s.message()),
+             Origin(job, status.task(), taskmanager_id));
         return;
       }
     }
-    Fail(job, status.failure().retryable(), reason);
+    Fail(job, status.failure().retryable(), reason, Origin(job, status.task(), taskmanager_id));
     return;
   }
   MaybeComplete(job);
@@ -236,8 +257,11 @@ void JobMaster::OnTaskManagerLost(std::map<std::string, Job>& jobs, const std::s
     if (job.state == proto::CANCELLING) {
       MaybeComplete(job);
     } else {
+      proto::JobException origin;
+      origin.set_taskmanager(id);
+      origin.set_endpoint(address);
       Fail(job, /*retryable=*/true,
-           absl::StrCat("TaskManager ", id, " (", address, ") lost: ", reason));
+           absl::StrCat("TaskManager ", id, " (", address, ") lost: ", reason), origin);
     }
   }
 }

@@ -47,7 +47,9 @@ class JobMaster {
   // A failure: cancels the job's tasks; restarts the job when `retryable` and its restart
   // strategy has attempts left (RESTARTING, redeployed after the delay), else the job ends
   // FAILED with `reason`. A CANCELLING job ends CANCELED; a RESTARTING or ended one stays.
-  void Fail(Job& job, bool retryable, const std::string& reason);
+  // `origin` names the task and TaskManager when one failed (the exception history's entry).
+  void Fail(Job& job, bool retryable, const std::string& reason,
+            const proto::JobException& origin = {});
   // Cancels a job that has not ended and is not CANCELLING: CANCELLING until every task has
   // confirmed (CANCELED at once when none runs).
   void Cancel(Job& job);
@@ -71,6 +73,9 @@ class JobMaster {
                          const std::string& address, const std::string& reason);
 
  private:
+  // The exception history's task, TaskManager and its address for a failure of `task`.
+  proto::JobException Origin(const Job& job, const proto::TaskId& task,
+                             const std::string& taskmanager_id) const;
   // Moves the job on when its tasks allow: RUNNING once all run, FINISHED once all finished
   // (or RESTARTING for a rescale's redeploy), CANCELED once all settled while CANCELLING.
   void MaybeComplete(Job& job);

@@ -204,6 +204,18 @@ RestServer::RestServer(Dispatcher* dispatcher, UserTokens* tokens, const TlsFile
     if (!status.ok()) return json(res, FlinkErrors(std::string(status.status().message())), 404);
     json(res, {{"status", FlinkJobState(status->state())}});
   });
+  server_->Get(R"(/jobs/([0-9a-f]{32})/checkpoints)", [this, json](const httplib::Request& req,
+                                                                    httplib::Response& res) {
+    auto status = dispatcher_->GetJobStatus(req.matches[1]);
+    if (!status.ok()) return json(res, FlinkErrors(std::string(status.status().message())), 404);
+    json(res, FlinkCheckpoints(*status));
+  });
+  server_->Get(R"(/jobs/([0-9a-f]{32})/exceptions)", [this, json](const httplib::Request& req,
+                                                                   httplib::Response& res) {
+    auto status = dispatcher_->GetJobStatus(req.matches[1]);
+    if (!status.ok()) return json(res, FlinkErrors(std::string(status.status().message())), 404);
+    json(res, FlinkExceptions(*status));
+  });
   // PATCH /jobs/:jid?mode=cancel, 202 Accepted as Flink answers (the cancel goes on).
   server_->Patch(R"(/jobs/([0-9a-f]{32}))", [this, json](const httplib::Request& req,
                                                           httplib::Response& res) {

@@ -55,6 +55,13 @@ bool Scheduler::TryDeploy(Job& job) {
   job.rescaling = false;
   const int parallelism = job.spec.parallelism;
   if (!job.latest_state.state.empty()) {
+    job.restored_checkpoint = proto::CheckpointStats();
+    job.restored_checkpoint.set_id(job.latest_checkpoint.id());
+    job.restored_checkpoint.set_status("RESTORED");
+    job.restored_checkpoint.set_savepoint(job.latest_checkpoint.id() == 0 ||
+                                          job.latest_state.base_dir != hooks_.checkpoint_dir(job.id));
+    job.restored_checkpoint.set_end_time_ms(absl::ToUnixMillis(absl::Now()));
+    job.restored_checkpoint.set_path(job.latest_checkpoint.path());
     Logger("jobmanager")
         ->info("job={} restoring from ckpt={} (0: a savepoint given at submit){}", job.id,
                job.latest_checkpoint.id(),

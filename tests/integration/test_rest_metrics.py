@@ -158,3 +158,55 @@ scrape_configs:
         server.terminate()
         server.wait(timeout=30)
         log.close()
+
+
+def test_checkpoints_and_exceptions_after_a_taskmanager_is_lost(kafka, tmp_path):
+    """A checkpointing job loses a TaskManager: /jobs/:jid/exceptions names it, and
+    /jobs/:jid/checkpoints counts the completed checkpoints, summarises their durations and
+    says which one the new attempt restored, in Flink's field names."""
+    cluster = Cluster(taskmanagers=1, slots=2, secure=True)
+    producer = Producer(tmp_path, "--rate", "500", "--seed", "4")
+    topic = f"events_rest_{uuid.uuid4().hex[:8]}"
+    kafka.create_topic(topic)
+    kafka.create_topic(topic + ".dlq")
+    try:
+        job = cluster.submit(JOB, hostname="127.0.0.1", port=producer.port,
+                             kafka_bootstrap_servers=kafka.plaintext, kafka_topic=topic,
+                             checkpoint_interval="300ms")
+        cluster.wait_for_state(job, "RUNNING")
+        base = f"http://127.0.0.1:{cluster.rest_port}/jobs/{job}"
+
+        def get(path):
+            status, _, body = http("GET", base + path, cluster.viewer_token)
+            assert status == 200, (path, status, body)
+            return json.loads(body)
+
+        wait_until(lambda: get("/checkpoints")["counts"]["completed"] >= 3, 60,
+                   "three completed checkpoints")
+        assert get("/exceptions")["exceptionHistory"]["entries"] == []
+        victim = cluster.taskmanager_of(job)
+        lost_id = cluster.status(job)["operators"][0]["subtasks"][0]["taskmanager_id"]
+        victim.kill()
+        cluster.add_taskmanager(slots=2)
+        wait_until(lambda: cluster.status(job)["restarts"] >= 1, 90, "the restart")
+        cluster.wait_for_state(job, "RUNNING", timeout=90)
+
+        [entry, *_] = wait_until(lambda: get("/exceptions")["exceptionHistory"]["entries"], 30,
+                                 "the exception entry")
+        assert entry["taskManagerId"] == lost_id, entry
+        assert "lost" in entry["stacktrace"] and entry["timestamp"] > 0, entry
+
+        checkpoints = wait_until(lambda: (c := get("/checkpoints"))["latest"]["restored"] and c,
+                                 30, "the restored checkpoint")
+        restored = checkpoints["latest"]["restored"]
+        assert restored["id"] >= 3 and restored["is_savepoint"] is False, restored
+        completed = checkpoints["latest"]["completed"]
+        assert completed["status"] == "COMPLETED" and completed["external_path"], completed
+        duration = checkpoints["summary"]["end_to_end_duration"]
+        assert 0 <= duration["min"] <= duration["p50"] <= duration["max"], duration
+        assert checkpoints["counts"]["completed"] >= 3
+        history = checkpoints["history"]
+        assert 1 <= len(history) <= 11 and history[0]["id"] >= restored["id"], history
+    finally:
+        producer.stop()
+        cluster.close()

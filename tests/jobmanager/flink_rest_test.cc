@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "jobmanager/job.h"
 #include "jobmanager/prometheus_metrics.h"
 
 namespace ec {
@@ -99,6 +100,93 @@ TEST(FlinkRestTest, TaskManagersUseFlinksFieldNames) {
   EXPECT_EQ(t["slotsNumber"], 2);
   EXPECT_EQ(t["freeSlots"], 1);
   EXPECT_EQ(t["timeSinceLastHeartbeat"], 1234);
+}
+
+proto::CheckpointStats Checkpoint(int64_t id, const std::string& status, int64_t duration_ms,
+                                  bool savepoint = false) {
+  proto::CheckpointStats c;
+  c.set_id(id);
+  c.set_status(status);
+  c.set_savepoint(savepoint);
+  c.set_trigger_time_ms(1000 * id);
+  c.set_end_time_ms(1000 * id + duration_ms);
+  c.set_duration_ms(duration_ms);
+  c.set_size_bytes(100 * id);
+  c.set_subtasks(3);
+  c.set_acknowledged(status == "COMPLETED" ? 3 : 1);
+  if (status == "FAILED") c.set_failure("declined by subtask 1: all 3 transactional ids busy");
+  return c;
+}
+
+TEST(FlinkRestTest, CheckpointsKeepTheLatestTenAndSummariseTheCompleted) {
+  Job job;
+  for (int64_t id = 1; id <= 12; ++id) {
+    const std::string status = id == 11 ? "FAILED" : "COMPLETED";
+    RecordCheckpoint(job, Checkpoint(id, status, /*duration_ms=*/10 * id, id == 9));
+    if (status == "COMPLETED") ++job.checkpoints_completed;
+    else ++job.checkpoints_failed;
+  }
+  job.pending_checkpoint.emplace();
+  job.pending_checkpoint->id = 13;
+  const nlohmann::json out = FlinkCheckpoints(ToStatus(job));
+  EXPECT_EQ(out["counts"]["completed"], 11);
+  EXPECT_EQ(out["counts"]["failed"], 1);
+  EXPECT_EQ(out["counts"]["in_progress"], 1);
+  EXPECT_EQ(out["counts"]["total"], 13);
+  ASSERT_EQ(out["history"].size(), 11u) << "the one in progress and the latest ten";
+  EXPECT_EQ(out["history"][0]["status"], "IN_PROGRESS");
+  EXPECT_EQ(out["history"][1]["id"], 12);
+  EXPECT_EQ(out["history"][1]["className"], ".CompletedCheckpointStatistics");
+  EXPECT_EQ(out["history"][10]["id"], 3);
+  EXPECT_EQ(out["latest"]["completed"]["id"], 12);
+  EXPECT_EQ(out["latest"]["savepoint"]["id"], 9);
+  EXPECT_EQ(out["latest"]["savepoint"]["checkpoint_type"], "SAVEPOINT");
+  EXPECT_EQ(out["latest"]["failed"]["id"], 11);
+  EXPECT_EQ(out["latest"]["failed"]["failure_message"],
+            "declined by subtask 1: all 3 transactional ids busy");
+  EXPECT_TRUE(out["latest"]["restored"].is_null());
+  // The 11 completed took 10, 20, ... 100 and 120 ms.
+  const nlohmann::json& duration = out["summary"]["end_to_end_duration"];
+  EXPECT_EQ(duration["min"], 10);
+  EXPECT_EQ(duration["max"], 120);
+  EXPECT_EQ(duration["avg"], (550 + 120) / 11);
+  EXPECT_EQ(duration["p50"], 60.0);
+  EXPECT_EQ(duration["p99"], 120.0);
+  EXPECT_EQ(out["summary"]["state_size"]["max"], 1200);
+}
+
+TEST(FlinkRestTest, PercentilesTakeTheNearestRank) {
+  std::vector<int64_t> values;
+  for (int64_t v = 1000; v >= 1; --v) values.push_back(v);
+  const proto::Percentiles p = PercentilesOf(values);
+  EXPECT_EQ(p.min(), 1);
+  EXPECT_EQ(p.max(), 1000);
+  EXPECT_EQ(p.p50(), 500);
+  EXPECT_EQ(p.p90(), 900);
+  EXPECT_EQ(p.p999(), 999);
+  EXPECT_EQ(PercentilesOf({}).max(), 0);
+}
+
+TEST(FlinkRestTest, ExceptionsAreFlinksHistoryNewestFirstAndBounded) {
+  Job job;
+  for (int i = 0; i < 20; ++i) {
+    proto::JobException e;
+    e.set_time_ms(1000 + i);
+    e.set_cause("task event-map#1 failed: boom " + std::to_string(i));
+    e.set_task("event-map#1");
+    e.set_taskmanager("tm-2");
+    e.set_endpoint("127.0.0.1:6122");
+    RecordException(job, e);
+  }
+  const nlohmann::json out = FlinkExceptions(ToStatus(job));
+  const nlohmann::json& entries = out["exceptionHistory"]["entries"];
+  ASSERT_EQ(entries.size(), 16u);
+  EXPECT_EQ(entries[0]["timestamp"], 1019);
+  EXPECT_EQ(entries[0]["stacktrace"], "task event-map#1 failed: boom 19");
+  EXPECT_EQ(entries[0]["taskName"], "event-map#1");
+  EXPECT_EQ(entries[0]["taskManagerId"], "tm-2");
+  EXPECT_EQ(entries[0]["endpoint"], "127.0.0.1:6122");
+  EXPECT_EQ(out["exceptionHistory"]["truncated"], false);
 }
 
 TEST(FlinkRestTest, ErrorsAreAListUnderErrors) {
