@@ -6,6 +6,9 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "proto/status_json.h"
 #include "jobmanager/job_state_machine.h"
 
 namespace ec {
@@ -228,6 +231,216 @@ nlohmann::json FlinkExceptions(const proto::JobStatus& job) {
                        {"concurrentExceptions", nlohmann::json::array()}});
   }
   return {{"exceptionHistory", {{"entries", entries}, {"truncated", false}}}};
+}
+
+std::string FlinkVertexId(int vertex) { return absl::StrFormat("%032x", vertex + 1); }
+
+int VertexOfFlinkId(const std::string& id) {
+  uint64_t value = 0;
+  if (id.size() != 32 || !absl::SimpleHexAtoi(id, &value) || value == 0 || value > 1 << 20) {
+    return -1;
+  }
+  return static_cast<int>(value - 1);
+}
+
+namespace {
+
+const char* ShipStrategy(proto::Partitioning p) {
+  switch (p) {
+    case proto::PARTITIONING_REBALANCE: return "REBALANCE";
+    case proto::PARTITIONING_HASH: return "HASH";
+    case proto::PARTITIONING_BROADCAST: return "BROADCAST";
+    default: return "FORWARD";
+  }
+}
+
+// The subtasks of `vertex`: those of its first operator (every operator of a chain lists the
+// same subtasks), with the first and last operator's metrics for the vertex's input and output.
+struct VertexView {
+  const proto::OperatorStatus* first = nullptr;
+  const proto::OperatorStatus* last = nullptr;
+};
+VertexView ViewOf(const proto::JobStatus& job, int vertex) {
+  VertexView view;
+  for (const auto& op : job.operators()) {
+    if (op.vertex() != vertex) continue;
+    if (view.first == nullptr) view.first = &op;
+    view.last = &op;
+  }
+  return view;
+}
+
+// Flink's IOMetricsInfo of one subtask (or summed): network input and output only.
+nlohmann::json IoMetrics(uint64_t read_records, uint64_t read_bytes, uint64_t write_records,
+                         uint64_t write_bytes, int64_t busy_ms, int64_t backpressured_ms,
+                         int64_t idle_ms) {
+  return {{"read-records", read_records},       {"read-records-complete", true},
+          {"read-bytes", read_bytes},           {"read-bytes-complete", true},
+          {"write-records", write_records},     {"write-records-complete", true},
+          {"write-bytes", write_bytes},         {"write-bytes-complete", true},
+          {"accumulated-busy-time", busy_ms},   {"accumulated-backpressured-time", backpressured_ms},
+          {"accumulated-idle-time", idle_ms}};
+}
+
+nlohmann::json SubtaskIo(const proto::JobStatus& job, const VertexView& view, int index) {
+  const int vertex = view.first->vertex();
+  const bool has_input = vertex > 0;
+  const bool has_output = vertex + 1 < job.vertices_size();
+  const proto::SubtaskInfo& in = view.first->subtasks(index);
+  const proto::SubtaskInfo& out = view.last->subtasks(index);
+  return IoMetrics(has_input ? in.metrics().records_in() : 0,
+                   has_input ? in.metrics().bytes_in() : 0,
+                   has_output ? out.metrics().records_out() : 0,
+                   has_output ? out.metrics().bytes_out() : 0, BusyMs(in), in.backpressured_ms(),
+                   in.idle_ms());
+}
+
+// The aggregate state of a vertex's subtasks, as Flink's ExecutionJobVertex derives it: any
+// failed → FAILED, else any canceling/canceled, else all finished → FINISHED, else any running
+// → RUNNING, else the earliest state any subtask is in.
+std::string VertexState(const VertexView& view) {
+  if (view.first == nullptr || view.first->subtasks_size() == 0) return "CREATED";
+  std::set<proto::TaskState> states;
+  for (const auto& sub : view.first->subtasks()) states.insert(sub.state());
+  for (proto::TaskState s : {proto::TASK_FAILED, proto::TASK_CANCELED}) {
+    if (states.count(s)) return TaskStateName(s);
+  }
+  if (states.size() == 1) return TaskStateName(*states.begin());
+  if (states.count(proto::TASK_RUNNING)) return "RUNNING";
+  return TaskStateName(*states.begin());
+}
+
+}  // namespace
+
+nlohmann::json FlinkJobDetails(const proto::JobStatus& job, int64_t now_ms) {
+  const nlohmann::json overview = FlinkJobOverview(job, now_ms);
+  nlohmann::json vertices = nlohmann::json::array();
+  nlohmann::json nodes = nlohmann::json::array();
+  nlohmann::json status_counts;
+  for (const char* key : kTaskStateKeys) status_counts[absl::AsciiStrToUpper(key)] = 0;
+  for (const proto::VertexInfo& v : job.vertices()) {
+    const VertexView view = ViewOf(job, v.id());
+    nlohmann::json tasks;
+    for (const char* key : kTaskStateKeys) tasks[absl::AsciiStrToUpper(key)] = 0;
+    uint64_t read_records = 0, read_bytes = 0, write_records = 0, write_bytes = 0;
+    int64_t busy = 0, backpressured = 0, idle = 0;
+    if (view.first != nullptr) {
+      for (int i = 0; i < view.first->subtasks_size(); ++i) {
+        const std::string state = TaskStateName(view.first->subtasks(i).state());
+        if (tasks.contains(state)) tasks[state] = tasks[state].get<int>() + 1;
+        const nlohmann::json io = SubtaskIo(job, view, i);
+        read_records += io["read-records"].get<uint64_t>();
+        read_bytes += io["read-bytes"].get<uint64_t>();
+        write_records += io["write-records"].get<uint64_t>();
+        write_bytes += io["write-bytes"].get<uint64_t>();
+        busy += io["accumulated-busy-time"].get<int64_t>();
+        backpressured += io["accumulated-backpressured-time"].get<int64_t>();
+        idle += io["accumulated-idle-time"].get<int64_t>();
+      }
+    }
+    const std::string state = VertexState(view);
+    if (status_counts.contains(state)) status_counts[state] = status_counts[state].get<int>() + 1;
+    vertices.push_back({{"id", FlinkVertexId(v.id())},
+                        {"slotSharingGroupId", FlinkVertexId(0)},
+                        {"name", v.name()},
+                        {"maxParallelism", job.max_parallelism()},
+                        {"parallelism", v.parallelism()},
+                        {"status", state},
+                        {"start-time", job.start_time_ms()},
+                        {"end-time", overview["end-time"]},
+                        {"duration", overview["duration"]},
+                        {"tasks", tasks},
+                        {"metrics", IoMetrics(read_records, read_bytes, write_records,
+                                              write_bytes, busy, backpressured, idle)}});
+    nlohmann::json node = {{"id", FlinkVertexId(v.id())},
+                           {"parallelism", v.parallelism()},
+                           {"operator", ""},
+                           {"operator_strategy", ""},
+                           {"description", v.name()},
+                           {"optimizer_properties", nlohmann::json::object()}};
+    if (v.id() > 0) {
+      node["inputs"] = nlohmann::json::array(
+          {{{"num", 0},
+            {"id", FlinkVertexId(v.id() - 1)},
+            {"ship_strategy", ShipStrategy(v.input())},
+            {"exchange", "pipelined_bounded"}}});
+      if (!v.key_fields().empty()) {
+        node["inputs"][0]["key_fields"] =
+            std::vector<std::string>(v.key_fields().begin(), v.key_fields().end());
+      }
+    }
+    nodes.push_back(std::move(node));
+  }
+  nlohmann::json out = overview;
+  out["isStoppable"] = false;
+  out["job-type"] = "STREAMING";
+  out["maxParallelism"] = job.max_parallelism();
+  out["now"] = now_ms;
+  out["vertices"] = vertices;
+  out["status-counts"] = status_counts;
+  out["plan"] = {{"jid", job.id()}, {"name", job.name()}, {"type", "STREAMING"}, {"nodes", nodes}};
+  return out;
+}
+
+absl::StatusOr<nlohmann::json> FlinkVertexDetails(
+    const proto::JobStatus& job, int vertex, const std::vector<proto::TaskManagerInfo>& tms,
+    int64_t now_ms) {
+  const VertexView view = ViewOf(job, vertex);
+  if (vertex < 0 || vertex >= job.vertices_size()) {
+    return absl::NotFoundError(absl::StrCat("job ", job.id(), " has no vertex ", vertex));
+  }
+  const proto::VertexInfo& v = job.vertices(vertex);
+  const nlohmann::json overview = FlinkJobOverview(job, now_ms);
+  nlohmann::json subtasks = nlohmann::json::array();
+  for (int i = 0; view.first != nullptr && i < view.first->subtasks_size(); ++i) {
+    const proto::SubtaskInfo& sub = view.first->subtasks(i);
+    std::string endpoint;
+    for (const auto& tm : tms) {
+      if (tm.id() == sub.taskmanager_id()) endpoint = tm.address();
+    }
+    subtasks.push_back({{"subtask", sub.subtask()},
+                        {"status", TaskStateName(sub.state())},
+                        {"attempt", job.attempt()},
+                        {"endpoint", endpoint},
+                        {"taskmanager-id", sub.taskmanager_id()},
+                        {"start-time", job.start_time_ms()},
+                        {"end-time", overview["end-time"]},
+                        {"duration", sub.running_ms()},
+                        {"metrics", SubtaskIo(job, view, i)}});
+  }
+  return nlohmann::json{{"id", FlinkVertexId(vertex)},
+                        {"name", v.name()},
+                        {"parallelism", v.parallelism()},
+                        {"maxParallelism", job.max_parallelism()},
+                        {"now", now_ms},
+                        {"subtasks", subtasks}};
+}
+
+absl::StatusOr<nlohmann::json> FlinkBackPressure(const proto::JobStatus& job, int vertex,
+                                                 int64_t now_ms) {
+  if (vertex < 0 || vertex >= job.vertices_size()) {
+    return absl::NotFoundError(absl::StrCat("job ", job.id(), " has no vertex ", vertex));
+  }
+  const VertexView view = ViewOf(job, vertex);
+  auto level = [](double ratio) { return ratio > 0.5 ? "high" : ratio > 0.1 ? "low" : "ok"; };
+  double worst = 0;
+  nlohmann::json subtasks = nlohmann::json::array();
+  for (int i = 0; view.first != nullptr && i < view.first->subtasks_size(); ++i) {
+    const proto::SubtaskInfo& sub = view.first->subtasks(i);
+    const double running = static_cast<double>(std::max<int64_t>(sub.running_ms(), 1));
+    const double ratio = static_cast<double>(sub.backpressured_ms()) / running;
+    worst = std::max(worst, ratio);
+    subtasks.push_back({{"subtask", sub.subtask()},
+                        {"attemptNumber", job.attempt()},
+                        {"backpressureLevel", level(ratio)},
+                        {"ratio", ratio},
+                        {"busyRatio", static_cast<double>(BusyMs(sub)) / running},
+                        {"idleRatio", static_cast<double>(sub.idle_ms()) / running}});
+  }
+  return nlohmann::json{{"status", "ok"},
+                        {"backpressureLevel", level(worst)},
+                        {"end-timestamp", now_ms},
+                        {"subtasks", subtasks}};
 }
 
 nlohmann::json FlinkErrors(const std::string& message) {

@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "absl/status/statusor.h"
+
 #include "proto/jobmanager.pb.h"
 
 namespace ec {
@@ -54,6 +56,33 @@ nlohmann::json FlinkCheckpoints(const proto::JobStatus& job);
 // GET /jobs/:jid/exceptions (Flink 2.x's JobExceptionsInfoWithHistory): exceptionHistory with
 // one entry per failure that restarted or failed the job, newest first.
 nlohmann::json FlinkExceptions(const proto::JobStatus& job);
+
+// A job vertex's id as REST names it: 32 hex digits, stable for the job's graph (Flink's are
+// hashes; ours encode the vertex index).
+std::string FlinkVertexId(int vertex);
+// The vertex index of a REST vertex id, or -1.
+int VertexOfFlinkId(const std::string& id);
+
+// Flink's JobDetailsInfo fields for GET /jobs/:jid: vertices (id, name, parallelism,
+// maxParallelism, status, start-time, end-time, duration, tasks by state, metrics with
+// read-/write-records and -bytes as Flink counts them: network input and output only, so a
+// source reads none and a sink writes none), status-counts, plan (nodes with their inputs'
+// ship_strategy: FORWARD, REBALANCE, HASH, BROADCAST), job-type, maxParallelism.
+nlohmann::json FlinkJobDetails(const proto::JobStatus& job, int64_t now_ms);
+
+// GET /jobs/:jid/vertices/:vid (JobVertexDetailsInfo): the vertex's subtasks with status,
+// attempt, endpoint (its TaskManager's address), taskmanager-id, duration and metrics.
+// NotFound for a vertex the job does not have.
+absl::StatusOr<nlohmann::json> FlinkVertexDetails(
+    const proto::JobStatus& job, int vertex, const std::vector<proto::TaskManagerInfo>& tms,
+    int64_t now_ms);
+
+// GET /jobs/:jid/vertices/:vid/backpressure (JobVertexBackPressureInfo): per subtask the
+// shares of its attempt's running time spent back-pressured (`ratio`), busy and idle, and the
+// level Flink derives from the ratio: ok up to 0.10, low up to 0.5, high above; the vertex's is
+// its worst subtask's.
+absl::StatusOr<nlohmann::json> FlinkBackPressure(const proto::JobStatus& job, int vertex,
+                                                 int64_t now_ms);
 
 // Flink's error body: {"errors": ["..."]}.
 nlohmann::json FlinkErrors(const std::string& message);

@@ -101,6 +101,16 @@ proto::JobStatus ToStatus(const Job& job) {
     *status.mutable_restored_checkpoint() = job.restored_checkpoint;
   }
   for (const auto& e : job.exceptions) *status.add_exceptions() = e;
+  status.set_max_parallelism(job.spec.max_parallelism);
+  status.set_attempt(job.attempt);
+  for (const JobVertex& v : job.graph.vertices) {
+    proto::VertexInfo* info = status.add_vertices();
+    info->set_id(v.id);
+    info->set_name(v.name);
+    info->set_parallelism(v.parallelism);
+    if (v.id > 0) info->set_input(v.input);
+    for (const auto& f : v.key_fields) info->add_key_fields(f);
+  }
   status.set_start_time_ms(absl::ToUnixMillis(job.submitted));
   if (job.ended != absl::InfinitePast()) status.set_end_time_ms(absl::ToUnixMillis(job.ended));
   for (const JobVertex& v : job.graph.vertices) {

@@ -184,37 +184,45 @@ RestServer::RestServer(Dispatcher* dispatcher, UserTokens* tokens, const TlsFile
     for (const auto& job : dispatcher_->ListJobs()) jobs.push_back(FlinkJobOverview(job, now));
     json(res, {{"jobs", jobs}});
   });
-  // The job: EventCluster's status (operators, subtasks, channels) with Flink's top-level fields.
-  server_->Get(R"(/jobs/([0-9a-f]{32}))", [this, json](const httplib::Request& req,
-                                                        httplib::Response& res) {
-    auto status = dispatcher_->GetJobStatus(req.matches[1]);
-    if (!status.ok()) return json(res, FlinkErrors(std::string(status.status().message())), 404);
-    nlohmann::json out = JobStatusToJson(*status);
-    nlohmann::json flink = FlinkJobOverview(*status, absl::ToUnixMillis(absl::Now()));
-    for (const char* key : {"jid", "start-time", "end-time", "duration", "tasks"}) {
-      out[key] = flink[key];
-    }
-    out["state"] = flink["state"];
-    out["now"] = absl::ToUnixMillis(absl::Now());
-    json(res, out);
+  // GET /jobs/:jid[/...]: a view of the job's status, or Flink's 404 body for an unknown job
+  // (or vertex).
+  using JobView =
+      std::function<absl::StatusOr<nlohmann::json>(const proto::JobStatus&, const httplib::Request&)>;
+  auto job_get = [this, json](const std::string& pattern, JobView view) {
+    server_->Get(pattern, [this, json, view](const httplib::Request& req, httplib::Response& res) {
+      auto status = dispatcher_->GetJobStatus(req.matches[1]);
+      if (!status.ok()) return json(res, FlinkErrors(std::string(status.status().message())), 404);
+      auto body = view(*status, req);
+      if (!body.ok()) return json(res, FlinkErrors(std::string(body.status().message())), 404);
+      json(res, *body);
+    });
+  };
+  const std::string job_path = R"(/jobs/([0-9a-f]{32}))";
+  const std::string vertex_path = job_path + R"(/vertices/([0-9a-f]{32}))";
+  // The job: EventCluster's status (operators, subtasks, channels) with Flink's JobDetailsInfo.
+  job_get(job_path, [](const proto::JobStatus& job, const httplib::Request&) {
+    nlohmann::json out = JobStatusToJson(job);
+    nlohmann::json details = FlinkJobDetails(job, absl::ToUnixMillis(absl::Now()));
+    for (auto& [key, value] : details.items()) out[key] = std::move(value);
+    return out;
   });
-  server_->Get(R"(/jobs/([0-9a-f]{32})/status)", [this, json](const httplib::Request& req,
-                                                               httplib::Response& res) {
-    auto status = dispatcher_->GetJobStatus(req.matches[1]);
-    if (!status.ok()) return json(res, FlinkErrors(std::string(status.status().message())), 404);
-    json(res, {{"status", FlinkJobState(status->state())}});
+  job_get(job_path + "/status", [](const proto::JobStatus& job, const httplib::Request&) {
+    return nlohmann::json{{"status", FlinkJobState(job.state())}};
   });
-  server_->Get(R"(/jobs/([0-9a-f]{32})/checkpoints)", [this, json](const httplib::Request& req,
-                                                                    httplib::Response& res) {
-    auto status = dispatcher_->GetJobStatus(req.matches[1]);
-    if (!status.ok()) return json(res, FlinkErrors(std::string(status.status().message())), 404);
-    json(res, FlinkCheckpoints(*status));
+  job_get(job_path + "/checkpoints", [](const proto::JobStatus& job, const httplib::Request&) {
+    return FlinkCheckpoints(job);
   });
-  server_->Get(R"(/jobs/([0-9a-f]{32})/exceptions)", [this, json](const httplib::Request& req,
-                                                                   httplib::Response& res) {
-    auto status = dispatcher_->GetJobStatus(req.matches[1]);
-    if (!status.ok()) return json(res, FlinkErrors(std::string(status.status().message())), 404);
-    json(res, FlinkExceptions(*status));
+  job_get(job_path + "/exceptions", [](const proto::JobStatus& job, const httplib::Request&) {
+    return FlinkExceptions(job);
+  });
+  // A vertex's subtasks and its back pressure; vertex ids as /jobs/:jid's vertices name them.
+  job_get(vertex_path, [this](const proto::JobStatus& job, const httplib::Request& req) {
+    return FlinkVertexDetails(job, VertexOfFlinkId(req.matches[2]),
+                              dispatcher_->ListTaskManagers(), absl::ToUnixMillis(absl::Now()));
+  });
+  job_get(vertex_path + "/backpressure", [](const proto::JobStatus& job,
+                                            const httplib::Request& req) {
+    return FlinkBackPressure(job, VertexOfFlinkId(req.matches[2]), absl::ToUnixMillis(absl::Now()));
   });
   // PATCH /jobs/:jid?mode=cancel, 202 Accepted as Flink answers (the cancel goes on).
   server_->Patch(R"(/jobs/([0-9a-f]{32}))", [this, json](const httplib::Request& req,

@@ -71,6 +71,26 @@ def test_flink_shaped_paths(running):
     assert get(f"/jobs/{job}/status") == {"status": "RUNNING"}
     details = get(f"/jobs/{job}")
     assert details["jid"] == job and details["state"] == "RUNNING" and details["duration"] >= 0
+    # Flink's vertices and plan: the non-parallel source, then the parallel chain it rebalances to.
+    source, chain = details["vertices"]
+    assert source["parallelism"] == 1 and chain["parallelism"] == 2, details["vertices"]
+    assert chain["name"] == "json-parse -> event-map -> kafka-sink" and chain["status"] == "RUNNING"
+    wait_until(lambda: get(f"/jobs/{job}")["vertices"][1]["metrics"]["read-records"] > 0, 30,
+               "records read by the chain")
+    [node] = [n for n in details["plan"]["nodes"] if n["id"] == chain["id"]]
+    assert node["inputs"] == [{"num": 0, "id": source["id"], "ship_strategy": "REBALANCE",
+                               "exchange": "pipelined_bounded"}], node
+    vertex = get(f"/jobs/{job}/vertices/{chain['id']}")
+    tm_addresses = {tm["path"] for tm in get("/taskmanagers")["taskmanagers"]}
+    assert [s["subtask"] for s in vertex["subtasks"]] == [0, 1], vertex
+    assert all(s["endpoint"] in tm_addresses and s["status"] == "RUNNING"
+               for s in vertex["subtasks"]), vertex
+    pressure = get(f"/jobs/{job}/vertices/{chain['id']}/backpressure")
+    assert pressure["backpressureLevel"] in ("ok", "low", "high")
+    for s in pressure["subtasks"]:
+        assert abs(s["ratio"] + s["busyRatio"] + s["idleRatio"] - 1) < 0.05, s
+    status, _, body = http("GET", f"{base}/jobs/{job}/vertices/{'f' * 32}", viewer)
+    assert status == 404 and json.loads(body)["errors"], body
     tms = get("/taskmanagers")["taskmanagers"]
     assert len(tms) == 2
     for tm in tms:

@@ -40,6 +40,17 @@ proto::JobStatus TwoChainJob(proto::JobState state) {
   add(0, "socket-source", 1, 5000);
   add(1, "event-map", 2, 2500);
   add(1, "kafka-sink", 2, 2500);
+  job.set_max_parallelism(128);
+  job.set_attempt(3);
+  proto::VertexInfo* source = job.add_vertices();
+  source->set_id(0);
+  source->set_name("socket-source");
+  source->set_parallelism(1);
+  proto::VertexInfo* chain = job.add_vertices();
+  chain->set_id(1);
+  chain->set_name("event-map -> kafka-sink");
+  chain->set_parallelism(2);
+  chain->set_input(proto::PARTITIONING_REBALANCE);
   return job;
 }
 
@@ -187,6 +198,68 @@ TEST(FlinkRestTest, ExceptionsAreFlinksHistoryNewestFirstAndBounded) {
   EXPECT_EQ(entries[0]["taskManagerId"], "tm-2");
   EXPECT_EQ(entries[0]["endpoint"], "127.0.0.1:6122");
   EXPECT_EQ(out["exceptionHistory"]["truncated"], false);
+}
+
+TEST(FlinkRestTest, JobDetailsHaveVerticesWithNetworkIoAndThePlanWithShipStrategies) {
+  const nlohmann::json d = FlinkJobDetails(TwoChainJob(proto::RUNNING), 6000);
+  EXPECT_EQ(d["job-type"], "STREAMING");
+  EXPECT_EQ(d["maxParallelism"], 128);
+  ASSERT_EQ(d["vertices"].size(), 2u);
+  const nlohmann::json& source = d["vertices"][0];
+  const nlohmann::json& chain = d["vertices"][1];
+  EXPECT_EQ(source["id"], FlinkVertexId(0));
+  EXPECT_EQ(VertexOfFlinkId(chain["id"]), 1);
+  EXPECT_EQ(chain["name"], "event-map -> kafka-sink");
+  EXPECT_EQ(chain["parallelism"], 2);
+  EXPECT_EQ(chain["status"], "RUNNING") << "one running, one deploying";
+  EXPECT_EQ(chain["tasks"]["RUNNING"], 1);
+  EXPECT_EQ(chain["tasks"]["DEPLOYING"], 1);
+  // As Flink counts: a source reads nothing from the network, a sink writes nothing to it.
+  EXPECT_EQ(source["metrics"]["read-records"], 0);
+  EXPECT_EQ(source["metrics"]["write-records"], 5000);
+  EXPECT_EQ(source["metrics"]["write-bytes"], 100000);
+  EXPECT_EQ(chain["metrics"]["read-records"], 5000);
+  EXPECT_EQ(chain["metrics"]["write-records"], 0);
+  EXPECT_EQ(chain["metrics"]["read-records-complete"], true);
+  EXPECT_EQ(d["status-counts"]["RUNNING"], 2);
+  const nlohmann::json& nodes = d["plan"]["nodes"];
+  ASSERT_EQ(nodes.size(), 2u);
+  EXPECT_FALSE(nodes[0].contains("inputs"));
+  EXPECT_EQ(nodes[1]["inputs"][0]["id"], FlinkVertexId(0));
+  EXPECT_EQ(nodes[1]["inputs"][0]["ship_strategy"], "REBALANCE");
+}
+
+TEST(FlinkRestTest, VertexDetailsListSubtasksWithTheirTaskManagersAddress) {
+  proto::TaskManagerInfo tm;
+  tm.set_id("tm-1");
+  tm.set_address("10.0.0.7:6122");
+  auto d = FlinkVertexDetails(TwoChainJob(proto::RUNNING), 1, {tm}, 6000);
+  ASSERT_TRUE(d.ok()) << d.status();
+  ASSERT_EQ((*d)["subtasks"].size(), 2u);
+  EXPECT_EQ((*d)["subtasks"][1]["taskmanager-id"], "tm-1");
+  EXPECT_EQ((*d)["subtasks"][1]["endpoint"], "10.0.0.7:6122");
+  EXPECT_EQ((*d)["subtasks"][1]["attempt"], 3);
+  EXPECT_EQ((*d)["subtasks"][0]["metrics"]["read-records"], 2500);
+  EXPECT_EQ(FlinkVertexDetails(TwoChainJob(proto::RUNNING), 2, {}, 6000).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(VertexOfFlinkId("zz"), -1);
+}
+
+TEST(FlinkRestTest, BackPressureLevelsFollowFlinksThresholds) {
+  proto::JobStatus job = TwoChainJob(proto::RUNNING);
+  // Subtask time split: running 1000 ms; back-pressured 100 (ok), then 300 (low), then 600.
+  auto b = FlinkBackPressure(job, 1, 6000);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ((*b)["backpressureLevel"], "ok");
+  EXPECT_DOUBLE_EQ((*b)["subtasks"][0]["ratio"], 0.1);
+  EXPECT_DOUBLE_EQ((*b)["subtasks"][0]["idleRatio"], 0.3);
+  EXPECT_DOUBLE_EQ((*b)["subtasks"][0]["busyRatio"], 0.6);
+  job.mutable_operators(1)->mutable_subtasks(1)->set_backpressured_ms(300);
+  job.mutable_operators(1)->mutable_subtasks(1)->set_idle_ms(0);
+  EXPECT_EQ((*FlinkBackPressure(job, 1, 6000))["backpressureLevel"], "low");
+  job.mutable_operators(1)->mutable_subtasks(1)->set_backpressured_ms(600);
+  EXPECT_EQ((*FlinkBackPressure(job, 1, 6000))["backpressureLevel"], "high");
+  EXPECT_EQ((*FlinkBackPressure(job, 1, 6000))["subtasks"][0]["backpressureLevel"], "ok");
 }
 
 TEST(FlinkRestTest, ErrorsAreAListUnderErrors) {
