@@ -147,6 +147,50 @@ void RestServer::Login(const httplib::Request& req, httplib::Response& res) {
                   "application/json");
 }
 
+void RestServer::StartSavepoint(const httplib::Request& req, httplib::Response& res, bool stop) {
+  auto reply = [&res](int status, const nlohmann::json& body) {
+    res.status = status;
+    res.set_content(body.dump(), "application/json");
+  };
+  const std::string job = req.matches[1];
+  auto body = nlohmann::json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    return reply(400, FlinkErrors("request body: expected a JSON object"));
+  }
+  // Flink's field names: savepoints' "target-directory" and "cancel-job", stop's
+  // "targetDirectory" (and "drain", which stop always does here: the sources end first).
+  const char* dir_field = stop ? "targetDirectory" : "target-directory";
+  std::string dir;
+  if (body.contains(dir_field) && !body[dir_field].is_null()) {
+    if (!body[dir_field].is_string()) {
+      return reply(400, FlinkErrors(absl::StrCat(dir_field, ": expected a string")));
+    }
+    dir = body[dir_field].get<std::string>();
+  }
+  if (body.contains("cancel-job") && body["cancel-job"].is_boolean() && body["cancel-job"]) {
+    stop = true;
+  }
+  auto status = dispatcher_->GetJobStatus(job);
+  if (!status.ok()) return reply(404, FlinkErrors(std::string(status.status().message())));
+  const std::string request_id = HexEncode(RandomBytes(16));
+  Logger("audit")->info("user={} role=admin action=\"{}\" job={} via=REST", RequestUser(req),
+                        stop ? "stop" : "savepoint", job);
+  absl::MutexLock lock(&mu_);
+  operations_[request_id] = Operation{job};
+  operation_threads_.emplace_back([this, job, dir, stop, request_id] {
+    auto path = dispatcher_->TriggerSavepoint(job, dir, stop);
+    absl::MutexLock lock(&mu_);
+    Operation& op = operations_[request_id];
+    op.done = true;
+    if (path.ok()) {
+      op.location = *path;
+    } else {
+      op.failure = std::string(path.status().message());
+    }
+  });
+  reply(202, {{"request-id", request_id}});
+}
+
 RestServer::RestServer(Dispatcher* dispatcher, UserTokens* tokens, const TlsFiles& tls)
     : dispatcher_(dispatcher),
       tokens_(tokens),
@@ -224,6 +268,37 @@ RestServer::RestServer(Dispatcher* dispatcher, UserTokens* tokens, const TlsFile
                                             const httplib::Request& req) {
     return FlinkBackPressure(job, VertexOfFlinkId(req.matches[2]), absl::ToUnixMillis(absl::Now()));
   });
+  // Savepoints and stop-with-savepoint, asynchronous as in Flink: 202 and a request-id to poll.
+  server_->Post(job_path + "/savepoints", [this](const httplib::Request& req,
+                                                 httplib::Response& res) {
+    StartSavepoint(req, res, /*stop=*/false);
+  });
+  server_->Post(job_path + "/stop", [this](const httplib::Request& req, httplib::Response& res) {
+    StartSavepoint(req, res, /*stop=*/true);
+  });
+  server_->Get(job_path + R"(/savepoints/([0-9a-f]{32}))",
+               [this, json](const httplib::Request& req, httplib::Response& res) {
+                 Operation op;
+                 {
+                   absl::MutexLock lock(&mu_);
+                   auto it = operations_.find(std::string(req.matches[2]));
+                   if (it == operations_.end() || it->second.job != req.matches[1]) {
+                     return json(res, FlinkErrors("unknown savepoint request " +
+                                                  std::string(req.matches[2])),
+                                 404);
+                   }
+                   op = it->second;
+                 }
+                 nlohmann::json operation = nlohmann::json::object();
+                 if (op.done && op.failure.empty()) operation["location"] = op.location;
+                 if (op.done && !op.failure.empty()) {
+                   operation["failure-cause"] = {{"class", "ec::SavepointFailure"},
+                                                 {"stack-trace", op.failure},
+                                                 {"serialized-throwable", nullptr}};
+                 }
+                 json(res, {{"status", {{"id", op.done ? "COMPLETED" : "IN_PROGRESS"}}},
+                            {"operation", op.done ? operation : nlohmann::json()}});
+               });
   // PATCH /jobs/:jid?mode=cancel, 202 Accepted as Flink answers (the cancel goes on).
   server_->Patch(R"(/jobs/([0-9a-f]{32}))", [this, json](const httplib::Request& req,
                                                           httplib::Response& res) {
@@ -272,6 +347,12 @@ void RestServer::Stop() {
     server_->stop();
     thread_.join();
   }
+  std::vector<std::thread> threads;
+  {
+    absl::MutexLock lock(&mu_);
+    threads.swap(operation_threads_);
+  }
+  for (auto& t : threads) t.join();  // savepoints end by their own timeout
 }
 
 }  // namespace ec

@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
@@ -22,7 +23,8 @@ namespace ec {
 
 // Flink-shaped JSON (flink_rest.h): GET /config, /overview, /jobs, /jobs/overview,
 // /jobs/<id> (EventCluster's status with Flink's top-level fields), /jobs/<id>/status,
-// /taskmanagers, PATCH /jobs/<id>?mode=cancel; GET /metrics (Prometheus, prometheus_metrics.h);
+// /taskmanagers, PATCH /jobs/<id>?mode=cancel, POST /jobs/<id>/savepoints and /jobs/<id>/stop
+// (202 with a request-id; GET /jobs/<id>/savepoints/<request-id> for the outcome); GET /metrics (Prometheus, prometheus_metrics.h);
 // / (an HTML overview refreshing itself). Errors as Flink's {"errors": ["..."]}.
 // Start() binds and serves from its own thread; Stop() is idempotent.
 //
@@ -55,6 +57,18 @@ class RestServer {
   // The name of the user the request authenticates as ("-" without tokens).
   std::string RequestUser(const httplib::Request& req);
 
+  // A savepoint or stop-with-savepoint asked for over REST: it runs on its own thread, and
+  // GET /jobs/<id>/savepoints/<request-id> polls it (Flink's asynchronous operations).
+  struct Operation {
+    std::string job;
+    bool done = false;
+    std::string location;  // when done and it succeeded
+    std::string failure;   // when done and it failed
+  };
+  // POST /jobs/<id>/savepoints and /jobs/<id>/stop: starts the savepoint, answers 202 with
+  // {"request-id": ...}.
+  void StartSavepoint(const httplib::Request& req, httplib::Response& res, bool stop);
+
   Dispatcher* dispatcher_;
   UserTokens* tokens_;
   const bool https_;
@@ -63,6 +77,8 @@ class RestServer {
   RefusalLog refusals_{"REST request"};
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Session> sessions_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, Operation> operations_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::thread> operation_threads_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace ec

@@ -7,6 +7,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -230,3 +231,44 @@ def test_checkpoints_and_exceptions_after_a_taskmanager_is_lost(kafka, tmp_path)
     finally:
         producer.stop()
         cluster.close()
+
+
+def test_savepoint_and_stop_over_rest_are_asynchronous_and_for_admins(running, tmp_path):
+    cluster, job = running
+    base = f"http://127.0.0.1:{cluster.rest_port}/jobs/{job}"
+
+    def post(path, body, token):
+        request = urllib.request.Request(base + path, method="POST", data=json.dumps(body).encode(),
+                                         headers={"Authorization": f"Bearer {token}",
+                                                  "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())
+
+    def outcome(request_id):
+        status, _, body = http("GET", f"{base}/savepoints/{request_id}", cluster.viewer_token)
+        assert status == 200, body
+        body = json.loads(body)
+        return body if body["status"]["id"] == "COMPLETED" else None
+
+    target = tmp_path / "savepoints"
+    status, body = post("/savepoints", {"target-directory": str(target)}, cluster.viewer_token)
+    assert status == 403, body
+    status, body = post("/savepoints", {"target-directory": str(target), "cancel-job": False},
+                        cluster.admin_token)
+    assert status == 202 and len(body["request-id"]) == 32, body
+    done = wait_until(lambda: outcome(body["request-id"]), 60, "the savepoint")
+    location = done["operation"]["location"]
+    assert location.startswith(str(target)) and (Path(location) / "_metadata").is_file(), done
+    assert cluster.state(job) == "RUNNING"
+    status, _, missing = http("GET", f"{base}/savepoints/{'0' * 32}", cluster.viewer_token)
+    assert status == 404 and json.loads(missing)["errors"]
+
+    status, body = post("/stop", {"targetDirectory": str(target)}, cluster.admin_token)
+    assert status == 202, body
+    done = wait_until(lambda: outcome(body["request-id"]), 60, "the stop-with-savepoint")
+    assert (Path(done["operation"]["location"]) / "_metadata").is_file(), done
+    cluster.wait_for_state(job, "FINISHED")
+    assert f'action="stop" job={job} via=REST' in cluster.jobmanager.log()
