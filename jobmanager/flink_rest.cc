@@ -40,7 +40,7 @@ nlohmann::json FlinkConfig() {
           {"flink-revision", "eventcluster"},
           {"eventcluster-version", kEventClusterVersion},
           {"features",
-           {{"web-submit", false},
+           {{"web-submit", true},
             {"web-cancel", true},
             {"web-rescale", false},
             {"web-history", false}}}};

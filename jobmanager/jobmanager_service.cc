@@ -99,17 +99,9 @@ grpc::Status ClientServiceImpl::SubmitJob(grpc::ServerContext* ctx,
   std::map<std::string, std::string> parameters(request->parameters().begin(),
                                                 request->parameters().end());
   // A secret must not have crossed a network in the clear to get here.
-  if (!tls_ && !IsLoopbackPeer(ctx->peer())) {
-    for (const auto& [name, value] : parameters) {
-      if (!value.empty() && IsSecretParameter(name)) {
-        return grpc::Status(
-            grpc::StatusCode::FAILED_PRECONDITION,
-            absl::StrCat("job parameter ", name, " is a secret and this channel from ",
-                         ctx->peer(), " is plaintext: serve TLS (--tls-cert, --tls-key on "
-                         "the JobManager; ecctl --tls-ca), or leave it out and set "
-                         "EC_KAFKA_SASL_PASSWORD on the TaskManagers"));
-      }
-    }
+  if (auto s = CheckSecretsOverChannel(parameters, tls_, IsLoopbackPeer(ctx->peer()), ctx->peer());
+      !s.ok()) {
+    return ToGrpcStatus(s);
   }
   auto id = dispatcher_->SubmitJob(request->job_json(), parameters, request->from_savepoint());
   if (!id.ok()) return ToGrpcStatus(id.status());

@@ -128,7 +128,8 @@ int main(int argc, char** argv) {
     log->critical("cannot listen on RPC port {}", rpc_port);
     return 1;
   }
-  ec::RestServer rest(&dispatcher, tokens.get(), tls);
+  ec::JobUploads uploads(data_dir + "/uploads");
+  ec::RestServer rest(&dispatcher, tokens.get(), tls, &uploads);
   if (rest_port > 0 && !rest.Start(rest_host, rest_port)) {
     log->critical("cannot listen on REST port {}", rest_port);
     return 1;

@@ -11,6 +11,8 @@
 #include "jobmanager/prometheus_metrics.h"
 #include "proto/status_json.h"
 #include "runtime/logging.h"
+#include "runtime/security/listen_policy.h"
+#include "runtime/util/job_arguments.h"
 
 namespace ec {
 namespace {
@@ -191,9 +193,61 @@ void RestServer::StartSavepoint(const httplib::Request& req, httplib::Response& 
   reply(202, {{"request-id", request_id}});
 }
 
-RestServer::RestServer(Dispatcher* dispatcher, UserTokens* tokens, const TlsFiles& tls)
+void RestServer::RunUpload(const httplib::Request& req, httplib::Response& res) {
+  auto reply = [&res](int status, const nlohmann::json& body) {
+    res.status = status;
+    res.set_content(body.dump(), "application/json");
+  };
+  auto job_file = uploads_->Read(req.matches[1]);
+  if (!job_file.ok()) return reply(404, FlinkErrors(std::string(job_file.status().message())));
+  // Flink's JarRunRequestBody; its query parameters of the same names are accepted too.
+  auto body = nlohmann::json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    return reply(400, FlinkErrors("request body: expected a JSON object"));
+  }
+  for (const char* key : {"programArgs", "parallelism", "savepointPath"}) {
+    if (!body.contains(key) && req.has_param(key)) body[key] = req.get_param_value(key);
+  }
+  std::vector<std::string> args;
+  if (body.contains("programArgsList") && !body["programArgsList"].is_null()) {
+    if (!body["programArgsList"].is_array()) {
+      return reply(400, FlinkErrors("programArgsList: expected a list of strings"));
+    }
+    for (const auto& arg : body["programArgsList"]) {
+      if (!arg.is_string()) return reply(400, FlinkErrors("programArgsList: expected strings"));
+      args.push_back(arg.get<std::string>());
+    }
+  } else if (body.contains("programArgs") && body["programArgs"].is_string()) {
+    // Split at whitespace (no quoting: use programArgsList for values with spaces).
+    args = absl::StrSplit(body["programArgs"].get<std::string>(), absl::ByAnyChar(" \t\n"),
+                          absl::SkipEmpty());
+  }
+  auto arguments = ParseJobArguments(args);
+  if (!arguments.ok()) return reply(400, FlinkErrors(std::string(arguments.status().message())));
+  if (body.contains("parallelism") && !body["parallelism"].is_null()) {
+    const auto& p = body["parallelism"];
+    arguments->parameters["parallelism"] = p.is_string() ? p.get<std::string>() : p.dump();
+  }
+  if (body.contains("savepointPath") && body["savepointPath"].is_string()) {
+    arguments->from_savepoint = body["savepointPath"].get<std::string>();
+  }
+  const bool loopback = IsLoopbackHost(req.remote_addr);
+  if (auto s = CheckSecretsOverChannel(arguments->parameters, https_, loopback, req.remote_addr);
+      !s.ok()) {
+    return reply(400, FlinkErrors(std::string(s.message())));
+  }
+  auto id = dispatcher_->SubmitJob(*job_file, arguments->parameters, arguments->from_savepoint);
+  if (!id.ok()) return reply(400, FlinkErrors(std::string(id.status().message())));
+  Logger("audit")->info("user={} role=admin action=\"submit\" job={} via=REST upload={}",
+                        RequestUser(req), *id, std::string(req.matches[1]));
+  reply(200, {{"jobid", *id}});
+}
+
+RestServer::RestServer(Dispatcher* dispatcher, UserTokens* tokens, const TlsFiles& tls,
+                       JobUploads* uploads)
     : dispatcher_(dispatcher),
       tokens_(tokens),
+      uploads_(uploads),
       https_(tls.server_enabled()),
       server_(https_ ? std::make_unique<httplib::SSLServer>(tls.cert.c_str(), tls.key.c_str())
                      : std::make_unique<httplib::Server>()) {
@@ -299,6 +353,52 @@ RestServer::RestServer(Dispatcher* dispatcher, UserTokens* tokens, const TlsFile
                  json(res, {{"status", {{"id", op.done ? "COMPLETED" : "IN_PROGRESS"}}},
                             {"operation", op.done ? operation : nlohmann::json()}});
                });
+  // Flink's jar paths, for job files: upload (multipart, part "jarfile" as Flink's web UI sends
+  // it), list, run with arguments, delete. Ids are the server's own names.
+  if (uploads_ != nullptr) {
+    const std::string upload_path = R"(/jars/([0-9a-f]{32}\.json))";
+    server_->Post("/jars/upload", [this, json](const httplib::Request& req,
+                                               httplib::Response& res) {
+      if (!req.is_multipart_form_data() || !req.has_file("jarfile")) {
+        return json(res, FlinkErrors("expected a multipart/form-data body with a 'jarfile' part"),
+                    400);
+      }
+      const httplib::MultipartFormData file = req.get_file_value("jarfile");
+      auto stored = uploads_->Store(file.filename, file.content);
+      if (!stored.ok()) {
+        const int code = stored.status().code() == absl::StatusCode::kInvalidArgument ? 400
+                         : stored.status().code() == absl::StatusCode::kResourceExhausted ? 429
+                                                                                         : 500;
+        return json(res, FlinkErrors(std::string(stored.status().message())), code);
+      }
+      Logger("audit")->info("user={} role=admin action=\"upload\" job=- upload={}",
+                            RequestUser(req), stored->id);
+      json(res, {{"filename", stored->id}, {"status", "success"}});
+    });
+    server_->Get("/jars", [this, json](const httplib::Request& req, httplib::Response& res) {
+      nlohmann::json files = nlohmann::json::array();
+      for (const UploadedJob& job : uploads_->List()) {
+        files.push_back({{"id", job.id},
+                         {"name", job.name},
+                         {"uploaded", job.uploaded_ms},
+                         {"entry", nlohmann::json::array(
+                                       {{{"name", "job file"}, {"description", nullptr}}})}});
+      }
+      json(res, {{"address", absl::StrCat(https_ ? "https://" : "http://",
+                                          req.get_header_value("Host"))},
+                 {"files", files}});
+    });
+    server_->Post(upload_path + "/run", [this](const httplib::Request& req,
+                                               httplib::Response& res) { RunUpload(req, res); });
+    server_->Delete(upload_path, [this, json](const httplib::Request& req,
+                                              httplib::Response& res) {
+      absl::Status s = uploads_->Delete(req.matches[1]);
+      if (!s.ok()) return json(res, FlinkErrors(std::string(s.message())), 404);
+      Logger("audit")->info("user={} role=admin action=\"delete upload\" job=- upload={}",
+                            RequestUser(req), std::string(req.matches[1]));
+      json(res, nlohmann::json::object());
+    });
+  }
   // PATCH /jobs/:jid?mode=cancel, 202 Accepted as Flink answers (the cancel goes on).
   server_->Patch(R"(/jobs/([0-9a-f]{32}))", [this, json](const httplib::Request& req,
                                                           httplib::Response& res) {

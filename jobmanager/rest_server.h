@@ -9,6 +9,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "jobmanager/dispatcher.h"
+#include "jobmanager/job_uploads.h"
 #include "runtime/security/cluster_secret.h"
 #include "runtime/security/tls.h"
 #include "runtime/security/user_tokens.h"
@@ -24,7 +25,9 @@ namespace ec {
 // Flink-shaped JSON (flink_rest.h): GET /config, /overview, /jobs, /jobs/overview,
 // /jobs/<id> (EventCluster's status with Flink's top-level fields), /jobs/<id>/status,
 // /taskmanagers, PATCH /jobs/<id>?mode=cancel, POST /jobs/<id>/savepoints and /jobs/<id>/stop
-// (202 with a request-id; GET /jobs/<id>/savepoints/<request-id> for the outcome); GET /metrics (Prometheus, prometheus_metrics.h);
+// (202 with a request-id; GET /jobs/<id>/savepoints/<request-id> for the outcome), Flink's jar
+// paths for job files (POST /jars/upload, GET /jars, POST /jars/<id>/run, DELETE /jars/<id>);
+// GET /metrics (Prometheus, prometheus_metrics.h);
 // / (an HTML overview refreshing itself). Errors as Flink's {"errors": ["..."]}.
 // Start() binds and serves from its own thread; Stop() is idempotent.
 //
@@ -37,7 +40,9 @@ class RestServer {
  public:
   // With tls.cert and tls.key it serves HTTPS (no client certificates: browsers log in with a
   // token).
-  RestServer(Dispatcher* dispatcher, UserTokens* tokens, const TlsFiles& tls = {});
+  // `uploads`: where POST /jars/upload keeps job files (none: the /jars paths answer 404).
+  RestServer(Dispatcher* dispatcher, UserTokens* tokens, const TlsFiles& tls = {},
+             JobUploads* uploads = nullptr);
   ~RestServer();
 
   // Returns false when the port cannot be bound.
@@ -68,9 +73,12 @@ class RestServer {
   // POST /jobs/<id>/savepoints and /jobs/<id>/stop: starts the savepoint, answers 202 with
   // {"request-id": ...}.
   void StartSavepoint(const httplib::Request& req, httplib::Response& res, bool stop);
+  // POST /jars/<id>/run: submits the uploaded job file with Flink's run request's arguments.
+  void RunUpload(const httplib::Request& req, httplib::Response& res);
 
   Dispatcher* dispatcher_;
   UserTokens* tokens_;
+  JobUploads* uploads_;
   const bool https_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;

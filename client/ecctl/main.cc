@@ -18,6 +18,7 @@
 #include "absl/strings/str_format.h"
 #include "proto/jobmanager.grpc.pb.h"
 #include "proto/status_json.h"
+#include "runtime/util/job_arguments.h"
 
 namespace {
 
@@ -118,27 +119,11 @@ int Submit(Stub& stub, const Options& o) {
   text << in.rdbuf();
   ec::proto::SubmitJobRequest request;
   request.set_job_json(text.str());
-  const std::vector<std::string>& extras = o.extras;
-  for (size_t i = 0; i < extras.size(); ++i) {
-    const std::string& arg = extras[i];
-    if (!absl::StartsWith(arg, "--") || arg.size() < 3) {
-      return Fail("unexpected argument '" + arg + "': job parameters are --KEY VALUE");
-    }
-    std::string key = arg.substr(2);
-    std::string value;
-    if (auto eq = key.find('='); eq != std::string::npos) {
-      value = key.substr(eq + 1);
-      key = key.substr(0, eq);
-    } else if (i + 1 < extras.size()) {
-      value = extras[++i];
-    } else {
-      return Fail("job parameter --" + key + " needs a value");
-    }
-    if (key == "from-savepoint") {
-      request.set_from_savepoint(value);
-    } else {
-      (*request.mutable_parameters())[key] = value;
-    }
+  auto arguments = ec::ParseJobArguments(o.extras);
+  if (!arguments.ok()) return Fail(std::string(arguments.status().message()));
+  request.set_from_savepoint(arguments->from_savepoint);
+  for (const auto& [key, value] : arguments->parameters) {
+    (*request.mutable_parameters())[key] = value;
   }
   ec::proto::SubmitJobResponse response;
   auto ctx = Context();

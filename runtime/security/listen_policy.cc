@@ -3,6 +3,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 
@@ -30,6 +31,20 @@ bool IsSecretParameter(absl::string_view name) {
   const std::string lower = absl::AsciiStrToLower(name);
   return absl::StrContains(lower, "password") || absl::StrContains(lower, "secret") ||
          absl::StrContains(lower, "token");
+}
+
+absl::Status CheckSecretsOverChannel(const std::map<std::string, std::string>& parameters,
+                                     bool encrypted, bool loopback, absl::string_view peer) {
+  if (encrypted || loopback) return absl::OkStatus();
+  for (const auto& [name, value] : parameters) {
+    if (!value.empty() && IsSecretParameter(name)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "job parameter ", name, " is a secret and this channel from ", peer,
+          " is plaintext: serve TLS (--tls-cert, --tls-key on the JobManager; ecctl --tls-ca), "
+          "or leave it out and set EC_KAFKA_SASL_PASSWORD on the TaskManagers"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace ec

@@ -2,9 +2,12 @@
 // authenticate, or when the operator asked for it with --insecure; otherwise to loopback only.
 #pragma once
 
-#include "absl/strings/string_view.h"
+#include <map>
 #include <string>
 #include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace ec {
 
@@ -23,5 +26,11 @@ bool IsLoopbackPeer(absl::string_view peer);
 // Whether a job parameter holds a secret: kafka-sasl-password and any name containing
 // "password", "secret" or "token". Such values are never shown, logged or sent in the clear.
 bool IsSecretParameter(absl::string_view name);
+
+// FailedPrecondition, naming the parameter and the peer and pointing to TLS or
+// EC_KAFKA_SASL_PASSWORD, when a secret parameter with a value came over a channel that is
+// neither encrypted nor from this machine; OK otherwise.
+absl::Status CheckSecretsOverChannel(const std::map<std::string, std::string>& parameters,
+                                     bool encrypted, bool loopback, absl::string_view peer);
 
 }  // namespace ec

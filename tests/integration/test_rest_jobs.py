@@ -1,0 +1,141 @@
+"""Submitting a job as Flink's web UI does, against real processes: a job file uploaded over
+POST /jars/upload (multipart), listed, run with program arguments, deleted; bad files refused
+with the same one-line message as ecctl; and the two Flink CVEs on these paths
+(CVE-2020-17518: an upload's file name that climbs out of the upload directory;
+CVE-2020-17519: a path parameter that does) as test cases."""
+import json
+import os
+import stat
+import subprocess
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+from cluster import Cluster, Producer, bin_dir, wait_until
+from kafka_fixture import source_dir
+
+JOB = source_dir() / "examples" / "job.json"
+
+
+def request(method, url, token=None, body: bytes | None = None, content_type=None):
+    headers = {}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    if content_type:
+        headers["Content-Type"] = content_type
+    req = urllib.request.Request(url, method=method, data=body, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=20) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def multipart(filename: str, content: bytes) -> tuple[bytes, str]:
+    boundary = uuid.uuid4().hex
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"jarfile\"; "
+            f"filename=\"{filename}\"\r\nContent-Type: application/json\r\n\r\n").encode()
+    body += content + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+@pytest.fixture
+def cluster():
+    c = Cluster(taskmanagers=1, slots=2, secure=True)
+    try:
+        yield c
+    finally:
+        c.close()
+
+
+def upload(cluster, filename, content, token=None):
+    body, content_type = multipart(filename, content)
+    return request("POST", f"http://127.0.0.1:{cluster.rest_port}/jars/upload",
+                   token or cluster.admin_token, body, content_type)
+
+
+def test_upload_list_run_and_delete_a_job_file(cluster, kafka, tmp_path):
+    base = f"http://127.0.0.1:{cluster.rest_port}"
+    # CVE-2020-17518: the client's file name climbs out; the server names the file itself.
+    escape = Path("/tmp") / f"ec-cve-17518-{uuid.uuid4().hex}.json"
+    status, body = upload(cluster, f"../../../../../..{escape}", JOB.read_bytes(),
+                          cluster.viewer_token)
+    assert status == 403, body
+    status, body = upload(cluster, f"../../../../../..{escape}", JOB.read_bytes())
+    assert status == 200, body
+    jar_id = json.loads(body)["filename"]
+    assert len(jar_id) == 37 and jar_id.endswith(".json"), jar_id
+    assert not escape.exists(), "the upload was written where its file name pointed"
+    [stored] = [p for p in (cluster.dir / "jm").rglob(jar_id)]
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600 and stored.read_bytes() == JOB.read_bytes()
+    status, body = request("GET", f"{base}/jars", cluster.viewer_token)
+    assert status == 200
+    [entry] = json.loads(body)["files"]
+    assert entry["id"] == jar_id and entry["name"] == escape.name, entry
+
+    producer = Producer(tmp_path, "--rate", "500", "--seed", "5")
+    topic = f"events_jars_{uuid.uuid4().hex[:8]}"
+    kafka.create_topic(topic)
+    kafka.create_topic(topic + ".dlq")
+    try:
+        run = {"programArgsList": ["--hostname", "127.0.0.1", "--port", str(producer.port),
+                                   "--kafka-bootstrap-servers", kafka.plaintext,
+                                   "--kafka-topic", topic],
+               "parallelism": 1}
+        status, body = request("POST", f"{base}/jars/{jar_id}/run", cluster.viewer_token,
+                               json.dumps(run).encode(), "application/json")
+        assert status == 403, body
+        status, body = request("POST", f"{base}/jars/{jar_id}/run", cluster.admin_token,
+                               json.dumps(run).encode(), "application/json")
+        assert status == 200, body
+        job = json.loads(body)["jobid"]
+        cluster.wait_for_state(job, "RUNNING")
+        wait_until(lambda: cluster.operator(job, "kafka-sink")["records_in"] > 50, 60,
+                   "records to reach the sink of the uploaded job")
+        assert f'action="submit" job={job} via=REST upload={jar_id}' in cluster.jobmanager.log()
+    finally:
+        producer.stop()
+
+    status, body = request("DELETE", f"{base}/jars/{jar_id}", cluster.admin_token)
+    assert status == 200, body
+    assert json.loads(request("GET", f"{base}/jars", cluster.viewer_token)[1])["files"] == []
+    assert request("DELETE", f"{base}/jars/{jar_id}", cluster.admin_token)[0] == 404
+
+
+def test_a_bad_job_file_is_refused_with_ecctls_message(cluster, tmp_path):
+    base = f"http://127.0.0.1:{cluster.rest_port}"
+    status, body = upload(cluster, "notes.txt", b"not json at all")
+    assert status == 400 and "not a JSON object" in json.loads(body)["errors"][0], body
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"name": "bad", "pipeline": [
+        {"type": "socket-source", "hostname": "h", "port": 70000}, {"type": "discard-sink"}]}))
+    status, body = upload(cluster, "bad.json", bad.read_bytes())
+    assert status == 200, body
+    jar_id = json.loads(body)["filename"]
+    status, body = request("POST", f"{base}/jars/{jar_id}/run", cluster.admin_token, b"{}",
+                           "application/json")
+    assert status == 400, body
+    [message] = json.loads(body)["errors"]
+    ecctl = cluster.ecctl("submit", str(bad), check=False)
+    assert ecctl.returncode != 0 and message in ecctl.stderr, (message, ecctl.stderr)
+    assert "\n" not in message and "port" in message, message
+    # Program arguments that are not --KEY VALUE are refused the same way.
+    status, body = request("POST", f"{base}/jars/{jar_id}/run", cluster.admin_token,
+                           json.dumps({"programArgs": "--port"}).encode(), "application/json")
+    assert status == 400 and "--port needs a value" in json.loads(body)["errors"][0], body
+
+
+def test_paths_cannot_climb_out(cluster):
+    """CVE-2020-17519 read any file through an encoded '../' in a path parameter."""
+    base = f"http://127.0.0.1:{cluster.rest_port}"
+    for path in ("/jobmanager/logs/..%252f..%252f..%252f..%252fetc%252fpasswd",
+                 "/jars/..%2f..%2f..%2fetc%2fpasswd/run", "/jars/../../etc/passwd",
+                 "/taskmanagers/..%2f..%2fetc%2fpasswd/log"):
+        for method in ("GET", "POST", "DELETE"):
+            status, body = request(method, base + path, cluster.admin_token, b"{}",
+                                   "application/json")
+            assert status in (400, 404, 405), (method, path, status, body)
+            assert b"root:" not in body, (method, path)
