@@ -370,7 +370,10 @@ absl::StatusOr<proto::JobStatus> Dispatcher::GetJobStatus(const std::string& job
   absl::MutexLock lock(&mu_);
   auto it = jobs_.find(job_id);
   if (it == jobs_.end()) return absl::NotFoundError(absl::StrCat("no job with id ", job_id));
-  return ToStatus(it->second);
+  proto::JobStatus status = ToStatus(it->second);
+  status.mutable_config()->set_checkpoint_timeout_ms(
+      absl::ToInt64Milliseconds(options_.checkpoint_timeout));
+  return status;
 }
 
 std::vector<proto::JobStatus> Dispatcher::ListJobs() const {

@@ -443,6 +443,42 @@ absl::StatusOr<nlohmann::json> FlinkBackPressure(const proto::JobStatus& job, in
                         {"subtasks", subtasks}};
 }
 
+nlohmann::json FlinkJobConfig(const proto::JobStatus& job) {
+  nlohmann::json user = nlohmann::json::object();
+  for (const auto& [name, value] : job.config().parameters()) user[name] = value;
+  return {{"jid", job.id()},
+          {"name", job.name()},
+          {"execution-config",
+           {{"execution-mode", "PIPELINED"},
+            {"restart-strategy", job.restart_strategy()},
+            {"job-parallelism", job.config().parallelism()},
+            {"object-reuse-mode", true},
+            {"user-config", user}}}};
+}
+
+absl::StatusOr<nlohmann::json> FlinkCheckpointConfig(const proto::JobStatus& job) {
+  const proto::JobConfig& c = job.config();
+  if (c.checkpoint_interval_ms() <= 0) {
+    return absl::NotFoundError("Checkpointing is not enabled for this job (" + job.id() + ")");
+  }
+  return nlohmann::json{
+      {"mode", "exactly_once"},  // barriers are always aligned
+      {"interval", c.checkpoint_interval_ms()},
+      {"timeout", c.checkpoint_timeout_ms()},
+      {"min_pause", 0},
+      {"max_concurrent", 1},
+      {"externalization", {{"enabled", true}, {"delete_on_cancellation", false}}},
+      {"state_backend", "EmbeddedRocksDBStateBackend"},
+      {"checkpoint_storage", "FileSystemCheckpointStorage"},
+      {"unaligned_checkpoints", false},
+      {"tolerable_failed_checkpoints",
+       c.tolerable_failed_checkpoints() < 0 ? nlohmann::json(INT32_MAX)
+                                            : nlohmann::json(c.tolerable_failed_checkpoints())},
+      {"aligned_checkpoint_timeout", 0},
+      {"checkpoints_after_tasks_finish", true},
+      {"state_changelog_enabled", false}};
+}
+
 nlohmann::json FlinkErrors(const std::string& message) {
   return {{"errors", nlohmann::json::array({message})}};
 }

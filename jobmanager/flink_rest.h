@@ -84,6 +84,13 @@ absl::StatusOr<nlohmann::json> FlinkVertexDetails(
 absl::StatusOr<nlohmann::json> FlinkBackPressure(const proto::JobStatus& job, int vertex,
                                                  int64_t now_ms);
 
+// GET /jobs/:jid/config (Flink's JobConfigInfo): execution-config with the parallelism, the
+// restart strategy and the job parameters as user-config, secrets as "******".
+nlohmann::json FlinkJobConfig(const proto::JobStatus& job);
+// GET /jobs/:jid/checkpoints/config (CheckpointConfigInfo); NotFound when the job takes no
+// checkpoints, as Flink answers.
+absl::StatusOr<nlohmann::json> FlinkCheckpointConfig(const proto::JobStatus& job);
+
 // Flink's error body: {"errors": ["..."]}.
 nlohmann::json FlinkErrors(const std::string& message);
 

@@ -9,6 +9,7 @@
 #include "jobmanager/job_state_machine.h"
 #include "operators/registry.h"
 #include "runtime/logging.h"
+#include "runtime/security/listen_policy.h"
 
 namespace ec {
 
@@ -102,6 +103,16 @@ proto::JobStatus ToStatus(const Job& job) {
   }
   for (const auto& e : job.exceptions) *status.add_exceptions() = e;
   status.set_max_parallelism(job.spec.max_parallelism);
+  proto::JobConfig* config = status.mutable_config();
+  config->set_parallelism(job.spec.parallelism);
+  if (job.spec.checkpoint_interval) {
+    config->set_checkpoint_interval_ms(absl::ToInt64Milliseconds(*job.spec.checkpoint_interval));
+  }
+  config->set_tolerable_failed_checkpoints(job.spec.tolerable_failed_checkpoints.value_or(-1));
+  for (const auto& [name, value] : job.spec.parameters) {
+    (*config->mutable_parameters())[name] =
+        IsSecretParameter(name) && !value.empty() ? "******" : value;
+  }
   status.set_attempt(job.attempt);
   for (const JobVertex& v : job.graph.vertices) {
     proto::VertexInfo* info = status.add_vertices();

@@ -310,6 +310,13 @@ RestServer::RestServer(Dispatcher* dispatcher, UserTokens* tokens, const TlsFile
   job_get(job_path + "/checkpoints", [](const proto::JobStatus& job, const httplib::Request&) {
     return FlinkCheckpoints(job);
   });
+  job_get(job_path + "/config", [](const proto::JobStatus& job, const httplib::Request&) {
+    return FlinkJobConfig(job);
+  });
+  job_get(job_path + "/checkpoints/config",
+          [](const proto::JobStatus& job, const httplib::Request&) {
+            return FlinkCheckpointConfig(job);
+          });
   job_get(job_path + "/exceptions", [](const proto::JobStatus& job, const httplib::Request&) {
     return FlinkExceptions(job);
   });

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -49,10 +50,20 @@ def kafka_scripts_dir() -> Path:
 
 
 def free_port() -> int:
-    """A TCP port that was free on 127.0.0.1 a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A TCP port that was free on every interface a moment ago, picked at random below Linux's
+    ephemeral range (32768-60999): a port the kernel handed out for binding to port 0 is handed
+    out again to the next outgoing connection (a Kafka client's, gRPC's), which can take it
+    before the server this port is for binds it."""
+    rng = random.SystemRandom()
+    for _ in range(1000):
+        port = rng.randrange(20000, 32768)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("0.0.0.0", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in 20000-32767")
 
 
 def _free_ports(n: int) -> list[int]:

@@ -261,7 +261,9 @@ def test_the_original_job_runs_with_tls_on_the_control_plane(kafka, tmp_path):
         for out in (c.ecctl("status", job).stdout, c.ecctl("status", job, "--output", "json").stdout,
                     c.ecctl("list").stdout):
             assert "alice-secret" not in out
-        for path in ("/jobs", f"/jobs/{job}", "/taskmanagers"):
+        bodies = {}
+        for path in ("/jobs", f"/jobs/{job}", "/taskmanagers", f"/jobs/{job}/config",
+                     f"/jobs/{job}/checkpoints", f"/jobs/{job}/exceptions"):
             request = urllib.request.Request(f"https://127.0.0.1:{c.rest_port}{path}",
                                              headers={"Authorization": f"Bearer {c.viewer_token}"})
             try:
@@ -270,6 +272,11 @@ def test_the_original_job_runs_with_tls_on_the_control_plane(kafka, tmp_path):
             except urllib.error.HTTPError as e:
                 body = e.read().decode()
             assert "alice-secret" not in body, path
+            bodies[path] = body
+        # The job's configuration shows that a password is set, as ******.
+        user_config = json.loads(bodies[f"/jobs/{job}/config"])["execution-config"]["user-config"]
+        assert user_config["kafka-sasl-password"] == "******", user_config
+        assert user_config["kafka-sasl-username"] == "alice", user_config
         # ...nor in any file under the data and checkpoint directories, but one only the
         # JobManager's user can read (the job store, kept for recovery).
         holders = []

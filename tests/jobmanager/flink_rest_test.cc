@@ -137,8 +137,9 @@ TEST(FlinkRestTest, CheckpointsKeepTheLatestTenAndSummariseTheCompleted) {
     if (status == "COMPLETED") ++job.checkpoints_completed;
     else ++job.checkpoints_failed;
   }
-  job.pending_checkpoint.emplace();
-  job.pending_checkpoint->id = 13;
+  Job::PendingCheckpoint pending;
+  pending.id = 13;
+  job.pending_checkpoint = std::move(pending);
   const nlohmann::json out = FlinkCheckpoints(ToStatus(job));
   EXPECT_EQ(out["counts"]["completed"], 11);
   EXPECT_EQ(out["counts"]["failed"], 1);
@@ -260,6 +261,33 @@ TEST(FlinkRestTest, BackPressureLevelsFollowFlinksThresholds) {
   job.mutable_operators(1)->mutable_subtasks(1)->set_backpressured_ms(600);
   EXPECT_EQ((*FlinkBackPressure(job, 1, 6000))["backpressureLevel"], "high");
   EXPECT_EQ((*FlinkBackPressure(job, 1, 6000))["subtasks"][0]["backpressureLevel"], "ok");
+}
+
+TEST(FlinkRestTest, JobConfigShowsParametersWithSecretsMasked) {
+  Job job;
+  job.id = "0123456789abcdef0123456789abcdef";
+  job.spec.name = "j";
+  job.spec.parallelism = 3;
+  job.spec.parameters = {{"kafka-sasl-username", "alice"},
+                         {"kafka-sasl-password", "alice-secret"},
+                         {"my-api-token", "t0k"},
+                         {"empty-password", ""}};
+  const nlohmann::json config = FlinkJobConfig(ToStatus(job));
+  const nlohmann::json& user = config["execution-config"]["user-config"];
+  EXPECT_EQ(user["kafka-sasl-username"], "alice");
+  EXPECT_EQ(user["kafka-sasl-password"], "******");
+  EXPECT_EQ(user["my-api-token"], "******");
+  EXPECT_EQ(user["empty-password"], "") << "an empty one is shown as not set";
+  EXPECT_EQ(config["execution-config"]["job-parallelism"], 3);
+  EXPECT_EQ(FlinkCheckpointConfig(ToStatus(job)).status().code(), absl::StatusCode::kNotFound)
+      << "Flink's answer for a job without checkpoints";
+  job.spec.checkpoint_interval = absl::Milliseconds(300);
+  job.spec.tolerable_failed_checkpoints = 2;
+  auto checkpoints = FlinkCheckpointConfig(ToStatus(job));
+  ASSERT_TRUE(checkpoints.ok());
+  EXPECT_EQ((*checkpoints)["interval"], 300);
+  EXPECT_EQ((*checkpoints)["mode"], "exactly_once");
+  EXPECT_EQ((*checkpoints)["tolerable_failed_checkpoints"], 2);
 }
 
 TEST(FlinkRestTest, ErrorsAreAListUnderErrors) {
