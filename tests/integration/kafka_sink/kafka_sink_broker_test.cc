@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -135,8 +136,58 @@ class KafkaSinkBrokerTest : public ::testing::Test {
     return result;
   }
 
+  // The crashed attempt: `parallelism` subtasks of an exactly-once sink of job `job`, each
+  // writing `records` records pre-committed at checkpoint `checkpoint`, then `after` more left
+  // in its open transaction; returns their checkpointed states (fewer on a failure, reported).
+  // The sinks stay alive in crashed_: a SIGKILLed process's transactions stay open on the
+  // broker. `fields(subtask)`: that subtask's extra sink fields.
+  std::vector<std::string> CrashedAttempt(
+      const std::string& job, int parallelism, int records, int64_t checkpoint, int after = 0,
+      const std::function<std::string(int)>& fields = nullptr) {
+    std::vector<std::string> states;
+    for (int subtask = 0; subtask < parallelism; ++subtask) {
+      crashed_harnesses_.push_back(
+          Harness(job, subtask, parallelism, fields ? fields(subtask) : ""));
+      crashed_.push_back(std::make_unique<KafkaSink>());
+      KafkaSink& sink = *crashed_.back();
+      absl::Status s = sink.Open(crashed_harnesses_.back()->context());
+      if (s.ok()) s = Write(sink, records);
+      auto state = s.ok() ? Checkpoint(sink, checkpoint) : absl::StatusOr<std::string>(s);
+      if (state.ok() && after > 0) s = Write(sink, after);
+      if (state.ok() && s.ok() && after > 0) s = sink.Flush(absl::Now() + kDeadline);
+      if (!state.ok() || !s.ok()) {
+        ADD_FAILURE() << "subtask " << subtask << ": " << (state.ok() ? s : state.status());
+        return states;
+      }
+      states.push_back(*state);
+    }
+    return states;
+  }
+
+  // Waits up to 60 s for the broker to abort the transaction of `transactional_id` (its
+  // transaction timeout passed; start.sh has it checked every second).
+  bool AbortedByTheBroker(KafkaProtocolClient& client, const std::string& transactional_id) {
+    const absl::Time give_up = absl::Now() + absl::Seconds(60);
+    while (absl::Now() < give_up) {
+      auto d = client.DescribeTransaction(transactional_id, absl::Now() + absl::Seconds(10));
+      if (d.ok() && d->state == "CompleteAbort") return true;
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    return false;
+  }
+
+  std::unique_ptr<KafkaProtocolClient> ProtocolClient() {
+    KafkaClientConfig config;
+    config.bootstrap_servers = bootstrap_;
+    auto client = KafkaProtocolClient::Connect(config, absl::Now() + kDeadline);
+    EXPECT_TRUE(client.ok()) << client.status();
+    return client.ok() ? *std::move(client) : nullptr;
+  }
+
   std::string bootstrap_, topic_, prefix_;
   int written_ = 0;
+  std::vector<std::unique_ptr<OperatorHarness>> crashed_harnesses_;
+  std::vector<std::unique_ptr<KafkaSink>> crashed_;
   std::atomic<int64_t> completed_{0};
 };
 
@@ -185,29 +236,17 @@ TEST_F(KafkaSinkBrokerTest, RestoreCommitsTheCrashedAttemptsPreCommittedTransact
 
 TEST_F(KafkaSinkBrokerTest, ATransactionTheBrokerAbortedIsALostCheckpoint) {
   const std::string job = JobId();
-  auto old_harness = Harness(job, 0, 1, R"(, "transaction-timeout": "2s")");
-  KafkaSink old_sink;
-  ASSERT_TRUE(old_sink.Open(old_harness->context()).ok());
-  ASSERT_TRUE(Write(old_sink, 10).ok());
-  auto state = Checkpoint(old_sink, 3);
-  ASSERT_TRUE(state.ok()) << state.status();
-  // Down past the transaction timeout: the broker aborts it (start.sh checks every second).
-  KafkaClientConfig config;
-  config.bootstrap_servers = bootstrap_;
-  auto client = KafkaProtocolClient::Connect(config, absl::Now() + kDeadline);
-  ASSERT_TRUE(client.ok()) << client.status();
-  const std::string id = "ec-" + job + "-out-0-0";
-  const absl::Time give_up = absl::Now() + absl::Seconds(60);
-  bool aborted = false;
-  while (!aborted && absl::Now() < give_up) {
-    auto d = (*client)->DescribeTransaction(id, absl::Now() + absl::Seconds(10));
-    aborted = d.ok() && d->state == "CompleteAbort";
-    if (!aborted) absl::SleepFor(absl::Milliseconds(100));
-  }
-  ASSERT_TRUE(aborted) << "the broker did not abort the transaction within 60s";
+  const std::vector<std::string> states =
+      CrashedAttempt(job, 1, 10, 3, 0, [](int) { return R"(, "transaction-timeout": "2s")"; });
+  ASSERT_EQ(states.size(), 1u);
+  // Down past the transaction timeout: the broker aborts it.
+  auto client = ProtocolClient();
+  ASSERT_NE(client, nullptr);
+  ASSERT_TRUE(AbortedByTheBroker(*client, "ec-" + job + "-out-0-0"))
+      << "the broker did not abort the transaction within 60s";
   auto harness = Harness(job, 0, 1, R"(, "transaction-timeout": "2s")");
   KafkaSink sink;
-  ASSERT_TRUE(sink.RestoreState(*state).ok());
+  ASSERT_TRUE(sink.RestoreState(states[0]).ok());
   absl::Status opened = sink.Open(harness->context());
   ASSERT_FALSE(opened.ok());
   EXPECT_EQ(LostCheckpointOf(opened), 3) << opened;
@@ -218,31 +257,14 @@ TEST_F(KafkaSinkBrokerTest, ATransactionTheBrokerAbortedIsALostCheckpoint) {
 TEST_F(KafkaSinkBrokerTest, ALostTransactionOfOneSubtaskMeansNoSubtaskCommitsItsOwn) {
   const std::string job = JobId();
   // Subtask 1's transaction times out first (as one begun earlier would).
-  const std::string timeouts[] = {"", R"(, "transaction-timeout": "2s")"};
-  std::vector<std::unique_ptr<OperatorHarness>> harnesses;
-  std::vector<std::unique_ptr<KafkaSink>> old_sinks;
-  std::vector<std::string> states;
-  for (int subtask = 0; subtask < 2; ++subtask) {
-    harnesses.push_back(Harness(job, subtask, 2, timeouts[subtask]));
-    old_sinks.push_back(std::make_unique<KafkaSink>());
-    ASSERT_TRUE(old_sinks.back()->Open(harnesses.back()->context()).ok());
-    ASSERT_TRUE(Write(*old_sinks.back(), 10).ok());
-    auto state = Checkpoint(*old_sinks.back(), 4);
-    ASSERT_TRUE(state.ok()) << state.status();
-    states.push_back(*state);
-  }
-  KafkaClientConfig config;
-  config.bootstrap_servers = bootstrap_;
-  auto client = KafkaProtocolClient::Connect(config, absl::Now() + kDeadline);
-  ASSERT_TRUE(client.ok()) << client.status();
-  const absl::Time give_up = absl::Now() + absl::Seconds(60);
-  bool aborted = false;
-  while (!aborted && absl::Now() < give_up) {
-    auto d = (*client)->DescribeTransaction("ec-" + job + "-out-1-0", absl::Now() + kDeadline);
-    aborted = d.ok() && d->state == "CompleteAbort";
-    if (!aborted) absl::SleepFor(absl::Milliseconds(100));
-  }
-  ASSERT_TRUE(aborted) << "the broker did not abort subtask 1's transaction within 60s";
+  const std::vector<std::string> states = CrashedAttempt(job, 2, 10, 4, 0, [](int subtask) {
+    return subtask == 1 ? R"(, "transaction-timeout": "2s")" : "";
+  });
+  ASSERT_EQ(states.size(), 2u);
+  auto client = ProtocolClient();
+  ASSERT_NE(client, nullptr);
+  ASSERT_TRUE(AbortedByTheBroker(*client, "ec-" + job + "-out-1-0"))
+      << "the broker did not abort subtask 1's transaction within 60s";
   // Subtask 0 restores first (union state: it gets both subtasks' entries). Its own
   // transaction is still open, but committing it would leave checkpoint 4 half visible while
   // the job falls back to checkpoint 3 and replays both halves.
@@ -254,7 +276,7 @@ TEST_F(KafkaSinkBrokerTest, ALostTransactionOfOneSubtaskMeansNoSubtaskCommitsIts
   EXPECT_EQ(LostCheckpointOf(opened), 4) << opened;
   EXPECT_THAT(std::string(opened.message()), HasSubstr("no transaction of it is committed"));
   EXPECT_EQ(ReadCommitted().records, 0) << "subtask 0 committed its half of checkpoint 4";
-  auto still = (*client)->DescribeTransaction("ec-" + job + "-out-0-0", absl::Now() + kDeadline);
+  auto still = client->DescribeTransaction("ec-" + job + "-out-0-0", absl::Now() + kDeadline);
   ASSERT_TRUE(still.ok()) << still.status();
   EXPECT_EQ(still->state, "Ongoing") << "left for the fallback's restore to fence";
   // The fallback: checkpoint 3 held nothing pending; its subtasks fence their pools.
@@ -270,18 +292,8 @@ TEST_F(KafkaSinkBrokerTest, ALostTransactionOfOneSubtaskMeansNoSubtaskCommitsIts
 
 TEST_F(KafkaSinkBrokerTest, OneRestoringSubtaskCommitsEverySubtasksOpenTransactions) {
   const std::string job = JobId();
-  std::vector<std::unique_ptr<OperatorHarness>> harnesses;
-  std::vector<std::unique_ptr<KafkaSink>> old_sinks;
-  std::vector<std::string> states;
-  for (int subtask = 0; subtask < 2; ++subtask) {
-    harnesses.push_back(Harness(job, subtask, 2));
-    old_sinks.push_back(std::make_unique<KafkaSink>());
-    ASSERT_TRUE(old_sinks.back()->Open(harnesses.back()->context()).ok());
-    ASSERT_TRUE(Write(*old_sinks.back(), 15).ok());
-    auto state = Checkpoint(*old_sinks.back(), 6);
-    ASSERT_TRUE(state.ok()) << state.status();
-    states.push_back(*state);
-  }
+  const std::vector<std::string> states = CrashedAttempt(job, 2, 15, 6);
+  ASSERT_EQ(states.size(), 2u);
   // Both restored subtasks commit everything; whichever comes second finds it committed.
   for (int subtask = 0; subtask < 2; ++subtask) {
     auto harness = Harness(job, subtask, 2);
@@ -296,20 +308,9 @@ TEST_F(KafkaSinkBrokerTest, OneRestoringSubtaskCommitsEverySubtasksOpenTransacti
 
 TEST_F(KafkaSinkBrokerTest, RescaleDownCommitsEverySubtasksTransactionsAndFencesTheirPools) {
   const std::string job = JobId();
-  std::vector<std::unique_ptr<OperatorHarness>> harnesses;
-  std::vector<std::unique_ptr<KafkaSink>> sinks;
-  std::vector<std::string> states;
-  for (int subtask = 0; subtask < 3; ++subtask) {
-    harnesses.push_back(Harness(job, subtask, 3));
-    sinks.push_back(std::make_unique<KafkaSink>());
-    ASSERT_TRUE(sinks.back()->Open(harnesses.back()->context()).ok());
-    ASSERT_TRUE(Write(*sinks.back(), 20).ok());
-    auto state = Checkpoint(*sinks.back(), 5);
-    ASSERT_TRUE(state.ok()) << state.status();
-    states.push_back(*state);
-    ASSERT_TRUE(Write(*sinks.back(), 7).ok());  // open, after the checkpoint
-    ASSERT_TRUE(sinks.back()->Flush(absl::Now() + kDeadline).ok());
-  }
+  // 20 records each pre-committed at checkpoint 5, 7 more each open after it.
+  const std::vector<std::string> states = CrashedAttempt(job, 3, 20, 5, /*after=*/7);
+  ASSERT_EQ(states.size(), 3u);
   auto harness = Harness(job, 0, 1);
   KafkaSink sink;
   for (const auto& state : states) ASSERT_TRUE(sink.RestoreState(state).ok());
