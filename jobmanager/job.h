@@ -31,6 +31,17 @@ struct Execution {
   proto::TaskStatus status;  // the latest report: metrics and time split
 };
 
+// A checkpoint of a job that not every subtask has acknowledged yet (outside Job: clang cannot
+// default-construct a nested struct with member initializers inside std::optional).
+struct PendingCheckpoint {
+  int64_t id = 0;
+  absl::Time triggered;
+  CheckpointData data;
+  std::set<std::pair<int, int>> acked;  // (vertex, subtask); complete when every one has
+  std::string savepoint_dir;            // set for a savepoint
+  bool stop = false;
+};
+
 // A plain record: no behaviour, no locking. The Dispatcher owns every Job and guards them with
 // its mutex; the components it calls under that lock read and change them.
 struct Job {
@@ -49,14 +60,7 @@ struct Job {
   std::string last_failure;           // what caused the latest restart
   std::vector<Execution> executions;  // by subtask; empty while no attempt is deployed
   // Checkpoints: at most one pending; the latest completed one is what a restart restores.
-  struct PendingCheckpoint {
-    int64_t id = 0;
-    absl::Time triggered;
-    CheckpointData data;
-    std::set<std::pair<int, int>> acked;  // (vertex, subtask); complete when every one has
-    std::string savepoint_dir;            // set for a savepoint
-    bool stop = false;
-  };
+  using PendingCheckpoint = ::ec::PendingCheckpoint;
   std::optional<PendingCheckpoint> pending_checkpoint;
   int64_t next_checkpoint_id = 1;
   absl::Time next_checkpoint = absl::InfiniteFuture();

@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "jobmanager/flink_rest.h"
 #include "jobmanager/prometheus_metrics.h"
+#include "jobmanager/web_page.h"
 #include "proto/status_json.h"
 #include "runtime/logging.h"
 #include "runtime/security/listen_policy.h"
@@ -16,39 +17,6 @@
 
 namespace ec {
 namespace {
-
-constexpr const char* kPage = R"(<!doctype html>
-<html><head><meta charset="utf-8"><title>EventCluster</title>
-<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}
-td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}</style></head>
-<body><h1>EventCluster</h1>
-<form id="login" style="display:none">Token: <input id="token" type="password" autocomplete="off">
-<button>Log in</button> <span id="why"></span></form>
-<h2>Jobs</h2><table id="jobs"></table>
-<h2>TaskManagers</h2><table id="tms"></table>
-<script>
-document.getElementById('login').onsubmit=async e=>{e.preventDefault();
-  const r=await fetch('/login',{method:'POST',headers:{'Content-Type':'application/json','X-EC-Request':'1'},
-    body:JSON.stringify({token:document.getElementById('token').value})});
-  document.getElementById('token').value='';
-  if(r.ok){document.getElementById('login').style.display='none';refresh()}
-  else document.getElementById('why').textContent=(await r.json()).errors[0]};
-async function get(path){const r=await fetch(path);
-  if(r.status==401){document.getElementById('login').style.display='block';throw new Error('login')}
-  return r.json()}
-function esc(s){return String(s).replace(/[&<>"]/g,c=>({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;'}[c]))}
-async function refresh(){
-  const jobs=[];for(const j of (await get('/jobs/overview')).jobs)jobs.push(await get('/jobs/'+j.jid));
-  let h='<tr><th>id</th><th>name</th><th>state</th><th>operator</th><th>records in</th><th>records out</th><th>bytes in</th><th>bytes out</th><th>subtasks</th></tr>';
-  for(const j of jobs){for(const o of j.operators){const subs=(o.subtasks||[]).map(s=>esc(`${s.subtask}: ${s.taskmanager_id||'-'} ${s.state}`)).join('<br>');h+=`<tr><td>${esc(j.id)}</td><td>${esc(j.name)}</td><td>${esc(j.state)}</td><td>${esc(o.name)}</td><td>${o.records_in}</td><td>${o.records_out}</td><td>${o.bytes_in}</td><td>${o.bytes_out}</td><td>${subs}</td></tr>`}}
-  document.getElementById('jobs').innerHTML=h;
-  const tms=(await get('/taskmanagers')).taskmanagers;
-  let t='<tr><th>id</th><th>address</th><th>slots</th><th>free</th></tr>';
-  for(const m of tms){t+=`<tr><td>${esc(m.id)}</td><td>${esc(m.path)}</td><td>${m.slotsNumber}</td><td>${m.freeSlots}</td></tr>`}
-  document.getElementById('tms').innerHTML=t;
-}
-refresh().catch(()=>{});setInterval(()=>refresh().catch(()=>{}),2000);
-</script></body></html>)";
 
 constexpr char kSessionCookie[] = "ec_session";
 constexpr absl::Duration kSessionLifetime = absl::Hours(8);
@@ -260,7 +228,7 @@ RestServer::RestServer(Dispatcher* dispatcher, UserTokens* tokens, const TlsFile
     Login(req, res);
   });
   server_->Get("/", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content(kPage, "text/html");
+    res.set_content(kWebPage, "text/html; charset=utf-8");
   });
   // Flink-shaped paths (flink_rest.h); errors as Flink's {"errors": [...]}.
   auto json = [](httplib::Response& res, const nlohmann::json& body, int status = 200) {

