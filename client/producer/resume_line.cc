@@ -29,7 +29,7 @@ ResumeParse ParseResumeLine(std::string_view bytes) {
   if (i == bytes.size()) return {more};
   if (i == digits) return {State::kNotResume};
   if (bytes[i] == '\r' && ++i == bytes.size()) return {more};
-  if (bytes[i] != '\n') return {State::kNotResume};
+  if (bytes[i] != '\n' || i + 1 > kMaxResumeLineBytes) return {State::kNotResume};
   return {State::kResume, seq, i + 1};
 }
 

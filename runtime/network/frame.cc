@@ -223,6 +223,12 @@ absl::Status FrameReader::ReadHeader(FrameHeader& header) {
 
 absl::Status FrameReader::ReadBatch(const FrameHeader& header, RecordBatch& batch) {
   batch.Clear();
+  // The record count comes from the peer: it must fit the payload before anything is sized by it.
+  if (header.value < 0 ||
+      static_cast<uint64_t>(header.value) > header.payload_bytes / sizeof(uint32_t)) {
+    return ProtocolError(absl::StrCat("DATA frame claims ", header.value, " records in ",
+                                      header.payload_bytes, " payload bytes"));
+  }
   const size_t records = static_cast<size_t>(header.value);
   const size_t data_bytes = header.payload_bytes - records * sizeof(uint32_t);
   std::vector<uint32_t>& ends = batch.mutable_ends();

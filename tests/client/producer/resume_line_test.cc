@@ -23,6 +23,17 @@ TEST(ResumeLineTest, AcceptsCarriageReturnAndExtraSpaces) {
   EXPECT_EQ(ParseResumeLine("RESUME 7\r\n").state, State::kResume);
 }
 
+// Found by tests/fuzz/resume_line_fuzzer: a complete line longer than kMaxResumeLineBytes (here
+// padded with spaces) was accepted, though a prefix that long is refused.
+TEST(ResumeLineTest, ALineLongerThanTheMaximumIsNotAResumeLine) {
+  const std::string line = "RESUME" + std::string(70, ' ') + "42\n";
+  EXPECT_EQ(ParseResumeLine(line).state, ResumeParse::State::kNotResume);
+  const std::string longest = "RESUME" + std::string(kMaxResumeLineBytes - 9, ' ') + "42\n";
+  ASSERT_EQ(longest.size(), kMaxResumeLineBytes);
+  EXPECT_EQ(ParseResumeLine(longest).state, ResumeParse::State::kResume);
+  EXPECT_EQ(ParseResumeLine(longest).seq, 42u);
+}
+
 TEST(ResumeLineTest, IgnoresBytesAfterTheLine) {
   const ResumeParse parse = ParseResumeLine("RESUME 5\nhello");
   EXPECT_EQ(parse.state, State::kResume);

@@ -60,17 +60,21 @@ TEST(KafkaWireTest, ClassicStringsAndIntegersAreBigEndian) {
 
 TEST(KafkaWireTest, TaggedFieldsAreSkipped) {
   // Two tagged fields (tag 0, 2 bytes; tag 3, 1 byte), then an int16.
-  Reader r(Bytes({0x02, 0x00, 0x02, 0xaa, 0xbb, 0x03, 0x01, 0xcc, 0x00, 0x07}));
+  const std::string r_bytes = Bytes({0x02, 0x00, 0x02, 0xaa, 0xbb, 0x03, 0x01, 0xcc, 0x00, 0x07});
+  Reader r(r_bytes);
   ASSERT_TRUE(r.SkipTaggedFields().ok());
   EXPECT_EQ(*r.Int16(), 7);
 }
 
 TEST(KafkaWireTest, ReadingPastTheEndIsDataLoss) {
-  Reader r(Bytes({0x05, 'a'}));
+  const std::string r_bytes = Bytes({0x05, 'a'});
+  Reader r(r_bytes);
   EXPECT_EQ(r.String(true).status().code(), absl::StatusCode::kDataLoss);
-  Reader r2(Bytes({0x80}));
+  const std::string r2_bytes = Bytes({0x80});
+  Reader r2(r2_bytes);
   EXPECT_EQ(r2.UnsignedVarint().status().code(), absl::StatusCode::kDataLoss);
-  Reader r3(Bytes({0x00}));
+  const std::string r3_bytes = Bytes({0x00});
+  Reader r3(r3_bytes);
   EXPECT_EQ(r3.Int16().status().code(), absl::StatusCode::kDataLoss);
 }
 

@@ -125,6 +125,23 @@ TEST_F(FrameTest, RecordEndsBeyondTheDataAreRefused) {
   EXPECT_EQ(in.ReadBatch(header, batch).code(), absl::StatusCode::kDataLoss);
 }
 
+// Found by tests/fuzz/frame_reader_fuzzer: a DATA header whose record count does not fit its
+// payload made the reader size the record ends by the count (std::length_error, the process
+// gone) before anything checked it.
+TEST_F(FrameTest, ARecordCountBeyondThePayloadIsRefusedBeforeSizingAnything) {
+  FrameHeader header;
+  header.kind = FrameKind::kData;
+  header.payload_bytes = 8;  // room for two record ends at most
+  FrameReader in(reader());
+  RecordBatch batch;
+  for (int64_t count : {int64_t{3}, int64_t{1} << 61, int64_t{-1}}) {
+    header.value = count;
+    const absl::Status s = in.ReadBatch(header, batch);
+    EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << count;
+    EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("records in 8 payload bytes"));
+  }
+}
+
 TEST_F(FrameTest, OversizedLengthIsRefusedBeforeAllocating) {
   char header[kFixedHeaderBytes] = {};
   const uint32_t huge = 0xffffffffu;
