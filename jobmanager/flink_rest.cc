@@ -150,19 +150,13 @@ nlohmann::json CheckpointJson(const proto::CheckpointStats& c) {
       {"id", c.id()},
       {"status", c.status()},
       {"is_savepoint", c.savepoint()},
-      {"savepointFormat", c.savepoint() ? nlohmann::json("CANONICAL") : nlohmann::json()},
       {"checkpoint_type", c.savepoint() ? "SAVEPOINT" : "CHECKPOINT"},
       {"trigger_timestamp", c.trigger_time_ms()},
       {"latest_ack_timestamp", c.end_time_ms()},
       {"end_to_end_duration", c.duration_ms()},
       {"state_size", c.size_bytes()},
-      {"checkpointed_size", c.size_bytes()},
-      {"alignment_buffered", 0},
-      {"processed_data", 0},
-      {"persisted_data", 0},
       {"num_subtasks", c.subtasks()},
-      {"num_acknowledged_subtasks", c.acknowledged()},
-      {"tasks", nlohmann::json::object()}};
+      {"num_acknowledged_subtasks", c.acknowledged()}};
   if (completed) {
     out["external_path"] = c.path();
     out["discarded"] = false;
@@ -208,11 +202,7 @@ nlohmann::json FlinkCheckpoints(const proto::JobStatus& job) {
             {"failed", job.checkpoints_failed()}}},
           {"summary",
            {{"end_to_end_duration", PercentilesJson(summary.duration_ms())},
-            {"state_size", PercentilesJson(summary.size_bytes())},
-            {"checkpointed_size", PercentilesJson(summary.size_bytes())},
-            {"alignment_buffered", PercentilesJson({})},
-            {"processed_data", PercentilesJson({})},
-            {"persisted_data", PercentilesJson({})}}},
+            {"state_size", PercentilesJson(summary.size_bytes())}}},
           {"latest", latest},
           {"history", history}};
 }
@@ -220,15 +210,15 @@ nlohmann::json FlinkCheckpoints(const proto::JobStatus& job) {
 nlohmann::json FlinkExceptions(const proto::JobStatus& job) {
   nlohmann::json entries = nlohmann::json::array();
   for (const auto& e : job.exceptions()) {
+    auto or_null = [](const std::string& v) {
+      return v.empty() ? nlohmann::json() : nlohmann::json(v);
+    };
     entries.push_back({{"exceptionName", "ec::JobFailure"},
                        {"stacktrace", e.cause()},
                        {"timestamp", e.time_ms()},
-                       {"taskName", e.task().empty() ? nlohmann::json() : nlohmann::json(e.task())},
-                       {"endpoint", e.endpoint().empty() ? nlohmann::json() : nlohmann::json(e.endpoint())},
-                       {"taskManagerId", e.taskmanager().empty() ? nlohmann::json()
-                                                                 : nlohmann::json(e.taskmanager())},
-                       {"failureLabels", nlohmann::json::object()},
-                       {"concurrentExceptions", nlohmann::json::array()}});
+                       {"taskName", or_null(e.task())},
+                       {"endpoint", or_null(e.endpoint())},
+                       {"taskManagerId", or_null(e.taskmanager())}});
   }
   return {{"exceptionHistory", {{"entries", entries}, {"truncated", false}}}};
 }
@@ -341,7 +331,6 @@ nlohmann::json FlinkJobDetails(const proto::JobStatus& job, int64_t now_ms) {
     const std::string state = VertexState(view);
     if (status_counts.contains(state)) status_counts[state] = status_counts[state].get<int>() + 1;
     vertices.push_back({{"id", FlinkVertexId(v.id())},
-                        {"slotSharingGroupId", FlinkVertexId(0)},
                         {"name", v.name()},
                         {"maxParallelism", job.max_parallelism()},
                         {"parallelism", v.parallelism()},
@@ -354,10 +343,7 @@ nlohmann::json FlinkJobDetails(const proto::JobStatus& job, int64_t now_ms) {
                                               write_bytes, busy, backpressured, idle)}});
     nlohmann::json node = {{"id", FlinkVertexId(v.id())},
                            {"parallelism", v.parallelism()},
-                           {"operator", ""},
-                           {"operator_strategy", ""},
-                           {"description", v.name()},
-                           {"optimizer_properties", nlohmann::json::object()}};
+                           {"description", v.name()}};
     if (v.id() > 0) {
       node["inputs"] = nlohmann::json::array(
           {{{"num", 0},
@@ -372,7 +358,6 @@ nlohmann::json FlinkJobDetails(const proto::JobStatus& job, int64_t now_ms) {
     nodes.push_back(std::move(node));
   }
   nlohmann::json out = overview;
-  out["isStoppable"] = false;
   out["job-type"] = "STREAMING";
   out["maxParallelism"] = job.max_parallelism();
   out["now"] = now_ms;
@@ -452,7 +437,6 @@ nlohmann::json FlinkJobConfig(const proto::JobStatus& job) {
            {{"execution-mode", "PIPELINED"},
             {"restart-strategy", job.restart_strategy()},
             {"job-parallelism", job.config().parallelism()},
-            {"object-reuse-mode", true},
             {"user-config", user}}}};
 }
 
@@ -465,7 +449,6 @@ absl::StatusOr<nlohmann::json> FlinkCheckpointConfig(const proto::JobStatus& job
       {"mode", "exactly_once"},  // barriers are always aligned
       {"interval", c.checkpoint_interval_ms()},
       {"timeout", c.checkpoint_timeout_ms()},
-      {"min_pause", 0},
       {"max_concurrent", 1},
       {"externalization", {{"enabled", true}, {"delete_on_cancellation", false}}},
       {"state_backend", "EmbeddedRocksDBStateBackend"},
@@ -474,9 +457,7 @@ absl::StatusOr<nlohmann::json> FlinkCheckpointConfig(const proto::JobStatus& job
       {"tolerable_failed_checkpoints",
        c.tolerable_failed_checkpoints() < 0 ? nlohmann::json(INT32_MAX)
                                             : nlohmann::json(c.tolerable_failed_checkpoints())},
-      {"aligned_checkpoint_timeout", 0},
-      {"checkpoints_after_tasks_finish", true},
-      {"state_changelog_enabled", false}};
+      {"checkpoints_after_tasks_finish", true}};
 }
 
 nlohmann::json FlinkErrors(const std::string& message) {
