@@ -3,6 +3,8 @@
 
 #include <httplib.h>
 
+#include <optional>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -22,9 +24,23 @@ constexpr char kSessionCookie[] = "ec_session";
 constexpr absl::Duration kSessionLifetime = absl::Hours(8);
 
 // Flink's error body: {"errors": ["..."]}.
-void Error(httplib::Response& res, int status, absl::string_view message) {
+void Reply(httplib::Response& res, int status, const nlohmann::json& body) {
   res.status = status;
-  res.set_content(FlinkErrors(std::string(message)).dump(), "application/json");
+  res.set_content(body.dump(), "application/json");
+}
+
+void Error(httplib::Response& res, int status, absl::string_view message) {
+  Reply(res, status, FlinkErrors(std::string(message)));
+}
+
+// A request's JSON object body ({} when empty), or nullopt after answering 400.
+std::optional<nlohmann::json> ObjectBody(const httplib::Request& req, httplib::Response& res) {
+  auto body = nlohmann::json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    Error(res, 400, "request body: expected a JSON object");
+    return std::nullopt;
+  }
+  return body;
 }
 
 std::string CookieValue(const httplib::Request& req, absl::string_view name) {
@@ -118,22 +134,17 @@ void RestServer::Login(const httplib::Request& req, httplib::Response& res) {
 }
 
 void RestServer::StartSavepoint(const httplib::Request& req, httplib::Response& res, bool stop) {
-  auto reply = [&res](int status, const nlohmann::json& body) {
-    res.status = status;
-    res.set_content(body.dump(), "application/json");
-  };
   const std::string job = req.matches[1];
-  auto body = nlohmann::json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) {
-    return reply(400, FlinkErrors("request body: expected a JSON object"));
-  }
+  std::optional<nlohmann::json> parsed = ObjectBody(req, res);
+  if (!parsed) return;
+  nlohmann::json& body = *parsed;
   // Flink's field names: savepoints' "target-directory" and "cancel-job", stop's
   // "targetDirectory" (and "drain", which stop always does here: the sources end first).
   const char* dir_field = stop ? "targetDirectory" : "target-directory";
   std::string dir;
   if (body.contains(dir_field) && !body[dir_field].is_null()) {
     if (!body[dir_field].is_string()) {
-      return reply(400, FlinkErrors(absl::StrCat(dir_field, ": expected a string")));
+      return Error(res, 400, absl::StrCat(dir_field, ": expected a string"));
     }
     dir = body[dir_field].get<std::string>();
   }
@@ -141,7 +152,7 @@ void RestServer::StartSavepoint(const httplib::Request& req, httplib::Response& 
     stop = true;
   }
   auto status = dispatcher_->GetJobStatus(job);
-  if (!status.ok()) return reply(404, FlinkErrors(std::string(status.status().message())));
+  if (!status.ok()) return Error(res, 404, status.status().message());
   const std::string request_id = HexEncode(RandomBytes(16));
   Logger("audit")->info("user={} role=admin action=\"{}\" job={} via=REST", RequestUser(req),
                         stop ? "stop" : "savepoint", job);
@@ -158,31 +169,26 @@ void RestServer::StartSavepoint(const httplib::Request& req, httplib::Response& 
       op.failure = std::string(path.status().message());
     }
   });
-  reply(202, {{"request-id", request_id}});
+  Reply(res, 202, {{"request-id", request_id}});
 }
 
 void RestServer::RunUpload(const httplib::Request& req, httplib::Response& res) {
-  auto reply = [&res](int status, const nlohmann::json& body) {
-    res.status = status;
-    res.set_content(body.dump(), "application/json");
-  };
   auto job_file = uploads_->Read(req.matches[1]);
-  if (!job_file.ok()) return reply(404, FlinkErrors(std::string(job_file.status().message())));
+  if (!job_file.ok()) return Error(res, 404, job_file.status().message());
   // Flink's JarRunRequestBody; its query parameters of the same names are accepted too.
-  auto body = nlohmann::json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) {
-    return reply(400, FlinkErrors("request body: expected a JSON object"));
-  }
+  std::optional<nlohmann::json> parsed = ObjectBody(req, res);
+  if (!parsed) return;
+  nlohmann::json& body = *parsed;
   for (const char* key : {"programArgs", "parallelism", "savepointPath"}) {
     if (!body.contains(key) && req.has_param(key)) body[key] = req.get_param_value(key);
   }
   std::vector<std::string> args;
   if (body.contains("programArgsList") && !body["programArgsList"].is_null()) {
     if (!body["programArgsList"].is_array()) {
-      return reply(400, FlinkErrors("programArgsList: expected a list of strings"));
+      return Error(res, 400, "programArgsList: expected a list of strings");
     }
     for (const auto& arg : body["programArgsList"]) {
-      if (!arg.is_string()) return reply(400, FlinkErrors("programArgsList: expected strings"));
+      if (!arg.is_string()) return Error(res, 400, "programArgsList: expected strings");
       args.push_back(arg.get<std::string>());
     }
   } else if (body.contains("programArgs") && body["programArgs"].is_string()) {
@@ -191,7 +197,7 @@ void RestServer::RunUpload(const httplib::Request& req, httplib::Response& res) 
                           absl::SkipEmpty());
   }
   auto arguments = ParseJobArguments(args);
-  if (!arguments.ok()) return reply(400, FlinkErrors(std::string(arguments.status().message())));
+  if (!arguments.ok()) return Error(res, 400, arguments.status().message());
   if (body.contains("parallelism") && !body["parallelism"].is_null()) {
     const auto& p = body["parallelism"];
     arguments->parameters["parallelism"] = p.is_string() ? p.get<std::string>() : p.dump();
@@ -202,13 +208,13 @@ void RestServer::RunUpload(const httplib::Request& req, httplib::Response& res) 
   const bool loopback = IsLoopbackHost(req.remote_addr);
   if (auto s = CheckSecretsOverChannel(arguments->parameters, https_, loopback, req.remote_addr);
       !s.ok()) {
-    return reply(400, FlinkErrors(std::string(s.message())));
+    return Error(res, 400, s.message());
   }
   auto id = dispatcher_->SubmitJob(*job_file, arguments->parameters, arguments->from_savepoint);
-  if (!id.ok()) return reply(400, FlinkErrors(std::string(id.status().message())));
+  if (!id.ok()) return Error(res, 400, id.status().message());
   Logger("audit")->info("user={} role=admin action=\"submit\" job={} via=REST upload={}",
                         RequestUser(req), *id, std::string(req.matches[1]));
-  reply(200, {{"jobid", *id}});
+  Reply(res, 200, {{"jobid", *id}});
 }
 
 RestServer::RestServer(Dispatcher* dispatcher, UserTokens* tokens, const TlsFiles& tls,
@@ -232,8 +238,7 @@ RestServer::RestServer(Dispatcher* dispatcher, UserTokens* tokens, const TlsFile
   });
   // Flink-shaped paths (flink_rest.h); errors as Flink's {"errors": [...]}.
   auto json = [](httplib::Response& res, const nlohmann::json& body, int status = 200) {
-    res.status = status;
-    res.set_content(body.dump(), "application/json");
+    Reply(res, status, body);
   };
   server_->Get("/config", [json](const httplib::Request&, httplib::Response& res) {
     json(res, FlinkConfig());
