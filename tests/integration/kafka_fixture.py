@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 PASSWORDS = {"admin": "admin-secret", "alice": "alice-secret", "bob": "bob-secret"}
@@ -337,6 +338,14 @@ class KafkaBroker:
             args += ["--config", f"{k}={v}"]
         self.tool("org.apache.kafka.tools.TopicCommand", *args)
         self.wait_for_topic(name, partitions)
+
+    def create_job_topics(self, prefix: str) -> str:
+        """A fresh topic `<prefix><8 hex digits>` and its dead-letter topic `<topic>.dlq`, as
+        examples/job.json writes them; returns the topic's name."""
+        topic = f"{prefix}{uuid.uuid4().hex[:8]}"
+        self.create_topic(topic)
+        self.create_topic(topic + ".dlq")
+        return topic
 
     def delete_topic(self, name: str) -> None:
         self.tool("org.apache.kafka.tools.TopicCommand", "--bootstrap-server", self.plaintext,

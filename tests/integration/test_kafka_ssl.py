@@ -55,9 +55,7 @@ def test_exactly_once_over_sasl_ssl_through_a_taskmanager_kill(kafka, tmp_path, 
                         "do SCRAM with Kafka 4.x (confluentinc/librdkafka#4895)")
         add_scram_user(kafka)
         user, password = USER, PASSWORD
-    topic = f"{TOPIC_PREFIX}{uuid.uuid4().hex[:8]}"
-    kafka.create_topic(topic)
-    kafka.create_topic(topic + ".dlq")
+    topic = kafka.create_job_topics(TOPIC_PREFIX)
     n = 8000
     cluster = Cluster(taskmanagers=2, slots=1)
     producer = Producer(tmp_path, "--rate", "1000", "--count", str(n), "--seed", "15")

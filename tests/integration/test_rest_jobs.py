@@ -77,9 +77,7 @@ def test_upload_list_run_and_delete_a_job_file(cluster, kafka, tmp_path):
     assert entry["id"] == jar_id and entry["name"] == escape.name, entry
 
     producer = Producer(tmp_path, "--rate", "500", "--seed", "5")
-    topic = f"events_jars_{uuid.uuid4().hex[:8]}"
-    kafka.create_topic(topic)
-    kafka.create_topic(topic + ".dlq")
+    topic = kafka.create_job_topics("events_jars_")
     try:
         run = {"programArgsList": ["--hostname", "127.0.0.1", "--port", str(producer.port),
                                    "--kafka-bootstrap-servers", kafka.plaintext,

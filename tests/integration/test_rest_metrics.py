@@ -6,7 +6,6 @@ import subprocess
 import urllib.error
 import urllib.parse
 import urllib.request
-import uuid
 from pathlib import Path
 
 import pytest
@@ -32,9 +31,7 @@ def running(kafka, tmp_path):
     """A secure two-TaskManager cluster running the original job at parallelism 2."""
     cluster = Cluster(taskmanagers=2, slots=1, secure=True)
     producer = Producer(tmp_path, "--rate", "500", "--seed", "3")
-    topic = f"events_rest_{uuid.uuid4().hex[:8]}"
-    kafka.create_topic(topic)
-    kafka.create_topic(topic + ".dlq")
+    topic = kafka.create_job_topics("events_rest_")
     job = cluster.submit(JOB, hostname="127.0.0.1", port=producer.port, parallelism=2,
                          kafka_bootstrap_servers=kafka.plaintext, kafka_topic=topic)
     cluster.wait_for_state(job, "RUNNING")
@@ -187,9 +184,7 @@ def test_checkpoints_and_exceptions_after_a_taskmanager_is_lost(kafka, tmp_path)
     says which one the new attempt restored, in Flink's field names."""
     cluster = Cluster(taskmanagers=1, slots=2, secure=True)
     producer = Producer(tmp_path, "--rate", "500", "--seed", "4")
-    topic = f"events_rest_{uuid.uuid4().hex[:8]}"
-    kafka.create_topic(topic)
-    kafka.create_topic(topic + ".dlq")
+    topic = kafka.create_job_topics("events_rest_")
     try:
         job = cluster.submit(JOB, hostname="127.0.0.1", port=producer.port,
                              kafka_bootstrap_servers=kafka.plaintext, kafka_topic=topic,

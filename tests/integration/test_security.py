@@ -11,7 +11,6 @@ import struct
 import subprocess
 import urllib.error
 import urllib.request
-import uuid
 
 import grpc
 import pytest
@@ -137,9 +136,7 @@ def test_a_taskmanager_with_a_wrong_secret_cannot_register(cluster, tmp_path):
 
 
 def test_strangers_on_the_data_port_are_cut_off_while_the_job_flows(cluster, kafka, tmp_path):
-    topic = f"security-{uuid.uuid4().hex[:8]}"
-    kafka.create_topic(topic)
-    kafka.create_topic(topic + ".dlq")
+    topic = kafka.create_job_topics("security-")
     producer = Producer(tmp_path, "--rate", "400", "--seed", "5")
     try:
         job = cluster.submit(JOB, hostname="127.0.0.1", port=producer.port, parallelism=2,
@@ -224,9 +221,7 @@ def test_the_original_job_runs_with_tls_on_the_control_plane(kafka, tmp_path):
     c = Cluster(taskmanagers=2, slots=1, secure=True, tls=True)
     producer = Producer(tmp_path, "--rate", "500", "--seed", "9")
     try:
-        topic = f"events_tls_{uuid.uuid4().hex[:8]}"  # alice may write events_*
-        kafka.create_topic(topic)
-        kafka.create_topic(topic + ".dlq")
+        topic = kafka.create_job_topics("events_tls_")  # alice may write events_*
         job = c.submit(JOB, hostname="127.0.0.1", port=producer.port, parallelism=2,
                        kafka_bootstrap_servers=kafka.sasl, kafka_topic=topic,
                        kafka_security_protocol="SASL_PLAINTEXT", kafka_sasl_username="alice",

@@ -56,6 +56,16 @@ class Run:
         wait_until(lambda: self.status()["checkpoints"]["completed"] >= at_least, timeout,
                    f"{at_least} completed checkpoints")
 
+    def kill_a_taskmanager(self, rng, restarts_before: int) -> None:
+        """SIGKILLs a live TaskManager picked by `rng`, adds a fresh one, and waits for the
+        job's restart and for it to run again."""
+        live = [p for p in self.cluster.processes if p.name.startswith("taskmanager") and p.alive()]
+        rng.choice(live).kill()
+        self.cluster.add_taskmanager(slots=1)
+        wait_until(lambda: self.status()["restarts"] > restarts_before, 60,
+                   f"restart {restarts_before + 1}")
+        self.cluster.wait_for_state(self.job, "RUNNING", timeout=120)
+
     def sink_records(self) -> int:
         return self.cluster.operator(self.job, "kafka-sink")["records_out"]
 
@@ -137,12 +147,7 @@ def test_eight_taskmanager_sigkills_at_random_moments(kafka, tmp_path):
     try:
         for kill in range(8):
             time.sleep(rng.uniform(0.2, 1.5))
-            live = [p for p in run.cluster.processes
-                    if p.name.startswith("taskmanager") and p.alive()]
-            rng.choice(live).kill()
-            run.cluster.add_taskmanager(slots=1)
-            wait_until(lambda: run.status()["restarts"] >= kill + 1, 60, f"restart {kill + 1}")
-            run.cluster.wait_for_state(run.job, "RUNNING", timeout=120)
+            run.kill_a_taskmanager(rng, restarts_before=kill)
         run.check_exactly_once()
         assert run.status()["restarts"] >= 8
         # The pool is bounded: 3 sink subtasks x (1 concurrent checkpoint + 2) ids, whatever the
@@ -164,12 +169,7 @@ def test_pool_stays_bounded_over_twenty_restarts_with_one_second_checkpoints(kaf
             completed = run.status()["checkpoints"]["completed"]
             run.wait_checkpoints(completed + 1, timeout=120)
             time.sleep(rng.uniform(0, 1))  # anywhere in the checkpoint cycle
-            live = [p for p in run.cluster.processes
-                    if p.name.startswith("taskmanager") and p.alive()]
-            rng.choice(live).kill()
-            run.cluster.add_taskmanager(slots=1)
-            wait_until(lambda: run.status()["restarts"] >= kill + 1, 60, f"restart {kill + 1}")
-            run.cluster.wait_for_state(run.job, "RUNNING", timeout=120)
+            run.kill_a_taskmanager(rng, restarts_before=kill)
         run.check_exactly_once()
         assert run.status()["restarts"] >= 20
         # subtasks x (concurrent checkpoints + 2) = 3 x (1 + 2)

@@ -3,7 +3,6 @@ cluster and broker: log in with a token, submit the original job from the page (
 file with program arguments, as Flink's "Submit New Job"), watch it run and its records reach
 the sink, cancel it from the page. The page loads nothing from the network but the JobManager."""
 import shutil
-import uuid
 
 import pytest
 
@@ -53,9 +52,7 @@ def click(browser, css: str) -> bool:
 def test_log_in_submit_watch_and_cancel_from_the_browser(browser, kafka, tmp_path):
     cluster = Cluster(taskmanagers=1, slots=2, secure=True)
     producer = Producer(tmp_path, "--rate", "500", "--seed", "6")
-    topic = f"events_web_{uuid.uuid4().hex[:8]}"
-    kafka.create_topic(topic)
-    kafka.create_topic(topic + ".dlq")
+    topic = kafka.create_job_topics("events_web_")
     try:
         browser.get(f"http://127.0.0.1:{cluster.rest_port}/")
         login = wait_until(lambda: (f := browser.find_element(By.ID, "login")).is_displayed() and f,
