@@ -43,8 +43,10 @@ bool StrictJson::Value(simdjson::ondemand::value value, int depth) {
       }
       return true;
     }
-    case json_type::string:
-      return String(TrimString(value.raw_json_token()));
+    case json_type::string: {
+      std::string_view quoted;
+      return StringValue(value, &quoted);
+    }
     case json_type::number: {
       simdjson::ondemand::number number;
       return !value.get_number().get(number);

@@ -31,6 +31,19 @@ class StrictJson {
   // Any value: reads it to its end, checking its contents.
   bool Value(simdjson::ondemand::value value, int depth = 0);
 
+  // A string value: sets *quoted to its raw token (quotes included), reads past it and checks
+  // it. Reading past matters: a value only peeked at is skipped later by depth alone, which
+  // lets a stray ':' or ']' after it through.
+  bool StringValue(simdjson::ondemand::value& value, std::string_view* quoted) {
+    std::string_view raw = value.raw_json_token();
+    simdjson::ondemand::raw_json_string consumed;
+    if (raw.empty() || raw.front() != '"' || value.get_raw_json_string().get(consumed)) {
+      return false;
+    }
+    *quoted = TrimString(raw);
+    return String(*quoted);
+  }
+
   // A string's raw token (from its opening quote to its closing quote, which the caller found:
   // stage 1 guarantees it is the token's last quote). Escapes are checked with simdjson's own
   // unescaping, the one DOM uses.

@@ -146,10 +146,8 @@ bool WindowsEventMap::ExtractStrict(simdjson::padded_string_view record, Fields&
       if (value.get_int64().get(bit == kSeq ? f.seq : f.event_id)) return false;
       continue;
     }
-    std::string_view raw = value.raw_json_token();
-    if (raw.empty() || raw.front() != '"') return false;
-    raw = StrictJson::TrimString(raw);
-    if (!strict_.String(raw)) return false;
+    std::string_view raw;
+    if (!strict_.StringValue(value, &raw)) return false;
     switch (bit) {
       case kTimestamp:
         f.timestamp = raw;

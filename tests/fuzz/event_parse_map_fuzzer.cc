@@ -3,6 +3,7 @@
 // one pass and as two steps, must emit the same records and dead-letter the same ones.
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -66,6 +67,12 @@ std::string WithoutClock(std::string record) {
   return record.erase(at, end == std::string::npos ? std::string::npos : end + 1 - at);
 }
 
+// Says what went wrong (the fuzzer's log shows it above the input) and stops.
+[[noreturn]] void Fail(const std::string& what) {
+  std::fprintf(stderr, "event_parse_map_fuzzer: %s\n", what.c_str());
+  __builtin_trap();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -83,11 +90,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   stepwise->Run(ec::RecordBatch(), &dead_before_stepwise);
   std::vector<std::string> a = fused->Run(in, &dead_fused);
   std::vector<std::string> b = stepwise->Run(in, &dead_stepwise);
-  if (a.size() != b.size()) __builtin_trap();
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (WithoutClock(a[i]) != WithoutClock(b[i])) __builtin_trap();
+  const uint64_t dead_a = dead_fused - dead_before_fused;
+  const uint64_t dead_b = dead_stepwise - dead_before_stepwise;
+  if (a.size() != b.size() || dead_a != dead_b) {
+    Fail("fused emitted " + std::to_string(a.size()) + " and dead-lettered " +
+         std::to_string(dead_a) + ", stepwise " + std::to_string(b.size()) + " and " +
+         std::to_string(dead_b));
   }
-  if (dead_fused - dead_before_fused != dead_stepwise - dead_before_stepwise) __builtin_trap();
-  if (a.size() + (dead_fused - dead_before_fused) != in.size()) __builtin_trap();
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (WithoutClock(a[i]) != WithoutClock(b[i])) {
+      Fail("record " + std::to_string(i) + " differs:\n  fused:    " + a[i] +
+           "\n  stepwise: " + b[i]);
+    }
+  }
+  if (a.size() + dead_a != in.size()) {
+    Fail(std::to_string(in.size()) + " records in, " + std::to_string(a.size()) +
+         " emitted and " + std::to_string(dead_a) + " dead-lettered");
+  }
   return 0;
 }

@@ -174,6 +174,12 @@ std::vector<std::string> EdgeCases() {
       Replace(kEvent, "\"Security\"", "\"Security\"x"),
       Replace(kEvent, "\"Security\"", "Security"),
       "{\"seq\":7}]",
+      // A stray ':' after the last string value and one '}' too many (found by
+      // event_parse_map_fuzzer): a string only peeked at was skipped by depth, which let the
+      // ':' through, and the extra '}' closed the document.
+      Replace(kEvent, R"(log on."})", R"(log on.":}})"),
+      Replace(kEvent, R"(log on."})", R"(log on.","x":"y":}})"),
+      Replace(kEvent, R"(log on."})", R"(log on.","x":["y":}})"),
       "{\"a\":{\"b\":1}",
   };
   return cases;
