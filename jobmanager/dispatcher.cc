@@ -3,7 +3,9 @@
 // checkpoint coordinator) behind its one lock.
 #include "jobmanager/dispatcher.h"
 
+#include <algorithm>
 #include <random>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -150,6 +152,31 @@ void Dispatcher::Persist(const Job& job) {
   }
 }
 
+void Dispatcher::ForgetEndedJobs() {
+  std::vector<const Job*> ended;
+  for (const auto& [id, job] : jobs_) {
+    if (IsTerminal(job.state)) ended.push_back(&job);
+  }
+  if (static_cast<int>(ended.size()) <= options_.max_ended_jobs) return;
+  // Jobs recovered after a restart have no end time: they count as older, by submission.
+  std::sort(ended.begin(), ended.end(), [](const Job* a, const Job* b) {
+    return std::tie(a->ended, a->submitted) < std::tie(b->ended, b->submitted);
+  });
+  const size_t forget = ended.size() - static_cast<size_t>(options_.max_ended_jobs);
+  for (size_t i = 0; i < forget; ++i) {
+    const std::string id = ended[i]->id;
+    Logger("jobmanager")
+        ->info("job={} forgotten: more than {} ended jobs are kept (--max-ended-jobs)", id,
+               options_.max_ended_jobs);
+    if (job_store_.enabled()) {
+      if (auto s = job_store_.Remove(id); !s.ok()) {
+        Logger("jobmanager")->warn("job={} record not removed: {}", id, s.message());
+      }
+    }
+    jobs_.erase(id);
+  }
+}
+
 void Dispatcher::Enqueue(std::function<void()> call) { calls_.push_back(std::move(call)); }
 
 void Dispatcher::WorkerLoop() {
@@ -184,23 +211,30 @@ void Dispatcher::TimerLoop() {
     scheduler_.ScheduleJobs(jobs_, absl::Now());
     if (options_.reactive) scheduler_.GrowReactiveJobs(jobs_);
     coordinator_.TriggerDue(jobs_, absl::Now());
+    ForgetEndedJobs();
   }
 }
 
 absl::Status Dispatcher::RescaleJob(const std::string& job_id, int parallelism) {
   absl::MutexLock lock(&mu_);
-  auto it = jobs_.find(job_id);
-  if (it == jobs_.end()) return absl::NotFoundError(absl::StrCat("no job with id ", job_id));
+  // Looked up again after every wait: an ended job may be forgotten meanwhile.
+  auto job = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) -> Job* {
+    auto it = jobs_.find(job_id);
+    return it == jobs_.end() ? nullptr : &it->second;
+  };
+  auto gone = [&] { return absl::NotFoundError(absl::StrCat("no job with id ", job_id)); };
+  if (!job()) return gone();
   // One checkpoint at a time: wait for a periodic one in flight to end.
   auto idle = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-    return it->second.state != proto::RUNNING || !it->second.pending_checkpoint;
+    return !job() || job()->state != proto::RUNNING || !job()->pending_checkpoint;
   };
   mu_.AwaitWithTimeout(absl::Condition(&idle), options_.checkpoint_timeout);
-  auto checkpoint = scheduler_.StartRescale(it->second, parallelism);
+  if (!job()) return gone();
+  auto checkpoint = scheduler_.StartRescale(*job(), parallelism);
   if (!checkpoint.ok()) return checkpoint.status();
-  auto done = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return it->second.rescale_to == 0; };
+  auto done = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return !job() || job()->rescale_to == 0; };
   mu_.AwaitWithTimeout(absl::Condition(&done), options_.checkpoint_timeout + absl::Seconds(5));
-  if (it->second.latest_checkpoint.id() < *checkpoint) {
+  if (!job() || job()->latest_checkpoint.id() < *checkpoint) {
     return absl::AbortedError(
         absl::StrCat("rescale of job ", job_id, ": its checkpoint did not complete"));
   }
@@ -269,6 +303,14 @@ absl::StatusOr<std::string> Dispatcher::SubmitJob(
     }
   }
   absl::MutexLock lock(&mu_);
+  const auto unfinished = std::count_if(jobs_.begin(), jobs_.end(), [](const auto& entry) {
+    return !IsTerminal(entry.second.state);
+  });
+  if (unfinished >= options_.max_jobs) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "jobs: ", unfinished, " jobs have not ended and the JobManager runs at most ",
+        options_.max_jobs, " (--max-jobs); cancel one or wait for one to end"));
+  }
   auto graph = BuildJobGraph(*spec, TraitsOf);
   if (!graph.ok()) return graph.status();
   Job job;

@@ -52,6 +52,11 @@ class Dispatcher {
     // Flink's reactive scheduler mode: every job runs at the parallelism the free slots allow
     // (up to its max parallelism), rescaled when TaskManagers join or leave.
     bool reactive = false;
+    // Jobs that have not ended; one more is refused (RESOURCE_EXHAUSTED) until one ends.
+    int max_jobs = 100;
+    // Ended jobs kept for status and REST (Flink's jobstore.max-capacity); past it, the one
+    // that ended first is forgotten, its stored record included (its checkpoints stay).
+    int max_ended_jobs = 1000;
   };
 
   Dispatcher(Options options, GatewayFactory gateways);
@@ -66,7 +71,8 @@ class Dispatcher {
   int64_t epoch() const { return options_.epoch; }
 
   // ---- clients (ecctl) ----
-  // Validates and accepts a job; returns its id. INVALID_ARGUMENT names the bad field.
+  // Validates and accepts a job; returns its id. INVALID_ARGUMENT names the bad field,
+  // RESOURCE_EXHAUSTED says that max_jobs jobs have not ended.
   // `from_savepoint`, when set, is a savepoint or checkpoint directory whose state the job
   // starts from (INVALID_ARGUMENT if it cannot be read).
   absl::StatusOr<std::string> SubmitJob(const std::string& job_json,
@@ -105,6 +111,8 @@ class Dispatcher {
   void TimerLoop();
   void Recover();
   void Persist(const Job& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Forgets the ended jobs that ended first until max_ended_jobs are left.
+  void ForgetEndedJobs() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void WorkerLoop();
   void Enqueue(std::function<void()> call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // What the components call back into, each hook run under mu_ (but deploy_failed).

@@ -30,6 +30,13 @@ absl::Status JobStore::Save(const StoredJob& job) {
   return WriteFileAtomically((fs::path(dir_) / (job.id + ".json")).string(), text, 0600);
 }
 
+absl::Status JobStore::Remove(const std::string& id) {
+  std::error_code ec;
+  fs::remove(fs::path(dir_) / (id + ".json"), ec);
+  if (ec) return absl::InternalError(absl::StrCat("remove ", id, ".json: ", ec.message()));
+  return absl::OkStatus();
+}
+
 std::vector<StoredJob> JobStore::LoadAll() const {
   std::vector<StoredJob> jobs;
   std::error_code ec;

@@ -30,6 +30,8 @@ class JobStore {
   explicit JobStore(std::string dir) : dir_(std::move(dir)) {}
 
   absl::Status Save(const StoredJob& job);
+  // Deletes a job's record (an unknown id is not an error).
+  absl::Status Remove(const std::string& id);
   // Every job saved before; unreadable files are skipped with a log line.
   std::vector<StoredJob> LoadAll() const;
   bool enabled() const { return !dir_.empty(); }

@@ -36,6 +36,14 @@ int main(int argc, char** argv) {
                  "reactive: run every job at the parallelism the free slots allow, rescaled "
                  "when TaskManagers join or leave (Flink's scheduler-mode: reactive)")
       ->check(CLI::IsMember({"default", "reactive"}));
+  ec::Dispatcher::Options options;
+  app.add_option("--max-jobs", options.max_jobs,
+                 "jobs that have not ended; one more is refused until one ends")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-ended-jobs", options.max_ended_jobs,
+                 "ended jobs kept for status and REST (Flink's jobstore.max-capacity); the one "
+                 "that ended first is forgotten beyond")
+      ->check(CLI::PositiveNumber);
   std::string secret_file, token_file;
   bool insecure = false;
   app.add_option("--cluster-secret-file", secret_file,
@@ -86,7 +94,6 @@ int main(int argc, char** argv) {
   std::error_code ec_dir;
   std::filesystem::create_directories(data_dir, ec_dir);
 
-  ec::Dispatcher::Options options;
   options.heartbeat_timeout = *timeout;
   options.checkpoint_dir = checkpoint_dir.empty() ? data_dir + "/checkpoints" : checkpoint_dir;
   options.jobs_dir = data_dir + "/jobs";

@@ -33,6 +33,22 @@ void Error(httplib::Response& res, int status, absl::string_view message) {
   Reply(res, status, FlinkErrors(std::string(message)));
 }
 
+// A refusal by the dispatcher or the upload store, with the HTTP status of its code.
+void Error(httplib::Response& res, const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:
+      return Error(res, 400, status.message());
+    case absl::StatusCode::kNotFound:
+      return Error(res, 404, status.message());
+    case absl::StatusCode::kFailedPrecondition:
+      return Error(res, 409, status.message());
+    case absl::StatusCode::kResourceExhausted:
+      return Error(res, 429, status.message());
+    default:
+      return Error(res, 500, status.message());
+  }
+}
+
 // A request's JSON object body ({} when empty), or nullopt after answering 400.
 std::optional<nlohmann::json> ObjectBody(const httplib::Request& req, httplib::Response& res) {
   auto body = nlohmann::json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
@@ -211,7 +227,7 @@ void RestServer::RunUpload(const httplib::Request& req, httplib::Response& res) 
     return Error(res, 400, s.message());
   }
   auto id = dispatcher_->SubmitJob(*job_file, arguments->parameters, arguments->from_savepoint);
-  if (!id.ok()) return Error(res, 400, id.status().message());
+  if (!id.ok()) return Error(res, id.status());
   Logger("audit")->info("user={} role=admin action=\"submit\" job={} via=REST upload={}",
                         RequestUser(req), *id, std::string(req.matches[1]));
   Reply(res, 200, {{"jobid", *id}});
@@ -345,12 +361,7 @@ RestServer::RestServer(Dispatcher* dispatcher, UserTokens* tokens, const TlsFile
       }
       const httplib::MultipartFormData file = req.get_file_value("jarfile");
       auto stored = uploads_->Store(file.filename, file.content);
-      if (!stored.ok()) {
-        const int code = stored.status().code() == absl::StatusCode::kInvalidArgument ? 400
-                         : stored.status().code() == absl::StatusCode::kResourceExhausted ? 429
-                                                                                         : 500;
-        return json(res, FlinkErrors(std::string(stored.status().message())), code);
-      }
+      if (!stored.ok()) return Error(res, stored.status());
       Logger("audit")->info("user={} role=admin action=\"upload\" job=- upload={}",
                             RequestUser(req), stored->id);
       json(res, {{"filename", stored->id}, {"status", "success"}});
@@ -388,10 +399,7 @@ RestServer::RestServer(Dispatcher* dispatcher, UserTokens* tokens, const TlsFile
     }
     const std::string job = req.matches[1];
     absl::Status s = dispatcher_->CancelJob(job);
-    if (!s.ok()) {
-      const int code = s.code() == absl::StatusCode::kNotFound ? 404 : 409;
-      return json(res, FlinkErrors(std::string(s.message())), code);
-    }
+    if (!s.ok()) return Error(res, s);
     Logger("audit")->info("user={} role=admin action=\"cancel\" job={} via=REST",
                           RequestUser(req), job);
     json(res, nlohmann::json::object(), 202);

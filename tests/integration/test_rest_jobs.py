@@ -137,3 +137,32 @@ def test_paths_cannot_climb_out(cluster):
                                    "application/json")
             assert status in (400, 404, 405), (method, path, status, body)
             assert b"root:" not in body, (method, path)
+
+
+def test_jobs_beyond_max_jobs_are_refused_until_one_ends(tmp_path):
+    c = Cluster(taskmanagers=0, secure=True, jm_args=("--max-jobs", "1"))
+    try:
+        job_file = tmp_path / "job.json"
+        job_file.write_text(json.dumps({"name": "waits", "pipeline": [
+            {"type": "socket-source", "hostname": "127.0.0.1", "port": 9},
+            {"type": "discard-sink"}]}))
+        first = c.submit(str(job_file))
+        refused = c.ecctl("submit", str(job_file), check=False)
+        assert refused.returncode != 0, refused.stdout
+        [line] = refused.stderr.strip().splitlines()
+        assert "--max-jobs" in line and "1 jobs have not ended" in line, line
+
+        status, body = upload(c, "job.json", job_file.read_bytes())
+        assert status == 200, body
+        run = f"http://127.0.0.1:{c.rest_port}/jars/{json.loads(body)['filename']}/run"
+        status, body = request("POST", run, c.admin_token, b"{}", "application/json")
+        assert status == 429 and "--max-jobs" in json.loads(body)["errors"][0], body
+        [listed] = c.ecctl("list").stdout.strip().splitlines()
+        assert listed.startswith(first), listed
+
+        c.ecctl("cancel", first)
+        c.wait_for_state(first, "CANCELED")
+        status, body = request("POST", run, c.admin_token, b"{}", "application/json")
+        assert status == 200, body
+    finally:
+        c.close()

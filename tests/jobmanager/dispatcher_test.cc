@@ -11,6 +11,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "tests/eventually.h"
+#include "tests/scratch_dir.h"
 
 namespace ec {
 namespace {
@@ -489,6 +490,57 @@ TEST_F(DispatcherTest, CancelOfAJobWaitingForASlotIsImmediate) {
   const std::string id = Submit();
   ASSERT_TRUE(dispatcher_->CancelJob(id).ok());
   EXPECT_EQ(State(id), proto::CANCELED);
+}
+
+TEST_F(DispatcherTest, JobsBeyondMaxJobsAreRefusedUntilOneEnds) {
+  Dispatcher::Options options;
+  options.max_jobs = 2;
+  Start(options);
+  const std::string first = Submit();
+  Submit();
+  auto refused = dispatcher_->SubmitJob(kJob, {});
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(refused.status().message(), HasSubstr("--max-jobs"));
+  EXPECT_EQ(dispatcher_->ListJobs().size(), 2u);
+  ASSERT_TRUE(dispatcher_->CancelJob(first).ok());
+  ASSERT_EQ(State(first), proto::CANCELED);
+  EXPECT_TRUE(dispatcher_->SubmitJob(kJob, {}).ok());
+}
+
+TEST_F(DispatcherTest, EndedJobsBeyondTheCapacityAreForgottenFirstEndedFirst) {
+  Dispatcher::Options options;
+  options.max_ended_jobs = 2;
+  Start(options);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 4; ++i) ids.push_back(Submit());
+  // Ended in the order 2, 0, 3; job 1 still waits for a slot.
+  for (int i : {2, 0, 3}) {
+    ASSERT_TRUE(dispatcher_->CancelJob(ids[i]).ok());
+    absl::SleepFor(absl::Milliseconds(2));  // distinct end times
+  }
+  ASSERT_TRUE(Eventually([&] { return dispatcher_->ListJobs().size() == 3; }));
+  EXPECT_EQ(dispatcher_->GetJobStatus(ids[2]).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(State(ids[0]), proto::CANCELED);
+  EXPECT_EQ(State(ids[3]), proto::CANCELED);
+  EXPECT_NE(State(ids[1]), proto::CANCELED);
+}
+
+TEST_F(DispatcherTest, AForgottenJobIsNotRecoveredAfterARestart) {
+  test_support::ScratchDir scratch("dispatcher");
+  Dispatcher::Options options;
+  options.max_ended_jobs = 1;
+  options.jobs_dir = (scratch.path() / "jobs").string();
+  Start(options);
+  const std::string first = Submit(), second = Submit();
+  ASSERT_TRUE(dispatcher_->CancelJob(first).ok());
+  absl::SleepFor(absl::Milliseconds(2));
+  ASSERT_TRUE(dispatcher_->CancelJob(second).ok());
+  ASSERT_TRUE(Eventually([&] { return dispatcher_->ListJobs().size() == 1; }));
+  Start(options);
+  auto jobs = dispatcher_->ListJobs();
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].id(), second);
+  dispatcher_->Stop();  // before its directory goes
 }
 
 TEST_F(DispatcherTest, CancelOfAnUnknownJobIsNotFound) {
