@@ -3,9 +3,11 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <optional>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -22,12 +24,18 @@ namespace {
 
 constexpr char kSessionCookie[] = "ec_session";
 constexpr absl::Duration kSessionLifetime = absl::Hours(8);
+// Live sessions kept; a login past it ends the one that would expire first.
+constexpr size_t kMaxSessions = 1000;
 
-// Flink's error body: {"errors": ["..."]}.
+// A JSON answer. Text from the request (a path, a file name) may be any bytes: invalid UTF-8
+// is sent as U+FFFD rather than thrown about.
 void Reply(httplib::Response& res, int status, const nlohmann::json& body) {
   res.status = status;
-  res.set_content(body.dump(), "application/json");
+  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                  "application/json");
 }
+
+// Flink's error body: {"errors": ["..."]}.
 
 void Error(httplib::Response& res, int status, absl::string_view message) {
   Reply(res, status, FlinkErrors(std::string(message)));
@@ -139,14 +147,19 @@ void RestServer::Login(const httplib::Request& req, httplib::Response& res) {
     absl::MutexLock lock(&mu_);
     const absl::Time now = absl::Now();
     absl::erase_if(sessions_, [now](const auto& e) { return e.second.expires <= now; });
+    if (sessions_.size() >= kMaxSessions) {
+      sessions_.erase(std::min_element(sessions_.begin(), sessions_.end(),
+                                       [](const auto& a, const auto& b) {
+                                         return a.second.expires < b.second.expires;
+                                       }));
+    }
     sessions_[session] = Session{token, now + kSessionLifetime};
   }
   Logger("audit")->info("user={} role={} action=\"login\" job=-", user->name, RoleName(user->role));
   res.set_header("Set-Cookie",
                  absl::StrCat(kSessionCookie, "=", session, "; Path=/; HttpOnly; SameSite=Strict; Max-Age=",
                               absl::ToInt64Seconds(kSessionLifetime), https_ ? "; Secure" : ""));
-  res.set_content(nlohmann::json{{"user", user->name}, {"role", RoleName(user->role)}}.dump(),
-                  "application/json");
+  Reply(res, 200, {{"user", user->name}, {"role", RoleName(user->role)}});
 }
 
 void RestServer::StartSavepoint(const httplib::Request& req, httplib::Response& res, bool stop) {
@@ -243,6 +256,15 @@ RestServer::RestServer(Dispatcher* dispatcher, UserTokens* tokens, const TlsFile
                      : std::make_unique<httplib::Server>()) {
   server_->set_payload_max_length(1 << 20);
   server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    // httplib would read a body without a length until its read timeout, holding a thread:
+    // such a request is refused before its body is read, and the connection closed.
+    if ((req.method == "POST" || req.method == "PUT" || req.method == "PATCH") &&
+        !req.has_header("Content-Length") &&
+        !absl::EqualsIgnoreCase(req.get_header_value("Transfer-Encoding"), "chunked")) {
+      Error(res, 411, "a " + req.method + " needs a Content-Length (0 for no body)");
+      res.set_header("Connection", "close");
+      return httplib::Server::HandlerResponse::Handled;
+    }
     return Admit(req, res) ? httplib::Server::HandlerResponse::Unhandled
                            : httplib::Server::HandlerResponse::Handled;
   });
@@ -413,6 +435,19 @@ RestServer::RestServer(Dispatcher* dispatcher, UserTokens* tokens, const TlsFile
                                       absl::ToUnixMillis(absl::Now())),
                     "text/plain; version=0.0.4; charset=utf-8");
   });
+  // A handler that throws answers 500 and is logged; the process goes on.
+  server_->set_exception_handler(
+      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr thrown) {
+        std::string what = "unknown exception";
+        try {
+          std::rethrow_exception(thrown);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        Logger("rest")->error("{} {}: {}", req.method, absl::CHexEscape(req.path), what);
+        Error(res, 500, "internal error; the JobManager's log says more");
+      });
   // Every other path: Flink's 404 body.
   server_->set_error_handler([json](const httplib::Request& req, httplib::Response& res) {
     if (res.status == 404 && res.body.empty()) {

@@ -5,8 +5,11 @@ with the same one-line message as ecctl; and the two Flink CVEs on these paths
 CVE-2020-17519: a path parameter that does) as test cases."""
 import json
 import os
+import re
+import socket
 import stat
 import subprocess
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -166,3 +169,37 @@ def test_jobs_beyond_max_jobs_are_refused_until_one_ends(tmp_path):
         assert status == 200, body
     finally:
         c.close()
+
+
+def raw_exchange(port: int, request: bytes) -> tuple[float, bytes]:
+    """Sends raw bytes and reads one whole response; returns (seconds taken, response)."""
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        s.sendall(request)
+        response = b""
+        while b"\r\n\r\n" not in response or len(response.split(b"\r\n\r\n", 1)[1]) < int(
+                re.search(rb"Content-Length: (\d+)", response).group(1)):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            response += chunk
+    return time.monotonic() - started, response
+
+
+def test_hostile_requests_get_answers_and_the_jobmanager_lives(cluster):
+    """Found by rest_fuzzer: a path that is not UTF-8 made the JSON error body throw and the
+    JobManager abort; a POST without a length held a server thread for 10 s."""
+    token = f"Authorization: Bearer {cluster.viewer_token}\r\n".encode()
+    _, response = raw_exchange(cluster.rest_port,
+                               b"GET /jobs/\xb6\xff HTTP/1.1\r\nHost: x\r\n" + token + b"\r\n")
+    assert response.startswith(b"HTTP/1.1 404"), response
+    assert "Not found: /jobs/\ufffd\ufffd" in json.loads(response.split(b"\r\n\r\n", 1)[1])[
+        "errors"][0]
+    seconds, response = raw_exchange(
+        cluster.rest_port, b"POST /jars/upload HTTP/1.1\r\nHost: x\r\n" + token + b"\r\nabc")
+    assert response.startswith(b"HTTP/1.1 411"), response
+    assert seconds < 5, f"a POST without Content-Length was answered after {seconds:.1f} s"
+    assert cluster.jobmanager.alive()
+    status, _ = request("GET", f"http://127.0.0.1:{cluster.rest_port}/overview",
+                        cluster.viewer_token)
+    assert status == 200
