@@ -15,6 +15,7 @@
 #include "runtime/network/data_server.h"
 #include "runtime/security/call_auth.h"
 #include "runtime/security/cluster_secret.h"
+#include "runtime/security/data_tls.h"
 #include "runtime/security/listen_policy.h"
 #include "runtime/security/tls.h"
 #include "runtime/util/fault_point.h"
@@ -64,7 +65,10 @@ int main(int argc, char** argv) {
 
   auto secret = ec::ClusterSecret::Load(secret_file);
   auto credentials = ec::LoadGrpcCredentials(tls, /*require_client_cert=*/true);
-  for (const absl::Status& s : {secret.status(), credentials.status()}) {
+  // With a certificate the data plane is TLS too, peers verified against the CA.
+  absl::StatusOr<std::shared_ptr<const ec::DataTls>> data_tls = nullptr;
+  if (tls.server_enabled()) data_tls = ec::DataTls::Create(tls);
+  for (const absl::Status& s : {secret.status(), credentials.status(), data_tls.status()}) {
     if (!s.ok()) {
       std::fprintf(stderr, "ec-taskmanager: %s\n", std::string(s.message()).c_str());
       return 2;
@@ -110,6 +114,7 @@ int main(int argc, char** argv) {
   server_options.host = listen_host;
   server_options.port = data_port;
   server_options.secret = *secret;
+  server_options.tls = *data_tls;
   ec::DataServer data_server(server_options);
   if (auto s = data_server.Start(); !s.ok()) {
     ec::Logger("taskmanager")
@@ -121,6 +126,7 @@ int main(int argc, char** argv) {
   client_options.local_registry = &data_server.registry();
   client_options.local_address = data_address;
   client_options.secret = *secret;
+  client_options.tls = *data_tls;
   ec::DataClient data_client(client_options);
 
   std::unique_ptr<ec::JobManagerConnection> connection;

@@ -6,9 +6,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
-#include <signal.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -16,6 +14,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "runtime/util/sigpipe.h"
 
 namespace ec {
 
@@ -44,42 +43,6 @@ std::string Property(const std::map<std::string, std::string>& properties, const
   auto it = properties.find(k);
   return it == properties.end() ? "" : it->second;
 }
-
-// OpenSSL writes to the socket with write(), so a peer that has closed raises SIGPIPE, which
-// kills a process that has not ignored it. Kafka's own client (librdkafka) never raises it; nor
-// do we: SIGPIPE is blocked on this thread for the length of one SSL_* call, and one raised by
-// that call is taken off the pending set before the mask is restored (the write fails EPIPE).
-class SigpipeSuppressed {
- public:
-  SigpipeSuppressed() {
-    sigset_t pending;
-    sigpending(&pending);
-    already_pending_ = sigismember(&pending, SIGPIPE) == 1;
-    sigset_t block;
-    sigemptyset(&block);
-    sigaddset(&block, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &block, &old_);
-  }
-  ~SigpipeSuppressed() {
-    const int saved_errno = errno;  // the SSL_* call's, read by WaitOrFail
-    if (!already_pending_) {
-      sigset_t pipe;
-      sigemptyset(&pipe);
-      sigaddset(&pipe, SIGPIPE);
-      const timespec none{0, 0};
-      while (sigtimedwait(&pipe, nullptr, &none) == -1 && errno == EINTR) {
-      }
-    }
-    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-    errno = saved_errno;
-  }
-  SigpipeSuppressed(const SigpipeSuppressed&) = delete;
-  SigpipeSuppressed& operator=(const SigpipeSuppressed&) = delete;
-
- private:
-  sigset_t old_;
-  bool already_pending_ = false;
-};
 
 bool IsIpLiteral(const std::string& host) {
   unsigned char buf[16];

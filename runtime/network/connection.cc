@@ -10,24 +10,27 @@ namespace ec {
 
 Connection::Connection(int fd, std::string peer) : fd_(fd), peer_(std::move(peer)) {}
 
-Connection::~Connection() { close(fd_); }
+Connection::~Connection() {
+  tls_.reset();
+  close(fd_);
+}
 
 absl::Status Connection::WritePreamble() {
   absl::MutexLock lock(&write_mu_);
   if (shut_down_) return absl::UnavailableError("connection closed");
-  return ec::WritePreamble(fd_);
+  return ec::WritePreamble(socket());
 }
 
 absl::Status Connection::WriteFrame(FrameKind kind, const ChannelId& channel, int64_t value) {
   absl::MutexLock lock(&write_mu_);
   if (shut_down_) return absl::UnavailableError("connection closed");
-  return ec::WriteFrame(fd_, kind, channel, value);
+  return ec::WriteFrame(socket(), kind, channel, value);
 }
 
 absl::Status Connection::WriteData(const ChannelId& channel, const RecordBatch& batch) {
   absl::MutexLock lock(&write_mu_);
   if (shut_down_) return absl::UnavailableError("connection closed");
-  return WriteDataFrame(fd_, channel, batch);
+  return WriteDataFrame(socket(), channel, batch);
 }
 
 void Connection::Shutdown() {

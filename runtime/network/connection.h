@@ -1,12 +1,14 @@
 // Connection: one data-plane TCP connection (either side).
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "runtime/network/frame.h"
+#include "runtime/security/data_tls.h"
 #include "runtime/util/tcp.h"  // DialTcp, ListenTcp, PeerAddress, SetNoDelay
 
 namespace ec {
@@ -28,13 +30,19 @@ class Connection {
   absl::Status WriteData(const ChannelId& channel, const RecordBatch& batch);
   // Unblocks the reader (its recv returns) and fails later writes. Idempotent.
   void Shutdown();
+  // From now on every byte goes through `tls` (its handshake done on fd()). Call before any
+  // frame is written or read.
+  void UseTls(std::unique_ptr<TlsStream> tls) { tls_ = std::move(tls); }
 
   int fd() const { return fd_; }
+  // Where the reader reads frames from.
+  FrameSocket socket() const { return FrameSocket(fd_, tls_.get()); }
   const std::string& peer() const { return peer_; }  // "host:port" of the other side
 
  private:
   const int fd_;
   const std::string peer_;
+  std::unique_ptr<TlsStream> tls_;
   absl::Mutex write_mu_;
   bool shut_down_ ABSL_GUARDED_BY(write_mu_) = false;
 };

@@ -19,7 +19,10 @@ namespace ec {
 // thread turns CREDIT frames into credits of the channels opened on it. Thread-safe.
 class ClientConnection {
  public:
-  ClientConnection(int fd, std::string peer) : connection_(fd, std::move(peer)) {}
+  ClientConnection(int fd, std::string peer, std::unique_ptr<TlsStream> tls)
+      : connection_(fd, std::move(peer)) {
+    if (tls) connection_.UseTls(std::move(tls));
+  }
   ~ClientConnection() {
     connection_.Shutdown();
     if (reader_.joinable()) reader_.join();
@@ -60,7 +63,7 @@ class ClientConnection {
 
  private:
   absl::Status ReadCredits() {
-    FrameReader reader(connection_.fd());
+    FrameReader reader(connection_.socket());
     FrameHeader header;
     while (true) {
       if (auto s = reader.ReadHeader(header); !s.ok()) return s;
@@ -174,7 +177,17 @@ absl::StatusOr<std::shared_ptr<ClientConnection>> DataClient::ConnectionTo(
           absl::StrCat("data connection to ", peer, " refused: ", s.message()));
     }
   }
-  auto connection = std::make_shared<ClientConnection>(*fd, peer);
+  std::unique_ptr<TlsStream> tls;
+  if (options_.tls) {
+    auto stream = options_.tls->Connect(*fd, absl::Now() + options_.handshake_timeout);
+    if (!stream.ok()) {
+      close(*fd);
+      return absl::UnauthenticatedError(
+          absl::StrCat("data connection to ", peer, " refused: ", stream.status().message()));
+    }
+    tls = *std::move(stream);
+  }
+  auto connection = std::make_shared<ClientConnection>(*fd, peer, std::move(tls));
   if (auto s = connection->Start(); !s.ok()) return s;
   slot->connection = connection;
   return connection;

@@ -14,6 +14,7 @@
 #include "runtime/network/channel_registry.h"
 #include "runtime/network/output_channel.h"
 #include "runtime/security/cluster_secret.h"
+#include "runtime/security/data_tls.h"
 
 namespace ec {
 
@@ -31,6 +32,8 @@ struct DataClientOptions {
   std::string local_address;
   // Set: every connection passes the cluster handshake first (runtime/security/handshake.h).
   std::shared_ptr<const ClusterSecret> secret;
+  // Set: then TLS, the peer's certificate verified (runtime/security/data_tls.h).
+  std::shared_ptr<const DataTls> tls;
   absl::Duration handshake_timeout = absl::Seconds(10);
 };
 

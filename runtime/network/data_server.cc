@@ -82,7 +82,15 @@ absl::Status ServerConnection::Serve() {
       return s;
     }
   }
-  FrameReader reader(connection_.fd());
+  if (options_.tls) {
+    auto tls = options_.tls->Accept(connection_.fd(), absl::Now() + options_.handshake_timeout);
+    if (!tls.ok()) {
+      refusals_.Refused(connection_.peer(), std::string(tls.status().message()));
+      return tls.status();
+    }
+    connection_.UseTls(*std::move(tls));
+  }
+  FrameReader reader(connection_.socket());
   if (auto s = reader.ReadPreamble(); !s.ok()) return s;
   FrameHeader header;
   while (true) {

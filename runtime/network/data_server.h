@@ -10,6 +10,7 @@
 #include "absl/synchronization/mutex.h"
 #include "runtime/network/channel_registry.h"
 #include "runtime/security/cluster_secret.h"
+#include "runtime/security/data_tls.h"
 
 namespace ec {
 
@@ -22,6 +23,9 @@ struct DataServerOptions {
   // within handshake_timeout before any frame is read; one that fails is closed and logged
   // with the peer's address (rate-limited).
   std::shared_ptr<const ClusterSecret> secret;
+  // Set: then TLS within handshake_timeout, the peer's certificate verified
+  // (runtime/security/data_tls.h); a failure is closed and logged the same way.
+  std::shared_ptr<const DataTls> tls;
   absl::Duration handshake_timeout = absl::Seconds(10);
 };
 

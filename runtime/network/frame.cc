@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "runtime/security/data_tls.h"
 
 namespace ec {
 namespace {
@@ -46,7 +47,9 @@ bool ValidKind(uint8_t kind) {
 }
 
 // sendmsg() until every byte of `iov` is out; MSG_NOSIGNAL turns a dead peer into EPIPE.
-absl::Status SendAll(int fd, iovec* iov, int count) {
+absl::Status SendAll(FrameSocket socket, iovec* iov, int count) {
+  if (socket.tls) return socket.tls->SendAll(iov, count);
+  const int fd = socket.fd;
   while (count > 0) {
     msghdr msg{};
     msg.msg_iov = iov;
@@ -93,17 +96,17 @@ const char* FrameKindName(FrameKind kind) {
   return "UNKNOWN";
 }
 
-absl::Status WritePreamble(int fd) {
+absl::Status WritePreamble(FrameSocket socket) {
   char preamble[8];
   Put(preamble, 0, kMagic);
   Put(preamble, 4, kVersion);
   iovec iov{preamble, sizeof(preamble)};
-  return SendAll(fd, &iov, 1);
+  return SendAll(socket, &iov, 1);
 }
 
 namespace {
 
-absl::Status WriteAnyFrame(int fd, FrameKind kind, const ChannelId& c, int64_t value,
+absl::Status WriteAnyFrame(FrameSocket socket, FrameKind kind, const ChannelId& c, int64_t value,
                            const RecordBatch* batch) {
   if (c.job_id.size() > kMaxJobIdBytes) {
     return absl::InvalidArgumentError(absl::StrCat("job id longer than ", kMaxJobIdBytes));
@@ -136,20 +139,22 @@ absl::Status WriteAnyFrame(int fd, FrameKind kind, const ChannelId& c, int64_t v
       iov[count++] = {const_cast<char*>(batch->data().data()), batch->bytes()};
     }
   }
-  return SendAll(fd, iov, count);
+  return SendAll(socket, iov, count);
 }
 
 }  // namespace
 
-absl::Status WriteFrame(int fd, FrameKind kind, const ChannelId& channel, int64_t value) {
-  return WriteAnyFrame(fd, kind, channel, value, nullptr);
+absl::Status WriteFrame(FrameSocket socket, FrameKind kind, const ChannelId& channel,
+                        int64_t value) {
+  return WriteAnyFrame(socket, kind, channel, value, nullptr);
 }
 
-absl::Status WriteDataFrame(int fd, const ChannelId& channel, const RecordBatch& batch) {
-  return WriteAnyFrame(fd, FrameKind::kData, channel, static_cast<int64_t>(batch.size()), &batch);
+absl::Status WriteDataFrame(FrameSocket socket, const ChannelId& channel,
+                            const RecordBatch& batch) {
+  return WriteAnyFrame(socket, FrameKind::kData, channel, static_cast<int64_t>(batch.size()), &batch);
 }
 
-FrameReader::FrameReader(int fd) : fd_(fd), buffer_(kReadBufferBytes) {}
+FrameReader::FrameReader(FrameSocket socket) : socket_(socket), buffer_(kReadBufferBytes) {}
 
 absl::Status FrameReader::ReadExact(char* dst, size_t n) {
   while (n > 0) {
@@ -157,7 +162,14 @@ absl::Status FrameReader::ReadExact(char* dst, size_t n) {
       // A large read goes straight to its destination; small ones refill the buffer.
       const bool direct = n >= buffer_.size();
       char* into = direct ? dst : buffer_.data();
-      ssize_t got = recv(fd_, into, direct ? n : buffer_.size(), 0);
+      ssize_t got;
+      if (socket_.tls) {
+        absl::StatusOr<size_t> read = socket_.tls->Recv(into, direct ? n : buffer_.size());
+        if (!read.ok()) return read.status();
+        got = static_cast<ssize_t>(*read);
+      } else {
+        got = recv(socket_.fd, into, direct ? n : buffer_.size(), 0);
+      }
       if (got == 0) return absl::UnavailableError("closed by peer");
       if (got < 0) {
         if (errno == EINTR) continue;

@@ -33,6 +33,16 @@
 
 namespace ec {
 
+class TlsStream;  // runtime/security/data_tls.h
+
+// The connected socket frames go over: plain, or through the connection's TLS stream.
+struct FrameSocket {
+  FrameSocket(int fd) : fd(fd) {}  // NOLINT(runtime/explicit): a plain socket is an fd
+  FrameSocket(int fd, TlsStream* tls) : fd(fd), tls(tls) {}
+  int fd;
+  TlsStream* tls = nullptr;  // not owned; set: every byte goes through it
+};
+
 enum class FrameKind : uint8_t {
   kOpen = 1,         // producer → consumer: "I produce this channel, send me credit"
   kData = 2,         // producer → consumer: one batch; needs one credit
@@ -58,20 +68,22 @@ struct FrameHeader {
   uint32_t payload_bytes = 0;  // DATA: 4 × records + data bytes; 0 for every other kind
 };
 
-// Write the preamble and frames to a connected blocking socket. Not thread-safe: the
-// connection serializes its writers. Errors carry strerror ("Broken pipe"); the caller adds
+// Write the preamble and frames to a connected blocking socket (or its TLS stream). Not
+// thread-safe: the connection serializes its writers. Errors carry strerror ("Broken pipe"); the caller adds
 // the peer's address.
-absl::Status WritePreamble(int fd);
+absl::Status WritePreamble(FrameSocket socket);
 // An event, OPEN or CREDIT frame (no payload).
-absl::Status WriteFrame(int fd, FrameKind kind, const ChannelId& channel, int64_t value);
+absl::Status WriteFrame(FrameSocket socket, FrameKind kind, const ChannelId& channel,
+                        int64_t value);
 // A DATA frame of `batch`, written from the batch's own arrays (no staging copy).
-absl::Status WriteDataFrame(int fd, const ChannelId& channel, const RecordBatch& batch);
+absl::Status WriteDataFrame(FrameSocket socket, const ChannelId& channel,
+                            const RecordBatch& batch);
 
 // Reads frames from a connected blocking socket through a 64 KiB buffer, so small frames cost
 // one recv() for many. Owned by the connection's reader thread.
 class FrameReader {
  public:
-  explicit FrameReader(int fd);
+  explicit FrameReader(FrameSocket socket);
 
   absl::Status ReadPreamble();
   // Reads the next header (reusing `header`'s job id string). Every header is followed by its
@@ -84,7 +96,7 @@ class FrameReader {
  private:
   absl::Status ReadExact(char* dst, size_t n);
 
-  int fd_;
+  FrameSocket socket_;
   std::vector<char> buffer_;
   size_t begin_ = 0;
   size_t end_ = 0;

@@ -9,6 +9,7 @@ import socket
 import ssl
 import struct
 import subprocess
+import time
 import urllib.error
 import urllib.request
 
@@ -215,9 +216,34 @@ def test_without_secret_or_tokens_everything_listens_on_loopback_only(tmp_path):
     assert "--cluster-secret-file" in refused.stderr and "--insecure" in refused.stderr
 
 
-def test_the_original_job_runs_with_tls_on_the_control_plane(kafka, tmp_path):
+def loopback_tcp_payloads(ports: set[int], seconds: float) -> bytes:
+    """Every TCP payload to or from one of `ports` on the loopback interface for `seconds`,
+    captured with a raw packet socket (root only)."""
+    sniffer = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.ntohs(0x0003))
+    sniffer.bind(("lo", 0))
+    sniffer.settimeout(0.2)
+    captured = bytearray()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            frame = sniffer.recv(65536)
+        except socket.timeout:
+            continue
+        ip = frame[14:]  # lo's frames carry an all-zero Ethernet header
+        if len(ip) < 20 or ip[0] >> 4 != 4 or ip[9] != 6:
+            continue
+        tcp = ip[(ip[0] & 0x0F) * 4:]
+        source, destination = struct.unpack("!HH", tcp[:4])
+        if source in ports or destination in ports:
+            captured += tcp[(tcp[12] >> 4) * 4:]
+    sniffer.close()
+    return bytes(captured)
+
+
+def test_the_original_job_runs_with_tls_on_every_plane(kafka, tmp_path):
     """Mutual TLS between JobManager and TaskManagers (DeployTask carries the job's SASL
-    password), TLS for ecctl and HTTPS for REST; plaintext callers get nowhere."""
+    password) and between TaskManagers (the records), TLS for ecctl and HTTPS for REST;
+    plaintext callers get nowhere."""
     c = Cluster(taskmanagers=2, slots=1, secure=True, tls=True)
     producer = Producer(tmp_path, "--rate", "500", "--seed", "9")
     try:
@@ -247,6 +273,18 @@ def test_the_original_job_runs_with_tls_on_the_control_plane(kafka, tmp_path):
         with urllib.request.urlopen(request, timeout=10, context=context) as response:
             assert response.status == 200
             assert job in response.read().decode()
+        # Records cross between the TaskManagers encrypted: TLS application-data records on
+        # their data ports, and no event text.
+        request = urllib.request.Request(f"https://127.0.0.1:{c.rest_port}/taskmanagers",
+                                         headers={"Authorization": f"Bearer {c.viewer_token}"})
+        with urllib.request.urlopen(request, timeout=10, context=context) as response:
+            data_ports = {tm["dataPort"] for tm in json.loads(response.read())["taskmanagers"]}
+        assert len(data_ports) == 2, data_ports
+        wire = loopback_tcp_payloads(data_ports, 3)
+        assert len(wire) > 10000, f"only {len(wire)} bytes crossed the data plane in 3 s"
+        assert b"\x17\x03\x03" in wire, "no TLS application data on the data ports"
+        for text in (b'"seq":', b"event_id", b"Security"):
+            assert text not in wire, f"{text!r} crossed the data plane in the clear"
         # A checkpoint completes, so the checkpoint directory holds what a restore would read.
         wait_until(lambda: c.status(job)["checkpoints"]["completed"] >= 1, 60, "a checkpoint")
         # Neither the password nor the secret is in any log, status output or REST response...
