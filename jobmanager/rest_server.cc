@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "jobmanager/flink_rest.h"
+#include "jobmanager/openapi.h"
 #include "jobmanager/prometheus_metrics.h"
 #include "jobmanager/web_page.h"
 #include "proto/status_json.h"
@@ -278,6 +279,9 @@ RestServer::RestServer(Dispatcher* dispatcher, UserTokens* tokens, const TlsFile
   auto json = [](httplib::Response& res, const nlohmann::json& body, int status = 200) {
     Reply(res, status, body);
   };
+  server_->Get("/openapi.json", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(kOpenApiJson, "application/json");
+  });
   server_->Get("/config", [json](const httplib::Request&, httplib::Response& res) {
     json(res, FlinkConfig());
   });

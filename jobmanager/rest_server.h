@@ -27,7 +27,8 @@ namespace ec {
 // /taskmanagers, PATCH /jobs/<id>?mode=cancel, POST /jobs/<id>/savepoints and /jobs/<id>/stop
 // (202 with a request-id; GET /jobs/<id>/savepoints/<request-id> for the outcome), Flink's jar
 // paths for job files (POST /jars/upload, GET /jars, POST /jars/<id>/run, DELETE /jars/<id>);
-// GET /metrics (Prometheus, prometheus_metrics.h);
+// GET /metrics (Prometheus, prometheus_metrics.h); GET /openapi.json (the API's OpenAPI document,
+// jobmanager/openapi.json);
 // / (an HTML overview refreshing itself). Errors as Flink's {"errors": ["..."]}.
 // Start() binds and serves from its own thread; Stop() is idempotent.
 //
