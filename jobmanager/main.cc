@@ -93,6 +93,12 @@ int main(int argc, char** argv) {
   }
   std::error_code ec_dir;
   std::filesystem::create_directories(data_dir, ec_dir);
+  // Flink's log/jobmanager.log, which REST serves at /jobmanager/log.
+  const std::string log_file = data_dir + "/log/jobmanager.log";
+  if (auto s = ec::AddLogFile(log_file); !s.ok()) {
+    log->critical("{}", s.message());
+    return 1;
+  }
 
   options.heartbeat_timeout = *timeout;
   options.checkpoint_dir = checkpoint_dir.empty() ? data_dir + "/checkpoints" : checkpoint_dir;
@@ -137,6 +143,7 @@ int main(int argc, char** argv) {
   }
   ec::JobUploads uploads(data_dir + "/uploads");
   ec::RestServer rest(&dispatcher, tokens.get(), tls, &uploads);
+  rest.ServeLogs(log_file);
   if (rest_port > 0 && !rest.Start(rest_host, rest_port)) {
     log->critical("cannot listen on REST port {}", rest_port);
     return 1;

@@ -4,6 +4,10 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <limits>
 #include <optional>
 
 #include "absl/strings/ascii.h"
@@ -22,6 +26,8 @@
 
 namespace ec {
 namespace {
+
+namespace fs = std::filesystem;
 
 constexpr char kSessionCookie[] = "ec_session";
 constexpr absl::Duration kSessionLifetime = absl::Hours(8);
@@ -461,6 +467,55 @@ RestServer::RestServer(Dispatcher* dispatcher, UserTokens* tokens, const TlsFile
 }
 
 RestServer::~RestServer() { Stop(); }
+
+void RestServer::ServeLogs(const std::string& log_file) {
+  const fs::path file(log_file);
+  const fs::path dir = file.parent_path();
+  const std::string base = file.filename().string();
+  // The current file and its rotated ones (base.1, base.2, ...): the only names served.
+  auto is_log = [base](const std::string& name) {
+    if (name == base) return true;
+    if (name.size() <= base.size() + 1 || name.compare(0, base.size() + 1, base + ".") != 0) {
+      return false;
+    }
+    return std::all_of(name.begin() + base.size() + 1, name.end(), absl::ascii_isdigit);
+  };
+  // The last `max_bytes` of a file, or nullopt after answering 404.
+  auto send_file = [](const fs::path& path, size_t max_bytes, httplib::Response& res) {
+    std::ifstream in(path, std::ios::binary);
+    std::error_code ec;
+    const uintmax_t size = fs::file_size(path, ec);
+    if (!in || ec) return Error(res, 404, "no log file " + path.filename().string());
+    const uintmax_t skip = size > max_bytes ? size - max_bytes : 0;
+    in.seekg(static_cast<std::streamoff>(skip));
+    std::string text(static_cast<size_t>(size - skip), '\0');
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<size_t>(in.gcount()));
+    res.set_content(std::move(text), "text/plain; charset=utf-8");
+  };
+  server_->Get("/jobmanager/log", [file, send_file](const httplib::Request&,
+                                                     httplib::Response& res) {
+    send_file(file, size_t{1} << 20, res);
+  });
+  server_->Get("/jobmanager/logs", [dir, is_log](const httplib::Request&, httplib::Response& res) {
+    nlohmann::json logs = nlohmann::json::array();
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      const std::string name = entry.path().filename().string();
+      if (!is_log(name) || !entry.is_regular_file(ec)) continue;
+      const auto mtime = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::file_clock::to_sys(entry.last_write_time(ec)).time_since_epoch());
+      logs.push_back({{"name", name}, {"size", entry.file_size(ec)}, {"mtime", mtime.count()}});
+    }
+    Reply(res, 200, {{"logs", logs}});
+  });
+  server_->Get(R"(/jobmanager/logs/([^/]+))", [dir, is_log, send_file](const httplib::Request& req,
+                                                                       httplib::Response& res) {
+    const std::string name = req.matches[1];
+    if (!is_log(name)) return Error(res, 404, "no log file " + name);
+    send_file(dir / name, std::numeric_limits<size_t>::max(), res);
+  });
+}
 
 bool RestServer::Start(const std::string& host, int port) {
   if (!server_->is_valid()) return false;  // an SSLServer whose certificate did not load

@@ -46,6 +46,9 @@ class RestServer {
              JobUploads* uploads = nullptr);
   ~RestServer();
 
+  // GET /jobmanager/log (the last MiB of `log_file`), /jobmanager/logs (it and its rotated
+  // files: name, size, mtime) and /jobmanager/logs/<name> (one of them whole). Before Start.
+  void ServeLogs(const std::string& log_file);
   // Returns false when the port cannot be bound.
   bool Start(const std::string& host, int port);
   void Stop();

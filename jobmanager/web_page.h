@@ -31,6 +31,8 @@ th{background:#f4f6f8}button{cursor:pointer}.state-RUNNING{color:#1a7f37}.state-
 <button id="run">Submit</button><span id="submit-result"></span></p>
 </form></section>
 <section><h2>Task Managers</h2><table id="tms"></table></section>
+<section><h2>Job Manager log</h2><details id="jmlog-box"><summary>The last 200 lines</summary>
+<pre id="jmlog"></pre></details></section>
 </main>
 <script>
 const $=id=>document.getElementById(id);
@@ -47,6 +49,9 @@ async function call(method,path,body,type){
   if(!r.ok)throw new Error((json.errors||[text])[0]);
   return json}
 const get=path=>call('GET',path);
+$('jmlog-box').ontoggle=async()=>{if(!$('jmlog-box').open)return;
+  const r=await fetch('/jobmanager/log');
+  $('jmlog').textContent=r.ok?(await r.text()).split('\n').slice(-200).join('\n'):'HTTP '+r.status};
 $('login').onsubmit=async e=>{e.preventDefault();
   const r=await fetch('/login',{method:'POST',headers:{'Content-Type':'application/json','X-EC-Request':'1'},
     body:JSON.stringify({token:$('token').value})});

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
 // Debian's abseil has its own string_view (status messages are one): let log lines take it.
@@ -26,5 +27,11 @@ std::shared_ptr<spdlog::logger> Logger(const std::string& module);
 // Sets the pattern and level for every logger of this process (level from EC_LOG_LEVEL, default
 // info). Call once at the start of main().
 void InitLogging(const std::string& process_name);
+
+// From now on every logger of this process also writes to `path` (its directory made, owner
+// only), rotated at `max_bytes` keeping `max_files` old files (path.1, path.2, ...), as
+// Flink's processes keep log/ files. Unavailable when the file cannot be opened.
+absl::Status AddLogFile(const std::string& path, size_t max_bytes = size_t{10} << 20,
+                        size_t max_files = 3);
 
 }  // namespace ec

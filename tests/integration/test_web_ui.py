@@ -84,6 +84,9 @@ def test_log_in_submit_watch_and_cancel_from_the_browser(browser, kafka, tmp_pat
         wait_until(lambda: any(int(t) > 0 for t in texts(browser, "table.operators .records-in")),
                    60, "records counted on the page")
         assert "kafka-sink" in text_of(browser, "table.operators")
+        assert click(browser, "#jmlog-box summary")
+        wait_until(lambda: f"job={job} submitted" in text_of(browser, "#jmlog"), 30,
+                   "the JobManager's log on the page")
         assert click(browser, f'tr.job[data-id="{job}"] button.cancel')
         wait_until(lambda: cluster.state(job) in ("CANCELLING", "CANCELED"), 30,
                    "the cancel to reach the JobManager")
