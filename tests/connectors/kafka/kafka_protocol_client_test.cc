@@ -422,7 +422,9 @@ struct TlsServer {
       X509_EXTENSION_free(ext);
     }
     X509_sign(cert, key, EVP_sha256());
-    pem_path = absl::StrCat(::testing::TempDir(), "/fake-broker-", ++counter, ".pem");
+    // The pid too: ctest runs each test in its own process, several at once.
+    pem_path = absl::StrCat(::testing::TempDir(), "/fake-broker-", getpid(), "-", ++counter,
+                            ".pem");
     FILE* f = std::fopen(pem_path.c_str(), "w");
     PEM_write_X509(f, cert);
     std::fclose(f);
