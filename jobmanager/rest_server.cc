@@ -43,7 +43,6 @@ void Reply(httplib::Response& res, int status, const nlohmann::json& body) {
 }
 
 // Flink's error body: {"errors": ["..."]}.
-
 void Error(httplib::Response& res, int status, absl::string_view message) {
   Reply(res, status, FlinkErrors(std::string(message)));
 }
