@@ -14,6 +14,7 @@
 #include "jobmanager/state_assignment.h"
 #include "operators/registry.h"
 #include "runtime/logging.h"
+#include "runtime/util/confined_path.h"
 
 namespace ec {
 namespace {
@@ -25,15 +26,19 @@ std::string NewJobId() {
   return absl::StrFormat("%016x%016x", rng(), rng());
 }
 
-Dispatcher::Options WithEpoch(Dispatcher::Options options) {
+// The options with their derived defaults filled in: the epoch, the savepoint directory.
+Dispatcher::Options WithDefaults(Dispatcher::Options options) {
   if (options.epoch == 0) options.epoch = absl::ToUnixMillis(absl::Now());
+  if (options.savepoint_dirs.empty()) {
+    options.savepoint_dirs.push_back(options.checkpoint_dir + "/savepoints");
+  }
   return options;
 }
 
 }  // namespace
 
 Dispatcher::Dispatcher(Options options, GatewayFactory gateways)
-    : options_(WithEpoch(std::move(options))),
+    : options_(WithDefaults(std::move(options))),
       gateways_(std::move(gateways)),
       coordinator_(options_.checkpoint_dir, options_.checkpoints_retained, options_.epoch,
                    options_.checkpoint_timeout, CoordinatorHooks()),
@@ -243,6 +248,12 @@ absl::Status Dispatcher::RescaleJob(const std::string& job_id, int parallelism) 
 
 absl::StatusOr<std::string> Dispatcher::TriggerSavepoint(const std::string& job_id,
                                                          const std::string& dir, bool stop) {
+  auto base = ConfinedPath(dir.empty() ? options_.savepoint_dirs.front() : dir,
+                           options_.savepoint_dirs);
+  if (!base.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("savepoint target ", base.status().message(), " (--savepoint-dir)"));
+  }
   absl::MutexLock lock(&mu_);
   auto running = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     auto it = jobs_.find(job_id);
@@ -263,8 +274,7 @@ absl::StatusOr<std::string> Dispatcher::TriggerSavepoint(const std::string& job_
   }
   Job& job = jobs_.at(job_id);
   const int64_t id = job.next_checkpoint_id;
-  const std::string base = dir.empty() ? options_.checkpoint_dir + "/savepoints" : dir;
-  coordinator_.Trigger(job, absl::StrCat(base, "/savepoint-", job_id.substr(0, 6), "-", id), stop);
+  coordinator_.Trigger(job, absl::StrCat(*base, "/savepoint-", job_id.substr(0, 6), "-", id), stop);
   auto done = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     return coordinator_.HasSavepointResult(job_id, id);
   };
@@ -291,7 +301,15 @@ absl::StatusOr<std::string> Dispatcher::SubmitJob(
   if (auto s = ValidateJob(*spec); !s.ok()) return s;
   CheckpointData restore;
   if (!from_savepoint.empty()) {
-    auto state = CheckpointStore::Read(from_savepoint);
+    // A savepoint, or a retained checkpoint (Flink's resume from a retained checkpoint).
+    std::vector<std::string> readable = options_.savepoint_dirs;
+    readable.push_back(options_.checkpoint_dir);
+    auto path = ConfinedPath(from_savepoint, readable);
+    if (!path.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--from-savepoint ", path.status().message(), " (--savepoint-dir, --checkpoint-dir)"));
+    }
+    auto state = CheckpointStore::Read(*path);
     if (!state.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("--from-savepoint ", from_savepoint, ": ", state.status().message()));

@@ -44,6 +44,10 @@ class Dispatcher {
     absl::Duration heartbeat_timeout = absl::Seconds(5);
     absl::Duration cancel_timeout = absl::Seconds(40);
     std::string checkpoint_dir = "/tmp/ec-checkpoints";
+    // Where savepoints may be written (the first is the default target; a relative target is
+    // under it) and read from at submit, besides checkpoint_dir (Flink's state.savepoints.dir;
+    // empty: <checkpoint_dir>/savepoints). A path outside them is refused, INVALID_ARGUMENT.
+    std::vector<std::string> savepoint_dirs;
     absl::Duration checkpoint_timeout = absl::Seconds(60);
     int checkpoints_retained = 3;
     // Where jobs are persisted for recovery after a JobManager restart ("" = not persisted).
@@ -78,7 +82,7 @@ class Dispatcher {
   absl::StatusOr<std::string> SubmitJob(const std::string& job_json,
                                         const std::map<std::string, std::string>& parameters,
                                         const std::string& from_savepoint = "");
-  // Takes a savepoint of a RUNNING job under `dir` (default <checkpoint-dir>/savepoints) and
+  // Takes a savepoint of a RUNNING job under `dir` (default: the first savepoint dir) and
   // returns its path; with `stop`, the job's tasks finish right after it (the job ends
   // FINISHED). Blocks until the savepoint is complete, failed or timed out.
   absl::StatusOr<std::string> TriggerSavepoint(const std::string& job_id, const std::string& dir,

@@ -37,6 +37,10 @@ int main(int argc, char** argv) {
                  "when TaskManagers join or leave (Flink's scheduler-mode: reactive)")
       ->check(CLI::IsMember({"default", "reactive"}));
   ec::Dispatcher::Options options;
+  app.add_option("--savepoint-dir", options.savepoint_dirs,
+                 "where savepoints may be written and read from at submit, besides the "
+                 "checkpoint directory (repeatable; the first is the default target; "
+                 "default <checkpoint-dir>/savepoints; Flink's state.savepoints.dir)");
   app.add_option("--max-jobs", options.max_jobs,
                  "jobs that have not ended; one more is refused until one ends")
       ->check(CLI::PositiveNumber);

@@ -189,21 +189,47 @@ void RestServer::StartSavepoint(const httplib::Request& req, httplib::Response& 
   auto status = dispatcher_->GetJobStatus(job);
   if (!status.ok()) return Error(res, 404, status.status().message());
   const std::string request_id = HexEncode(RandomBytes(16));
-  Logger("audit")->info("user={} role=admin action=\"{}\" job={} via=REST", RequestUser(req),
-                        stop ? "stop" : "savepoint", job);
-  absl::MutexLock lock(&mu_);
-  operations_[request_id] = Operation{job};
-  operation_threads_.emplace_back([this, job, dir, stop, request_id] {
-    auto path = dispatcher_->TriggerSavepoint(job, dir, stop);
+  const std::string user = RequestUser(req);
+  std::vector<std::thread> ended;  // joined below, outside the lock
+  int running = 0;
+  {
     absl::MutexLock lock(&mu_);
-    Operation& op = operations_[request_id];
-    op.done = true;
-    if (path.ok()) {
-      op.location = *path;
-    } else {
-      op.failure = std::string(path.status().message());
+    for (auto it = operations_.begin(); it != operations_.end();) {
+      auto next = std::next(it);
+      if (!it->second.done) {
+        ++running;
+      } else {
+        if (auto thread = operation_threads_.extract(it->first)) {
+          ended.push_back(std::move(thread.mapped()));
+        }
+        if (absl::Now() - it->second.ended > kOperationKept) operations_.erase(it);
+      }
+      it = next;
     }
-  });
+    if (running < kOperationsRunning) {
+      operations_[request_id] = Operation{job};
+      operation_threads_[request_id] = std::thread([this, job, dir, stop, request_id] {
+        auto path = dispatcher_->TriggerSavepoint(job, dir, stop);
+        absl::MutexLock lock(&mu_);
+        Operation& op = operations_[request_id];
+        op.done = true;
+        op.ended = absl::Now();
+        if (path.ok()) {
+          op.location = *path;
+        } else {
+          op.failure = std::string(path.status().message());
+        }
+      });
+    }
+  }
+  for (auto& thread : ended) thread.join();
+  if (running >= kOperationsRunning) {
+    return Error(res, 429,
+                 absl::StrCat(running, " savepoints asked for over REST are still running; poll "
+                                       "one until it has ended, then ask again"));
+  }
+  Logger("audit")->info("user={} role=admin action=\"{}\" job={} via=REST", user,
+                        stop ? "stop" : "savepoint", job);
   Reply(res, 202, {{"request-id", request_id}});
 }
 
@@ -263,7 +289,8 @@ RestServer::RestServer(Dispatcher* dispatcher, UserTokens* tokens, const TlsFile
   server_->set_payload_max_length(1 << 20);
   server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     // httplib would read a body without a length until its read timeout, holding a thread:
-    // such a request is refused before its body is read, and the connection closed.
+    // such a request is refused before its body is read (httplib then reads what follows on the
+    // connection as the next request; the "Connection: close" asks the client to hang up).
     if ((req.method == "POST" || req.method == "PUT" || req.method == "PATCH") &&
         !req.has_header("Content-Length") &&
         !absl::EqualsIgnoreCase(req.get_header_value("Transfer-Encoding"), "chunked")) {
@@ -531,7 +558,8 @@ void RestServer::Stop() {
   std::vector<std::thread> threads;
   {
     absl::MutexLock lock(&mu_);
-    threads.swap(operation_threads_);
+    for (auto& [id, thread] : operation_threads_) threads.push_back(std::move(thread));
+    operation_threads_.clear();
   }
   for (auto& t : threads) t.join();  // savepoints end by their own timeout
 }

@@ -67,13 +67,18 @@ class RestServer {
   std::string RequestUser(const httplib::Request& req);
 
   // A savepoint or stop-with-savepoint asked for over REST: it runs on its own thread, and
-  // GET /jobs/<id>/savepoints/<request-id> polls it (Flink's asynchronous operations).
+  // GET /jobs/<id>/savepoints/<request-id> polls it (Flink's asynchronous operations). A
+  // finished one is kept for kOperationKept after it ended, as Flink's
+  // rest.async.store-duration; at most kOperationsRunning run at once.
   struct Operation {
     std::string job;
     bool done = false;
+    absl::Time ended;
     std::string location;  // when done and it succeeded
     std::string failure;   // when done and it failed
   };
+  static constexpr absl::Duration kOperationKept = absl::Minutes(5);
+  static constexpr int kOperationsRunning = 32;
   // POST /jobs/<id>/savepoints and /jobs/<id>/stop: starts the savepoint, answers 202 with
   // {"request-id": ...}.
   void StartSavepoint(const httplib::Request& req, httplib::Response& res, bool stop);
@@ -90,7 +95,8 @@ class RestServer {
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Session> sessions_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, Operation> operations_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::thread> operation_threads_ ABSL_GUARDED_BY(mu_);
+  // By request id, until the operation has ended and a later request joins it.
+  absl::flat_hash_map<std::string, std::thread> operation_threads_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace ec

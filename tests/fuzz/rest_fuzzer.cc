@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -28,6 +29,7 @@
 #include "jobmanager/rest_server.h"
 #include "runtime/logging.h"
 #include "runtime/security/user_tokens.h"
+#include "runtime/util/tcp.h"
 
 namespace {
 
@@ -40,17 +42,10 @@ namespace fs = std::filesystem;
 
 // A port nothing listens on now (bound to 0, then released).
 int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    Fail("no free port");
-  }
-  close(fd);
-  return ntohs(addr.sin_port);
+  auto socket = ec::ListenTcp("127.0.0.1", 0);
+  if (!socket.ok()) Fail("no free port: " + std::string(socket.status().message()));
+  close(socket->fd);
+  return socket->port;
 }
 
 // Whether `response` holds a head and as much body as its Content-Length says (none for HEAD).
@@ -122,7 +117,11 @@ struct Server {
     while (!Complete(response, head_only) && (n = recv(fd, buffer, sizeof(buffer), 0)) > 0) {
       response.append(buffer, n);
     }
-    if (!Complete(response, head_only) && n < 0) Fail("no answer within 20 s");
+    // A reset is the server closing with bytes of ours unread (it need not read a body it
+    // refuses): allowed. Only a silent server fails.
+    if (!Complete(response, head_only) && n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      Fail("no answer within 20 s (" + std::to_string(response.size()) + " bytes of one in)");
+    }
     close(fd);
     return response;
   }
@@ -138,8 +137,8 @@ struct Server {
 
 // The input's head (up to its first empty line) without the headers that frame a body and with
 // bare CRs and LFs as spaces, then the harness's framing, then the rest of the input as the
-// body. (A POST or PATCH without Content-Length holds a server thread for httplib's read
-// timeout: a known limit, README, not what this target looks for.)
+// body. (Requests without a length have their own seed, post-without-length, which the
+// harness sends framed like any other; the server's 411 for them is tested in test_rest_jobs.)
 std::string Framed(std::string_view input) {
   const size_t end = input.find("\r\n\r\n");
   const std::string_view head = input.substr(0, end);
@@ -153,7 +152,9 @@ std::string Framed(std::string_view input) {
       return line.size() >= name.size() &&
              strncasecmp(line.data(), name.data(), name.size()) == 0;
     };
-    if (!named("content-length:") && !named("transfer-encoding:") && !named("connection:")) {
+    // An empty line would end the head early and leave the framing in the body.
+    if (!line.empty() && !named("content-length:") && !named("transfer-encoding:") &&
+        !named("connection:")) {
       // A bare CR or LF would end the head early and leave the framing in the body.
       for (char c : line) request.push_back(c == '\r' || c == '\n' ? ' ' : c);
       request.append("\r\n");

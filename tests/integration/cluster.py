@@ -139,6 +139,9 @@ class Cluster:
             self._secure_args = [*self._secure_args, *tls_args]
             self._token_args = [*self._token_args, "--tls-ca", str(self.ca_file)]
             jm_args = (*tls_args, *jm_args)
+        if "--savepoint-dir" not in jm_args:
+            # Tests write savepoints under their own temporary directories.
+            jm_args = (*jm_args, "--savepoint-dir", tempfile.gettempdir())
         self._jm_args = [
             str(bin_dir() / "ec-jobmanager"), "--rpc-port", str(self.rpc_port), "--rest-port",
             str(self.rest_port), "--data-dir", str(self.dir / "jm"), *jm_args]

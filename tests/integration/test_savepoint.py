@@ -56,3 +56,39 @@ def test_unreadable_savepoint_is_refused_at_submit(tmp_path):
         assert "--from-savepoint" in result.stderr and "missing" in result.stderr
     finally:
         cluster.close()
+
+
+def test_savepoint_paths_outside_the_savepoint_directories_are_refused(tmp_path):
+    """An admin cannot make the JobManager write a savepoint, or read one at submit, outside
+    --savepoint-dir and the checkpoint directory, however the path is spelled."""
+    allowed, outside = tmp_path / "allowed", tmp_path / "outside"
+    for d in (allowed / "sp", outside / "sp"):
+        d.mkdir(parents=True)
+        # Readable savepoint metadata of a job without state.
+        (d / "_metadata").write_text('{"operators": {}, "parallelism": 1}')
+    (allowed / "link").symlink_to(outside)
+    cluster = Cluster(taskmanagers=1, jm_args=("--savepoint-dir", str(allowed)))
+    job_file = tmp_path / "job.json"
+    job_file.write_text(json.dumps({"name": "confined", "pipeline": [
+        {"type": "socket-source", "hostname": "127.0.0.1", "port": 9},
+        {"type": "discard-sink"}]}))
+    try:
+        for path in ("/etc", str(outside / "sp"), str(allowed / ".." / "outside" / "sp"),
+                     str(allowed / "link" / "sp"), "../outside/sp"):
+            result = cluster.ecctl("submit", str(job_file), "--from-savepoint", path, check=False)
+            assert result.returncode != 0, f"--from-savepoint {path} was accepted"
+            assert "is outside the allowed directories" in result.stderr, result.stderr
+            assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        # The same metadata inside is accepted, by absolute and by relative path.
+        for path in (str(allowed / "sp"), "sp"):
+            assert len(cluster.submit(str(job_file), from_savepoint=path)) == 32
+        job = cluster.submit(str(job_file))
+        for path in ("/etc", str(allowed / ".." / "outside"), str(allowed / "link")):
+            result = cluster.ecctl("savepoint", job, "--path", path, check=False)
+            assert result.returncode != 0, f"savepoint --path {path} was accepted"
+            assert "is outside the allowed directories" in result.stderr, result.stderr
+            result = cluster.ecctl("stop", job, "--savepoint-path", path, check=False)
+            assert "is outside the allowed directories" in result.stderr, result.stderr
+        assert list(outside.rglob("savepoint-*")) == []
+    finally:
+        cluster.close()
