@@ -448,4 +448,15 @@ std::vector<proto::TaskManagerInfo> Dispatcher::ListTaskManagers() const {
   return taskmanagers_.List();
 }
 
+absl::StatusOr<std::string> Dispatcher::ReadTaskManagerLog(const std::string& taskmanager_id,
+                                                           int64_t max_bytes) const {
+  std::shared_ptr<TaskManagerGateway> gateway;
+  {
+    absl::MutexLock lock(&mu_);
+    gateway = taskmanagers_.GatewayOf(taskmanager_id);
+  }
+  if (!gateway) return absl::NotFoundError(absl::StrCat("no TaskManager ", taskmanager_id));
+  return gateway->ReadLog(max_bytes);
+}
+
 }  // namespace ec

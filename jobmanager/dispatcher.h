@@ -98,6 +98,10 @@ class Dispatcher {
   absl::StatusOr<proto::JobStatus> GetJobStatus(const std::string& job_id) const;
   std::vector<proto::JobStatus> ListJobs() const;
   std::vector<proto::TaskManagerInfo> ListTaskManagers() const;
+  // The last `max_bytes` of a registered TaskManager's log file, read from it over RPC (not
+  // under the Dispatcher's lock). NOT_FOUND for an unknown TaskManager; the call's error else.
+  absl::StatusOr<std::string> ReadTaskManagerLog(const std::string& taskmanager_id,
+                                                 int64_t max_bytes) const;
 
   // ---- TaskManagers ----
   proto::RegisterTaskManagerResponse RegisterTaskManager(

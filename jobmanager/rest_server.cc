@@ -13,6 +13,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "jobmanager/flink_rest.h"
@@ -58,6 +59,8 @@ void Error(httplib::Response& res, const absl::Status& status) {
       return Error(res, 409, status.message());
     case absl::StatusCode::kResourceExhausted:
       return Error(res, 429, status.message());
+    case absl::StatusCode::kUnavailable:
+      return Error(res, 503, status.message());
     default:
       return Error(res, 500, status.message());
   }
@@ -186,6 +189,14 @@ void RestServer::StartSavepoint(const httplib::Request& req, httplib::Response& 
   if (body.contains("cancel-job") && body["cancel-job"].is_boolean() && body["cancel-job"]) {
     stop = true;
   }
+  StartOperation(req, res, "savepoint", stop ? "stop" : "savepoint",
+                 [this, job, dir, stop] { return dispatcher_->TriggerSavepoint(job, dir, stop); });
+}
+
+void RestServer::StartOperation(const httplib::Request& req, httplib::Response& res,
+                                const std::string& kind, const std::string& action,
+                                std::function<absl::StatusOr<std::string>()> work) {
+  const std::string job = req.matches[1];
   auto status = dispatcher_->GetJobStatus(job);
   if (!status.ok()) return Error(res, 404, status.status().message());
   const std::string request_id = HexEncode(RandomBytes(16));
@@ -207,17 +218,17 @@ void RestServer::StartSavepoint(const httplib::Request& req, httplib::Response& 
       it = next;
     }
     if (running < kOperationsRunning) {
-      operations_[request_id] = Operation{job};
-      operation_threads_[request_id] = std::thread([this, job, dir, stop, request_id] {
-        auto path = dispatcher_->TriggerSavepoint(job, dir, stop);
+      operations_[request_id] = Operation{.kind = kind, .job = job};
+      operation_threads_[request_id] = std::thread([this, work = std::move(work), request_id] {
+        absl::StatusOr<std::string> result = work();
         absl::MutexLock lock(&mu_);
         Operation& op = operations_[request_id];
         op.done = true;
         op.ended = absl::Now();
-        if (path.ok()) {
-          op.location = *path;
+        if (result.ok()) {
+          op.location = *result;
         } else {
-          op.failure = std::string(path.status().message());
+          op.failure = std::string(result.status().message());
         }
       });
     }
@@ -225,12 +236,36 @@ void RestServer::StartSavepoint(const httplib::Request& req, httplib::Response& 
   for (auto& thread : ended) thread.join();
   if (running >= kOperationsRunning) {
     return Error(res, 429,
-                 absl::StrCat(running, " savepoints asked for over REST are still running; poll "
-                                       "one until it has ended, then ask again"));
+                 absl::StrCat(running, " operations asked for over REST (savepoints, stops, "
+                                       "rescales) are still running; poll one until it has "
+                                       "ended, then ask again"));
   }
-  Logger("audit")->info("user={} role=admin action=\"{}\" job={} via=REST", user,
-                        stop ? "stop" : "savepoint", job);
+  Logger("audit")->info("user={} role=admin action=\"{}\" job={} via=REST", user, action, job);
   Reply(res, 202, {{"request-id", request_id}});
+}
+
+void RestServer::ReplyOperation(const httplib::Request& req, httplib::Response& res,
+                                const std::string& kind) {
+  Operation op;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = operations_.find(std::string(req.matches[2]));
+    if (it == operations_.end() || it->second.job != req.matches[1] || it->second.kind != kind) {
+      return Error(res, 404, absl::StrCat("unknown ", kind, " request ", std::string(req.matches[2])));
+    }
+    op = it->second;
+  }
+  nlohmann::json operation = nlohmann::json::object();
+  if (op.done && op.failure.empty() && !op.location.empty()) operation["location"] = op.location;
+  if (op.done && !op.failure.empty()) {
+    operation["failure-cause"] = {{"class", kind == "savepoint" ? "ec::SavepointFailure"
+                                                                 : "ec::RescalingFailure"},
+                                  {"stack-trace", op.failure},
+                                  {"serialized-throwable", nullptr}};
+  }
+  Reply(res, 200,
+        {{"status", {{"id", op.done ? "COMPLETED" : "IN_PROGRESS"}}},
+         {"operation", op.done ? operation : nlohmann::json()}});
 }
 
 void RestServer::RunUpload(const httplib::Request& req, httplib::Response& res) {
@@ -385,27 +420,29 @@ RestServer::RestServer(Dispatcher* dispatcher, UserTokens* tokens, const TlsFile
     StartSavepoint(req, res, /*stop=*/true);
   });
   server_->Get(job_path + R"(/savepoints/([0-9a-f]{32}))",
-               [this, json](const httplib::Request& req, httplib::Response& res) {
-                 Operation op;
-                 {
-                   absl::MutexLock lock(&mu_);
-                   auto it = operations_.find(std::string(req.matches[2]));
-                   if (it == operations_.end() || it->second.job != req.matches[1]) {
-                     return json(res, FlinkErrors("unknown savepoint request " +
-                                                  std::string(req.matches[2])),
-                                 404);
-                   }
-                   op = it->second;
-                 }
-                 nlohmann::json operation = nlohmann::json::object();
-                 if (op.done && op.failure.empty()) operation["location"] = op.location;
-                 if (op.done && !op.failure.empty()) {
-                   operation["failure-cause"] = {{"class", "ec::SavepointFailure"},
-                                                 {"stack-trace", op.failure},
-                                                 {"serialized-throwable", nullptr}};
-                 }
-                 json(res, {{"status", {{"id", op.done ? "COMPLETED" : "IN_PROGRESS"}}},
-                            {"operation", op.done ? operation : nlohmann::json()}});
+               [this](const httplib::Request& req, httplib::Response& res) {
+                 ReplyOperation(req, res, "savepoint");
+               });
+  // Flink's rescaling trigger: PATCH /jobs/:jid/rescaling?parallelism=N, then poll
+  // /jobs/:jid/rescaling/:triggerid (here it rescales through a checkpoint, as `ecctl rescale`).
+  server_->Patch(job_path + "/rescaling", [this](const httplib::Request& req,
+                                                 httplib::Response& res) {
+    int parallelism = 0;
+    if (!req.has_param("parallelism") ||
+        !absl::SimpleAtoi(req.get_param_value("parallelism"), &parallelism) || parallelism < 1) {
+      return Error(res, 400, "parallelism: expected a positive integer query parameter");
+    }
+    const std::string job = req.matches[1];
+    StartOperation(req, res, "rescaling", absl::StrCat("rescale to ", parallelism),
+                   [this, job, parallelism]() -> absl::StatusOr<std::string> {
+                     absl::Status s = dispatcher_->RescaleJob(job, parallelism);
+                     if (!s.ok()) return s;
+                     return std::string();
+                   });
+  });
+  server_->Get(job_path + R"(/rescaling/([0-9a-f]{32}))",
+               [this](const httplib::Request& req, httplib::Response& res) {
+                 ReplyOperation(req, res, "rescaling");
                });
   // Flink's jar paths, for job files: upload (multipart, part "jarfile" as Flink's web UI sends
   // it), list, run with arguments, delete. Ids are the server's own names.
@@ -465,6 +502,13 @@ RestServer::RestServer(Dispatcher* dispatcher, UserTokens* tokens, const TlsFile
   server_->Get("/taskmanagers", [this, json](const httplib::Request&, httplib::Response& res) {
     json(res, FlinkTaskManagers(dispatcher_->ListTaskManagers()));
   });
+  // A TaskManager's log, read from it (Flink's JobManager fetches it from the TaskExecutor).
+  server_->Get(R"(/taskmanagers/([^/]+)/log)", [this](const httplib::Request& req,
+                                                      httplib::Response& res) {
+    auto text = dispatcher_->ReadTaskManagerLog(req.matches[1], int64_t{1} << 20);
+    if (!text.ok()) return Error(res, text.status());
+    res.set_content(*std::move(text), "text/plain; charset=utf-8");
+  });
   // Prometheus scrapes the whole cluster here (prometheus_metrics.h).
   server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(PrometheusMetrics(dispatcher_->ListJobs(), dispatcher_->ListTaskManagers(),
@@ -508,16 +552,9 @@ void RestServer::ServeLogs(const std::string& log_file) {
   };
   // The last `max_bytes` of a file, or nullopt after answering 404.
   auto send_file = [](const fs::path& path, size_t max_bytes, httplib::Response& res) {
-    std::ifstream in(path, std::ios::binary);
-    std::error_code ec;
-    const uintmax_t size = fs::file_size(path, ec);
-    if (!in || ec) return Error(res, 404, "no log file " + path.filename().string());
-    const uintmax_t skip = size > max_bytes ? size - max_bytes : 0;
-    in.seekg(static_cast<std::streamoff>(skip));
-    std::string text(static_cast<size_t>(size - skip), '\0');
-    in.read(text.data(), static_cast<std::streamsize>(text.size()));
-    text.resize(static_cast<size_t>(in.gcount()));
-    res.set_content(std::move(text), "text/plain; charset=utf-8");
+    auto text = ReadFileTail(path.string(), max_bytes);
+    if (!text.ok()) return Error(res, 404, text.status().message());
+    res.set_content(*std::move(text), "text/plain; charset=utf-8");
   };
   server_->Get("/jobmanager/log", [file, send_file](const httplib::Request&,
                                                      httplib::Response& res) {

@@ -1,7 +1,9 @@
 // RestServer: the JobManager's HTTP API and a minimal web page, like Flink's on port 8081.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -71,6 +73,7 @@ class RestServer {
   // finished one is kept for kOperationKept after it ended, as Flink's
   // rest.async.store-duration; at most kOperationsRunning run at once.
   struct Operation {
+    std::string kind;  // "savepoint" (savepoints and stops) or "rescaling"
     std::string job;
     bool done = false;
     absl::Time ended;
@@ -79,9 +82,18 @@ class RestServer {
   };
   static constexpr absl::Duration kOperationKept = absl::Minutes(5);
   static constexpr int kOperationsRunning = 32;
-  // POST /jobs/<id>/savepoints and /jobs/<id>/stop: starts the savepoint, answers 202 with
-  // {"request-id": ...}.
+  // POST /jobs/<id>/savepoints and /jobs/<id>/stop: starts the savepoint (StartOperation).
   void StartSavepoint(const httplib::Request& req, httplib::Response& res, bool stop);
+  // Runs `work` on its own thread as an operation of `kind` on the job of req.matches[1] and
+  // answers 202 {"request-id": ...}; 404 for an unknown job, 429 when kOperationsRunning are
+  // still running. `action` names it in the audit line. What `work` returns is the
+  // operation's "location" (none when empty) or its failure.
+  void StartOperation(const httplib::Request& req, httplib::Response& res, const std::string& kind,
+                      const std::string& action,
+                      std::function<absl::StatusOr<std::string>()> work);
+  // GET of operation req.matches[2] of `kind` on job req.matches[1]: Flink's
+  // {"status": {"id": IN_PROGRESS|COMPLETED}, "operation": {location | failure-cause}}.
+  void ReplyOperation(const httplib::Request& req, httplib::Response& res, const std::string& kind);
   // POST /jars/<id>/run: submits the uploaded job file with Flink's run request's arguments.
   void RunUpload(const httplib::Request& req, httplib::Response& res);
 

@@ -54,6 +54,19 @@ class GrpcTaskManagerGateway : public TaskManagerGateway {
     }));
   }
 
+  absl::StatusOr<std::string> ReadLog(int64_t max_bytes) override {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    proto::ReadLogRequest request;
+    request.set_max_bytes(max_bytes);
+    proto::ReadLogResponse response;
+    absl::Status status = FromGrpcStatus(AuthenticatedCall(*auth_, ctx, kTaskManagerMethodReadLog, [&] {
+      return stub_->ReadLog(&ctx, request, &response);
+    }));
+    if (!status.ok()) return status;
+    return std::move(*response.mutable_text());
+  }
+
  private:
   const ClusterCallAuth* auth_;
   std::unique_ptr<proto::TaskManagerService::Stub> stub_;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "proto/taskmanager.pb.h"
 #include "runtime/security/call_auth.h"
 
@@ -23,6 +24,11 @@ class TaskManagerGateway {
   virtual absl::Status NotifyCheckpointComplete(const proto::CheckpointCompleteRequest& request) {
     (void)request;
     return absl::UnimplementedError("NotifyCheckpointComplete");
+  }
+  // The last `max_bytes` of the TaskManager's log file.
+  virtual absl::StatusOr<std::string> ReadLog(int64_t max_bytes) {
+    (void)max_bytes;
+    return absl::UnimplementedError("ReadLog");
   }
 };
 

@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
@@ -68,6 +69,22 @@ absl::Status AddLogFile(const std::string& path, size_t max_bytes, size_t max_fi
     return absl::UnavailableError(absl::StrCat("log file ", path, ": ", e.what()));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ReadFileTail(const std::string& path, size_t max_bytes) {
+  std::ifstream in(path, std::ios::binary);
+  std::error_code ec;
+  const uintmax_t size = std::filesystem::file_size(path, ec);
+  if (!in || ec) {
+    return absl::NotFoundError(
+        absl::StrCat("no log file ", std::filesystem::path(path).filename().string()));
+  }
+  const uintmax_t skip = size > max_bytes ? size - max_bytes : 0;
+  in.seekg(static_cast<std::streamoff>(skip));
+  std::string text(static_cast<size_t>(size - skip), '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  return text;
 }
 
 }  // namespace ec

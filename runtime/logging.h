@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 // Debian's abseil has its own string_view (status messages are one): let log lines take it.
@@ -33,5 +34,9 @@ void InitLogging(const std::string& process_name);
 // Flink's processes keep log/ files. Unavailable when the file cannot be opened.
 absl::Status AddLogFile(const std::string& path, size_t max_bytes = size_t{10} << 20,
                         size_t max_files = 3);
+
+// The last `max_bytes` of the file at `path` (a log's tail). NotFound "no log file NAME" when
+// it cannot be read.
+absl::StatusOr<std::string> ReadFileTail(const std::string& path, size_t max_bytes);
 
 }  // namespace ec

@@ -103,6 +103,19 @@ int main(int argc, char** argv) {
     id = absl::StrCat("tm-", host, "-", getpid(), "-", rd() % 10000);
   }
 
+  // Flink's log/ file of this TaskManager (named by its id: TaskManagers may share the data
+  // directory), which the JobManager serves at REST's /taskmanagers/<id>/log.
+  std::string log_file =
+      (std::filesystem::path(data_dir) / "log" / absl::StrCat("taskmanager-", id, ".log"))
+          .string();
+  if (id.find('/') != std::string::npos) log_file.clear();
+  if (auto s = log_file.empty() ? absl::InvalidArgumentError("an id with '/' names no file")
+                                : ec::AddLogFile(log_file);
+      !s.ok()) {
+    ec::Logger("taskmanager")->warn("no log file, REST cannot serve this log: {}", s.message());
+    log_file.clear();
+  }
+
   // Local state of this process only: other TaskManagers may share the data directory.
   const std::string state_dir = (std::filesystem::path(data_dir) / "state" / id).string();
   std::error_code fs_error;
@@ -140,7 +153,7 @@ int main(int argc, char** argv) {
       },
       state_dir, &data_server.registry(), &data_client);
   ec::ClusterCallAuth auth(*secret);
-  ec::TaskManagerServiceImpl service(&executor, &auth);
+  ec::TaskManagerServiceImpl service(&executor, &auth, log_file);
   grpc::ServerBuilder builder;
   int bound_port = 0;
   builder.AddListeningPort(absl::StrCat(listen_host, ":", rpc_port), credentials->server,

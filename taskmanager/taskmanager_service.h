@@ -1,6 +1,8 @@
 // TaskManagerService: the gRPC handlers the JobManager calls; thin wrappers over TaskExecutor.
 #pragma once
 
+#include <string>
+
 #include "proto/taskmanager.grpc.pb.h"
 #include "runtime/security/call_auth.h"
 #include "taskmanager/task_executor.h"
@@ -9,9 +11,10 @@ namespace ec {
 
 class TaskManagerServiceImpl final : public proto::TaskManagerService::Service {
  public:
-  // Every call must carry the proof of `auth`'s cluster secret (when it has one).
-  TaskManagerServiceImpl(TaskExecutor* executor, ClusterCallAuth* auth)
-      : executor_(executor), auth_(auth) {}
+  // Every call must carry the proof of `auth`'s cluster secret (when it has one). `log_file`
+  // is what ReadLog reads ("": no log file).
+  TaskManagerServiceImpl(TaskExecutor* executor, ClusterCallAuth* auth, std::string log_file = "")
+      : executor_(executor), auth_(auth), log_file_(std::move(log_file)) {}
 
   grpc::Status DeployTask(grpc::ServerContext*, const proto::DeployTaskRequest* request,
                           proto::DeployTaskResponse*) override;
@@ -23,10 +26,14 @@ class TaskManagerServiceImpl final : public proto::TaskManagerService::Service {
   grpc::Status NotifyCheckpointComplete(grpc::ServerContext*,
                                         const proto::CheckpointCompleteRequest* request,
                                         proto::CheckpointCompleteResponse*) override;
+  // The last max_bytes (at most 1 MiB) of the log file.
+  grpc::Status ReadLog(grpc::ServerContext*, const proto::ReadLogRequest* request,
+                       proto::ReadLogResponse* response) override;
 
  private:
   TaskExecutor* executor_;
   ClusterCallAuth* auth_;
+  const std::string log_file_;
 };
 
 }  // namespace ec

@@ -1,6 +1,7 @@
 // Creates benchmark topics (1 partition, replication 1, LogAppendTime) in one JVM, deleting any
-// existing topic of the same name first. Run as a single-file program on the Kafka jars:
-//   java -cp 'scripts/kafka/lib/*' bench/lib/CreateTopics.java BOOTSTRAP TOPIC...
+// existing topic of the same name first; with --delete, only deletes them. Run as a single-file
+// program on the Kafka jars:
+//   java -cp 'scripts/kafka/lib/*' bench/lib/CreateTopics.java BOOTSTRAP [--delete] TOPIC...
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -16,7 +17,8 @@ public class CreateTopics {
     Properties props = new Properties();
     props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, args[0]);
     props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "60000");
-    List<String> names = List.of(args).subList(1, args.length);
+    boolean deleteOnly = args.length > 1 && args[1].equals("--delete");
+    List<String> names = List.of(args).subList(deleteOnly ? 2 : 1, args.length);
     try (Admin admin = Admin.create(props)) {
       Set<String> existing = admin.listTopics().names().get(60, TimeUnit.SECONDS);
       List<String> stale = new ArrayList<>(names);
@@ -28,6 +30,10 @@ public class CreateTopics {
           if (System.nanoTime() > deadline) throw new IllegalStateException("topics not deleted: " + stale);
           Thread.sleep(100);
         }
+      }
+      if (deleteOnly) {
+        System.out.println("deleted " + String.join(" ", stale));
+        return;
       }
       List<NewTopic> topics = new ArrayList<>();
       for (String name : names) {

@@ -10,6 +10,7 @@ inline constexpr char kTaskManagerMethodTriggerCheckpoint[] =
     "/ec.proto.TaskManagerService/TriggerCheckpoint";
 inline constexpr char kTaskManagerMethodNotifyCheckpointComplete[] =
     "/ec.proto.TaskManagerService/NotifyCheckpointComplete";
+inline constexpr char kTaskManagerMethodReadLog[] = "/ec.proto.TaskManagerService/ReadLog";
 
 inline constexpr char kJobManagerMethodRegisterTaskManager[] =
     "/ec.proto.JobManagerService/RegisterTaskManager";

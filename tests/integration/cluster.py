@@ -5,6 +5,8 @@ import secrets
 import subprocess
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from kafka_fixture import free_port, source_dir
@@ -24,6 +26,24 @@ def wait_until(predicate, timeout: float, what: str, interval: float = 0.2):
             return last
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+def rest_request(method: str, url: str, token: str | None = None, body: bytes | None = None,
+                 content_type: str | None = None, timeout: float = 30) -> tuple[int, str, bytes]:
+    """One HTTP request to a REST server: (status, Content-Type, body), also for an error
+    status. `token` goes as a bearer token; a POST, PATCH, PUT or DELETE without a body sends
+    an empty one (Content-Length: 0), as the server asks."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    if content_type:
+        headers["Content-Type"] = content_type
+    if method in ("POST", "PATCH", "PUT", "DELETE") and body is None:
+        body = b""
+    req = urllib.request.Request(url, method=method, data=body, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as response:
+            return response.status, response.headers.get("Content-Type", ""), response.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Content-Type", ""), e.read()
 
 
 class Process:
@@ -140,8 +160,9 @@ class Cluster:
             self._token_args = [*self._token_args, "--tls-ca", str(self.ca_file)]
             jm_args = (*tls_args, *jm_args)
         if "--savepoint-dir" not in jm_args:
-            # Tests write savepoints under their own temporary directories.
-            jm_args = (*jm_args, "--savepoint-dir", tempfile.gettempdir())
+            # By default into the cluster's folder; tests name their own temporary ones.
+            jm_args = (*jm_args, "--savepoint-dir", str(self.dir / "savepoints"),
+                       "--savepoint-dir", tempfile.gettempdir())
         self._jm_args = [
             str(bin_dir() / "ec-jobmanager"), "--rpc-port", str(self.rpc_port), "--rest-port",
             str(self.rest_port), "--data-dir", str(self.dir / "jm"), *jm_args]

@@ -7,6 +7,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from cluster import Cluster  # noqa: E402
 from kafka_fixture import KafkaBroker  # noqa: E402
 
 
@@ -45,3 +46,13 @@ def own_kafka():
         yield broker
     finally:
         broker.close()
+
+
+@pytest.fixture
+def secure_cluster():
+    """A JobManager and one TaskManager with 4 slots, a cluster secret and user tokens."""
+    c = Cluster(taskmanagers=1, slots=4, secure=True)
+    try:
+        yield c
+    finally:
+        c.close()

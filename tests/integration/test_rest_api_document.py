@@ -4,13 +4,9 @@ of the status codes the document gives, and a JSON answer has every field the do
 required. Every path the server routes is in the document."""
 import json
 import re
-import urllib.error
-import urllib.request
 import uuid
 
-import pytest
-
-from cluster import Cluster, Producer, wait_until
+from cluster import Producer, rest_request, wait_until
 from kafka_fixture import source_dir
 
 JOB = {"name": "documented", "pipeline": [
@@ -18,32 +14,10 @@ JOB = {"name": "documented", "pipeline": [
     {"type": "json-parse"}, {"type": "windows-event-map"}, {"type": "discard-sink"}]}
 
 
-def call(base, method, path, token=None, body: bytes | None = None, content_type=None):
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    if content_type:
-        headers["Content-Type"] = content_type
-    if method in ("POST", "PATCH", "PUT", "DELETE") and body is None:
-        body = b""
-    req = urllib.request.Request(base + path, method=method, data=body, headers=headers)
-    try:
-        with urllib.request.urlopen(req, timeout=30) as response:
-            return response.status, response.headers.get("Content-Type", ""), response.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers.get("Content-Type", ""), e.read()
-
-
-@pytest.fixture
-def cluster():
-    c = Cluster(taskmanagers=1, slots=4, secure=True)
-    try:
-        yield c
-    finally:
-        c.close()
-
-
-def test_every_documented_operation_answers_as_documented(cluster, tmp_path):
+def test_every_documented_operation_answers_as_documented(secure_cluster, tmp_path):
+    cluster = secure_cluster
     base = f"http://127.0.0.1:{cluster.rest_port}"
-    status, _, body = call(base, "GET", "/openapi.json", cluster.viewer_token)
+    status, _, body = rest_request("GET", base + "/openapi.json", cluster.viewer_token)
     assert status == 200, body
     document = json.loads(body)
     operations = {(path, method.upper()) for path, item in document["paths"].items()
@@ -52,9 +26,9 @@ def test_every_documented_operation_answers_as_documented(cluster, tmp_path):
     producer = Producer(tmp_path, "--rate", "200", "--seed", "3")
     called = {}
 
-    def check(method, template, values, token, request_body=None, content_type=None):
-        path = template.format(**values)
-        status, ctype, answer = call(base, method, path, token, request_body, content_type)
+    def check(method, template, values, token, request_body=None, content_type=None, query=""):
+        path = template.format(**values) + query
+        status, ctype, answer = rest_request(method, base + path, token, request_body, content_type)
         spec = document["paths"][template][method.lower()]
         assert str(status) in spec["responses"], (method, path, status, answer[:300])
         media = spec["responses"][str(status)].get("content", {})
@@ -81,7 +55,8 @@ def test_every_documented_operation_answers_as_documented(cluster, tmp_path):
         cluster.wait_for_state(job, "RUNNING")
         wait_until(lambda: cluster.status(job)["checkpoints"]["completed"] >= 1, 60,
                    "a checkpoint")
-        ids = {"jobid": job, "logname": "jobmanager.log"}
+        ids = {"jobid": job, "logname": "jobmanager.log",
+               "taskmanagerid": cluster.taskmanager_list()[0]["id"]}
         _, answer = check("GET", "/jobs/{jobid}", ids, cluster.viewer_token)
         ids["vertexid"] = json.loads(answer)["vertices"][0]["id"]
 
@@ -100,6 +75,11 @@ def test_every_documented_operation_answers_as_documented(cluster, tmp_path):
         assert f"job={job} submitted" in log.decode(), log[-2000:]
         assert check("GET", "/jobmanager/logs/{logname}", {"logname": "..%2Fjobs"},
                      cluster.viewer_token)[0] == 404
+        # A TaskManager's log, read from it: it says where it registered.
+        _, log = check("GET", "/taskmanagers/{taskmanagerid}/log", ids, cluster.viewer_token)
+        assert "registered" in log.decode(), log[-2000:]
+        assert check("GET", "/taskmanagers/{taskmanagerid}/log", {"taskmanagerid": "tm-none"},
+                     cluster.viewer_token)[0] == 404
 
         check("POST", "/login", ids, None, json.dumps({"token": cluster.viewer_token}).encode(),
               "application/json")
@@ -110,6 +90,16 @@ def test_every_documented_operation_answers_as_documented(cluster, tmp_path):
         wait_until(lambda: json.loads(check("GET", "/jobs/{jobid}/savepoints/{triggerid}", ids,
                                             cluster.viewer_token)[1])["status"]["id"]
                    == "COMPLETED", 60, "the savepoint")
+
+        _, answer = check("PATCH", "/jobs/{jobid}/rescaling", ids, cluster.admin_token,
+                          query="?parallelism=2")
+        ids["triggerid"] = json.loads(answer)["request-id"]
+        wait_until(lambda: json.loads(check("GET", "/jobs/{jobid}/rescaling/{triggerid}", ids,
+                                            cluster.viewer_token)[1])["status"]["id"]
+                   == "COMPLETED", 120, "the rescale")
+        wait_until(lambda: cluster.state(job) == "RUNNING", 120, "the job to run again")
+        _, answer = check("GET", "/jobs/{jobid}", ids, cluster.viewer_token)
+        assert [v["parallelism"] for v in json.loads(answer)["vertices"]][-1] == 2, answer
 
         _, answer = check("POST", "/jars/{jarid}/run", ids, cluster.admin_token,
                           json.dumps({"programArgsList": ["--checkpoint-interval", "300ms"]})

@@ -10,31 +10,21 @@ import socket
 import stat
 import subprocess
 import time
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
 
-from cluster import Cluster, Producer, bin_dir, wait_until
+from cluster import Cluster, Producer, bin_dir, rest_request, wait_until
 from kafka_fixture import source_dir
 
 JOB = source_dir() / "examples" / "job.json"
 
 
 def request(method, url, token=None, body: bytes | None = None, content_type=None):
-    headers = {}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    if content_type:
-        headers["Content-Type"] = content_type
-    req = urllib.request.Request(url, method=method, data=body, headers=headers)
-    try:
-        with urllib.request.urlopen(req, timeout=20) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
+    """(status, body) of one request (rest_request without the Content-Type)."""
+    status, _, answer = rest_request(method, url, token, body, content_type)
+    return status, answer
 
 
 def multipart(filename: str, content: bytes) -> tuple[bytes, str]:
@@ -46,12 +36,8 @@ def multipart(filename: str, content: bytes) -> tuple[bytes, str]:
 
 
 @pytest.fixture
-def cluster():
-    c = Cluster(taskmanagers=1, slots=2, secure=True)
-    try:
-        yield c
-    finally:
-        c.close()
+def cluster(secure_cluster):
+    return secure_cluster
 
 
 def upload(cluster, filename, content, token=None):

@@ -10,20 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from cluster import Cluster, Producer, free_port, wait_until
+from cluster import Cluster, Producer, free_port, rest_request, wait_until
 from kafka_fixture import source_dir
 
 JOB = str(source_dir() / "examples" / "job.json")
-
-
-def http(method: str, url: str, token: str | None = None):
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    request = urllib.request.Request(url, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, response.headers.get("Content-Type", ""), response.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers.get("Content-Type", ""), e.read()
 
 
 @pytest.fixture
@@ -50,7 +40,7 @@ def test_flink_shaped_paths(running):
     viewer = cluster.viewer_token
 
     def get(path):
-        status, content_type, body = http("GET", base + path, viewer)
+        status, content_type, body = rest_request("GET", base + path, viewer)
         assert status == 200, (path, status, body)
         assert content_type.startswith("application/json"), (path, content_type)
         return json.loads(body)
@@ -87,27 +77,27 @@ def test_flink_shaped_paths(running):
     assert pressure["backpressureLevel"] in ("ok", "low", "high")
     for s in pressure["subtasks"]:
         assert abs(s["ratio"] + s["busyRatio"] + s["idleRatio"] - 1) < 0.05, s
-    status, _, body = http("GET", f"{base}/jobs/{job}/vertices/{'f' * 32}", viewer)
+    status, _, body = rest_request("GET", f"{base}/jobs/{job}/vertices/{'f' * 32}", viewer)
     assert status == 404 and json.loads(body)["errors"], body
     tms = get("/taskmanagers")["taskmanagers"]
     assert len(tms) == 2
     for tm in tms:
         assert tm["slotsNumber"] == 1 and tm["freeSlots"] == 0 and tm["dataPort"] > 0, tm
     # Flink's error body, for an unknown job and an unknown path.
-    status, _, body = http("GET", f"{base}/jobs/{'0' * 32}/status", viewer)
+    status, _, body = rest_request("GET", f"{base}/jobs/{'0' * 32}/status", viewer)
     assert status == 404 and json.loads(body)["errors"], body
-    status, _, body = http("GET", f"{base}/no/such/path", viewer)
+    status, _, body = rest_request("GET", f"{base}/no/such/path", viewer)
     assert status == 404 and json.loads(body)["errors"], body
 
 
 def test_cancel_by_patch_needs_an_admin(running):
     cluster, job = running
     url = f"http://127.0.0.1:{cluster.rest_port}/jobs/{job}?mode=cancel"
-    assert http("PATCH", url)[0] == 401
-    status, _, body = http("PATCH", url, cluster.viewer_token)
+    assert rest_request("PATCH", url)[0] == 401
+    status, _, body = rest_request("PATCH", url, cluster.viewer_token)
     assert status == 403, body
     assert cluster.state(job) == "RUNNING"
-    status, _, body = http("PATCH", url, cluster.admin_token)
+    status, _, body = rest_request("PATCH", url, cluster.admin_token)
     assert status == 202, body
     cluster.wait_for_state(job, "CANCELED")
     wait_until(lambda: f'user=ada role=admin action="cancel" job={job} via=REST'
@@ -129,7 +119,7 @@ def test_a_real_prometheus_scrapes_flink_named_metrics(running, tmp_path):
     binary = shutil.which("prometheus")
     assert binary, "prometheus is not installed (scripts/setup.sh installs it)"
     # Without a token the scrape is refused: metrics are not for strangers.
-    assert http("GET", f"http://127.0.0.1:{cluster.rest_port}/metrics")[0] == 401
+    assert rest_request("GET", f"http://127.0.0.1:{cluster.rest_port}/metrics")[0] == 401
     token_file = tmp_path / "viewer.token"
     token_file.write_text(cluster.viewer_token)
     config = tmp_path / "prometheus.yml"
@@ -193,7 +183,7 @@ def test_checkpoints_and_exceptions_after_a_taskmanager_is_lost(kafka, tmp_path)
         base = f"http://127.0.0.1:{cluster.rest_port}/jobs/{job}"
 
         def get(path):
-            status, _, body = http("GET", base + path, cluster.viewer_token)
+            status, _, body = rest_request("GET", base + path, cluster.viewer_token)
             assert status == 200, (path, status, body)
             return json.loads(body)
 
@@ -233,17 +223,12 @@ def test_savepoint_and_stop_over_rest_are_asynchronous_and_for_admins(running, t
     base = f"http://127.0.0.1:{cluster.rest_port}/jobs/{job}"
 
     def post(path, body, token):
-        request = urllib.request.Request(base + path, method="POST", data=json.dumps(body).encode(),
-                                         headers={"Authorization": f"Bearer {token}",
-                                                  "Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return response.status, json.loads(response.read())
-        except urllib.error.HTTPError as e:
-            return e.code, json.loads(e.read())
+        status, _, answer = rest_request("POST", base + path, token, json.dumps(body).encode(),
+                                         "application/json")
+        return status, json.loads(answer)
 
     def outcome(request_id):
-        status, _, body = http("GET", f"{base}/savepoints/{request_id}", cluster.viewer_token)
+        status, _, body = rest_request("GET", f"{base}/savepoints/{request_id}", cluster.viewer_token)
         assert status == 200, body
         body = json.loads(body)
         return body if body["status"]["id"] == "COMPLETED" else None
@@ -258,7 +243,7 @@ def test_savepoint_and_stop_over_rest_are_asynchronous_and_for_admins(running, t
     location = done["operation"]["location"]
     assert location.startswith(str(target)) and (Path(location) / "_metadata").is_file(), done
     assert cluster.state(job) == "RUNNING"
-    status, _, missing = http("GET", f"{base}/savepoints/{'0' * 32}", cluster.viewer_token)
+    status, _, missing = rest_request("GET", f"{base}/savepoints/{'0' * 32}", cluster.viewer_token)
     assert status == 404 and json.loads(missing)["errors"]
 
     status, body = post("/stop", {"targetDirectory": str(target)}, cluster.admin_token)

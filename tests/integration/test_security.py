@@ -24,7 +24,8 @@ JOB = str(source_dir() / "examples" / "job.json")
 CLIENT_READS = ["GetJobStatus", "ListJobs", "ListTaskManagers"]
 CLIENT_CHANGES = ["SubmitJob", "CancelJob", "TriggerSavepoint", "RescaleJob"]
 JOBMANAGER_SERVICE = ["RegisterTaskManager", "UpdateTaskState", "AcknowledgeCheckpoint"]
-TASKMANAGER_SERVICE = ["DeployTask", "CancelTask", "TriggerCheckpoint", "NotifyCheckpointComplete"]
+TASKMANAGER_SERVICE = ["DeployTask", "CancelTask", "TriggerCheckpoint", "NotifyCheckpointComplete",
+                       "ReadLog"]
 
 
 def call(address: str, service: str, method: str, metadata=()) -> grpc.StatusCode:

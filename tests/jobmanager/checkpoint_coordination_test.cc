@@ -105,6 +105,7 @@ class CheckpointCoordinationTest : public ::testing::Test {
     options.epoch = kEpoch;
     options.heartbeat_timeout = absl::Minutes(5);
     options.checkpoint_dir = (dir_ / "checkpoints").string();
+    options.savepoint_dirs = {(dir_ / "sp").string()};
     options.jobs_dir = (dir_ / "jobs").string();
     options.checkpoint_timeout = checkpoint_timeout;
     recorder_ = std::make_shared<Recorder>();

@@ -59,14 +59,21 @@ class Broker:
 
     def create_topics(self, names):
         """Creates (or re-creates) topics with 1 partition and LogAppendTime, in one JVM."""
+        self._topics_tool(names)
+
+    def delete_topics(self, names):
+        """Deletes topics (their log files go with them), in one JVM."""
+        self._topics_tool(["--delete", *names])
+
+    def _topics_tool(self, args):
         src = os.path.join(self.repo, "bench/lib/CreateTopics.java")
         out = subprocess.run(
             ["java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
              f"-Dlog4j2.configurationFile={self._tools_log4j}", "-cp",
-             os.path.join(self.lib, "*"), src, self.bootstrap, *names],
+             os.path.join(self.lib, "*"), src, self.bootstrap, *args],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=180)
         if out.returncode != 0:
-            raise RuntimeError("could not create topics %s:\n%s" % (names, out.stdout))
+            raise RuntimeError("topics tool %s failed:\n%s" % (args, out.stdout))
 
     def end_offset(self, topic):
         """The topic's end offset (records appended so far), or 0 if unknown yet."""
