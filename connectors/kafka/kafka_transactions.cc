@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 
@@ -27,32 +28,57 @@ std::string EncodeKafkaSinkState(const KafkaSinkState& state) {
   return json.dump();
 }
 
+namespace {
+
+// A field of checkpointed state that must be an integer in [min, max]: a float, or an integer
+// out of range (which nlohmann's get<> would convert with undefined behaviour), is refused.
+struct BadField {
+  std::string what;
+};
+int64_t IntegerField(const nlohmann::json& object, const char* name, int64_t min, int64_t max) {
+  const nlohmann::json& value = object.at(name);
+  if (!value.is_number_integer() ||
+      (value.is_number_unsigned() &&
+       value.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))) {
+    throw BadField{absl::StrCat(name, ": expected an integer")};
+  }
+  const int64_t n = value.get<int64_t>();
+  if (n < min || n > max) {
+    throw BadField{absl::StrCat(name, ": ", n, " is out of range [", min, ", ", max, "]")};
+  }
+  return n;
+}
+
+}  // namespace
+
 absl::StatusOr<KafkaSinkState> DecodeKafkaSinkState(std::string_view bytes) {
   auto json = nlohmann::json::parse(bytes, nullptr, /*allow_exceptions=*/false);
   if (json.is_discarded() || !json.is_object() || !json.contains("kafka-sink")) {
     return absl::InvalidArgumentError("kafka sink state: not a kafka sink's checkpointed state");
   }
+  constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
+  constexpr int64_t kIntMax = std::numeric_limits<int>::max();
   try {
     KafkaSinkState state;
     state.prefix = json.at("transactional-id-prefix").get<std::string>();
-    state.subtask = json.at("subtask").get<int>();
-    state.pool_size = json.at("pool-size").get<int>();
+    state.subtask = static_cast<int>(IntegerField(json, "subtask", 0, kIntMax));
+    state.pool_size = static_cast<int>(IntegerField(json, "pool-size", 0, kIntMax));
     for (const auto& t : json.at("pending")) {
       PreCommittedTransaction txn;
-      txn.checkpoint_id = t.at("checkpoint").get<int64_t>();
+      txn.checkpoint_id = IntegerField(t, "checkpoint", 0, kInt64Max);
       txn.transactional_id = t.at("transactional-id").get<std::string>();
-      txn.producer_id = t.at("producer-id").get<int64_t>();
-      txn.producer_epoch = t.at("producer-epoch").get<int16_t>();
-      txn.start_time_ms = t.at("start-time-ms").get<int64_t>();
-      txn.records = t.value("records", int64_t{0});
+      txn.producer_id = IntegerField(t, "producer-id", -1, kInt64Max);
+      txn.producer_epoch = static_cast<int16_t>(
+          IntegerField(t, "producer-epoch", -1, std::numeric_limits<int16_t>::max()));
+      txn.start_time_ms = IntegerField(t, "start-time-ms", 0, kInt64Max);
+      txn.records = t.contains("records") ? IntegerField(t, "records", 0, kInt64Max) : 0;
       state.pending.push_back(std::move(txn));
-    }
-    if (state.subtask < 0 || state.pool_size < 0) {
-      return absl::InvalidArgumentError("kafka sink state: negative subtask or pool size");
     }
     return state;
   } catch (const nlohmann::json::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("kafka sink state: ", e.what()));
+  } catch (const BadField& e) {
+    return absl::InvalidArgumentError(absl::StrCat("kafka sink state: ", e.what));
   }
 }
 

@@ -6,6 +6,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "connectors/kafka/kafka_wire.h"
 
 namespace ec {
@@ -65,6 +69,39 @@ TEST(KafkaSinkStateTest, ForeignBytesAreRefusedByName) {
     auto decoded = DecodeKafkaSinkState(bytes);
     ASSERT_FALSE(decoded.ok()) << bytes;
     EXPECT_THAT(std::string(decoded.status().message()), HasSubstr("kafka sink state")) << bytes;
+  }
+}
+
+// kafka_state_fuzzer found this: a number beyond int64 is a float to nlohmann, and get<int64_t>
+// converted it with undefined behaviour (UBSan). Every integer field is checked for its type
+// and range now.
+TEST(KafkaSinkStateTest, NumbersThatAreNotInRangeIntegersAreRefusedByName) {
+  const std::string head =
+      R"({"kafka-sink": 1, "transactional-id-prefix": "p", "subtask": 0, "pool-size": 3, )";
+  const std::string txn =
+      R"("checkpoint": 4, "transactional-id": "p-0-0", "producer-id": 4001, "producer-epoch": 3, )";
+  for (const auto& [bytes, field] : std::vector<std::pair<std::string, std::string>>{
+           {head + R"("pending": [{)" + txn + R"("start-time-ms": 133333333700000000123}]})",
+            "start-time-ms"},
+           {head + R"("pending": [{)" + txn + R"("start-time-ms": 1.5}]})", "start-time-ms"},
+           {head + R"("pending": [{)" + txn + R"("start-time-ms": 18446744073709551615}]})",
+            "start-time-ms"},
+           {head + R"("pending": [{)" + txn + R"("start-time-ms": 1, "records": -1}]})",
+            "records"},
+           {R"({"kafka-sink": 1, "transactional-id-prefix": "p", "subtask": 4294967296, )"
+            R"("pool-size": 3, "pending": []})",
+            "subtask"},
+           {R"({"kafka-sink": 1, "transactional-id-prefix": "p", "subtask": 0, )"
+            R"("pool-size": -1, "pending": []})",
+            "pool-size"},
+           {R"({"kafka-sink": 1, "transactional-id-prefix": "p", "subtask": 0, "pool-size": 3, )"
+            R"("pending": [{"checkpoint": 4, "transactional-id": "p-0-0", "producer-id": 1, )"
+            R"("producer-epoch": 40000, "start-time-ms": 1}]})",
+            "producer-epoch"}}) {
+    auto decoded = DecodeKafkaSinkState(bytes);
+    ASSERT_FALSE(decoded.ok()) << bytes;
+    EXPECT_THAT(std::string(decoded.status().message()), HasSubstr("kafka sink state: " + field))
+        << bytes;
   }
 }
 
