@@ -19,6 +19,7 @@
 #include "jobmanager/flink_rest.h"
 #include "jobmanager/openapi.h"
 #include "jobmanager/prometheus_metrics.h"
+#include "jobmanager/rest_reply.h"
 #include "jobmanager/web_page.h"
 #include "proto/status_json.h"
 #include "runtime/logging.h"
@@ -34,47 +35,6 @@ constexpr char kSessionCookie[] = "ec_session";
 constexpr absl::Duration kSessionLifetime = absl::Hours(8);
 // Live sessions kept; a login past it ends the one that would expire first.
 constexpr size_t kMaxSessions = 1000;
-
-// A JSON answer. Text from the request (a path, a file name) may be any bytes: invalid UTF-8
-// is sent as U+FFFD rather than thrown about.
-void Reply(httplib::Response& res, int status, const nlohmann::json& body) {
-  res.status = status;
-  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                  "application/json");
-}
-
-// Flink's error body: {"errors": ["..."]}.
-void Error(httplib::Response& res, int status, absl::string_view message) {
-  Reply(res, status, FlinkErrors(std::string(message)));
-}
-
-// A refusal by the dispatcher or the upload store, with the HTTP status of its code.
-void Error(httplib::Response& res, const absl::Status& status) {
-  switch (status.code()) {
-    case absl::StatusCode::kInvalidArgument:
-      return Error(res, 400, status.message());
-    case absl::StatusCode::kNotFound:
-      return Error(res, 404, status.message());
-    case absl::StatusCode::kFailedPrecondition:
-      return Error(res, 409, status.message());
-    case absl::StatusCode::kResourceExhausted:
-      return Error(res, 429, status.message());
-    case absl::StatusCode::kUnavailable:
-      return Error(res, 503, status.message());
-    default:
-      return Error(res, 500, status.message());
-  }
-}
-
-// A request's JSON object body ({} when empty), or nullopt after answering 400.
-std::optional<nlohmann::json> ObjectBody(const httplib::Request& req, httplib::Response& res) {
-  auto body = nlohmann::json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) {
-    Error(res, 400, "request body: expected a JSON object");
-    return std::nullopt;
-  }
-  return body;
-}
 
 std::string CookieValue(const httplib::Request& req, absl::string_view name) {
   const std::string header = req.get_header_value("Cookie");
@@ -169,103 +129,6 @@ void RestServer::Login(const httplib::Request& req, httplib::Response& res) {
                  absl::StrCat(kSessionCookie, "=", session, "; Path=/; HttpOnly; SameSite=Strict; Max-Age=",
                               absl::ToInt64Seconds(kSessionLifetime), https_ ? "; Secure" : ""));
   Reply(res, 200, {{"user", user->name}, {"role", RoleName(user->role)}});
-}
-
-void RestServer::StartSavepoint(const httplib::Request& req, httplib::Response& res, bool stop) {
-  const std::string job = req.matches[1];
-  std::optional<nlohmann::json> parsed = ObjectBody(req, res);
-  if (!parsed) return;
-  nlohmann::json& body = *parsed;
-  // Flink's field names: savepoints' "target-directory" and "cancel-job", stop's
-  // "targetDirectory" (and "drain", which stop always does here: the sources end first).
-  const char* dir_field = stop ? "targetDirectory" : "target-directory";
-  std::string dir;
-  if (body.contains(dir_field) && !body[dir_field].is_null()) {
-    if (!body[dir_field].is_string()) {
-      return Error(res, 400, absl::StrCat(dir_field, ": expected a string"));
-    }
-    dir = body[dir_field].get<std::string>();
-  }
-  if (body.contains("cancel-job") && body["cancel-job"].is_boolean() && body["cancel-job"]) {
-    stop = true;
-  }
-  StartOperation(req, res, "savepoint", stop ? "stop" : "savepoint",
-                 [this, job, dir, stop] { return dispatcher_->TriggerSavepoint(job, dir, stop); });
-}
-
-void RestServer::StartOperation(const httplib::Request& req, httplib::Response& res,
-                                const std::string& kind, const std::string& action,
-                                std::function<absl::StatusOr<std::string>()> work) {
-  const std::string job = req.matches[1];
-  auto status = dispatcher_->GetJobStatus(job);
-  if (!status.ok()) return Error(res, 404, status.status().message());
-  const std::string request_id = HexEncode(RandomBytes(16));
-  const std::string user = RequestUser(req);
-  std::vector<std::thread> ended;  // joined below, outside the lock
-  int running = 0;
-  {
-    absl::MutexLock lock(&mu_);
-    for (auto it = operations_.begin(); it != operations_.end();) {
-      auto next = std::next(it);
-      if (!it->second.done) {
-        ++running;
-      } else {
-        if (auto thread = operation_threads_.extract(it->first)) {
-          ended.push_back(std::move(thread.mapped()));
-        }
-        if (absl::Now() - it->second.ended > kOperationKept) operations_.erase(it);
-      }
-      it = next;
-    }
-    if (running < kOperationsRunning) {
-      operations_[request_id] = Operation{.kind = kind, .job = job};
-      operation_threads_[request_id] = std::thread([this, work = std::move(work), request_id] {
-        absl::StatusOr<std::string> result = work();
-        absl::MutexLock lock(&mu_);
-        Operation& op = operations_[request_id];
-        op.done = true;
-        op.ended = absl::Now();
-        if (result.ok()) {
-          op.location = *result;
-        } else {
-          op.failure = std::string(result.status().message());
-        }
-      });
-    }
-  }
-  for (auto& thread : ended) thread.join();
-  if (running >= kOperationsRunning) {
-    return Error(res, 429,
-                 absl::StrCat(running, " operations asked for over REST (savepoints, stops, "
-                                       "rescales) are still running; poll one until it has "
-                                       "ended, then ask again"));
-  }
-  Logger("audit")->info("user={} role=admin action=\"{}\" job={} via=REST", user, action, job);
-  Reply(res, 202, {{"request-id", request_id}});
-}
-
-void RestServer::ReplyOperation(const httplib::Request& req, httplib::Response& res,
-                                const std::string& kind) {
-  Operation op;
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = operations_.find(std::string(req.matches[2]));
-    if (it == operations_.end() || it->second.job != req.matches[1] || it->second.kind != kind) {
-      return Error(res, 404, absl::StrCat("unknown ", kind, " request ", std::string(req.matches[2])));
-    }
-    op = it->second;
-  }
-  nlohmann::json operation = nlohmann::json::object();
-  if (op.done && op.failure.empty() && !op.location.empty()) operation["location"] = op.location;
-  if (op.done && !op.failure.empty()) {
-    operation["failure-cause"] = {{"class", kind == "savepoint" ? "ec::SavepointFailure"
-                                                                 : "ec::RescalingFailure"},
-                                  {"stack-trace", op.failure},
-                                  {"serialized-throwable", nullptr}};
-  }
-  Reply(res, 200,
-        {{"status", {{"id", op.done ? "COMPLETED" : "IN_PROGRESS"}}},
-         {"operation", op.done ? operation : nlohmann::json()}});
 }
 
 void RestServer::RunUpload(const httplib::Request& req, httplib::Response& res) {
