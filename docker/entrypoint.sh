@@ -7,6 +7,7 @@
 #       EC_JOBMANAGER_RPC_PORT --rpc-port   EC_JOBMANAGER_REST_PORT --rest-port
 #       EC_DATA_DIR --data-dir              EC_CHECKPOINT_DIR --checkpoint-dir
 #       EC_HEARTBEAT_TIMEOUT --heartbeat-timeout  EC_SCHEDULER_MODE --scheduler-mode
+#       EC_METRICS_PREFIX --metrics-prefix (GET /metrics on the REST port)
 #       EC_ADMIN_TOKEN, EC_VIEWER_TOKEN: written (mode 0600) to a token file for --auth-token-file
 #       (users admin and viewer); EC_CLUSTER_SECRET is read by the binaries themselves
 #   ec-entrypoint taskmanager [FLAG...]   ec-taskmanager
@@ -15,7 +16,10 @@
 #       EC_DATA_DIR --data-dir (+ /taskmanager-<id>: replicas may share one volume)
 #       EC_ADVERTISE_HOST --advertise-host (default: this container's IP address, `hostname -i`)
 #       EC_TASKMANAGER_ID --id (default: tm-<hostname>; set it when several run on one host)
-#       EC_KAFKA_SASL_PASSWORD is read by ec-taskmanager itself (jobs' kafka-sasl-password)
+#       EC_METRICS_PORT --metrics-port      EC_METRICS_PREFIX --metrics-prefix
+#       EC_VIEWER_TOKEN: written (mode 0600) to a token file for --auth-token-file (user viewer),
+#       which GET /metrics asks for; EC_KAFKA_SASL_PASSWORD and EC_CLUSTER_SECRET are read by
+#       ec-taskmanager itself (EC_KAFKA_SASL_PASSWORD: jobs' kafka-sasl-password)
 #   ec-entrypoint producer    [FLAG...]   ec-producer
 #       EC_PRODUCER_PORT --port  EC_PRODUCER_BIND --bind  EC_PRODUCER_RATE --rate
 #       EC_PRODUCER_COUNT --count  EC_PRODUCER_SEED --seed  EC_PRODUCER_START_TIME --start-time
@@ -81,6 +85,20 @@ container_ip() {  # the first non-loopback IPv4 address of this host name (Docke
 
 taskmanager_id() { echo "${EC_TASKMANAGER_ID:-tm-$(hostname)}"; }
 
+token_file() {  # --auth-token-file: EC_ADMIN_TOKEN and EC_VIEWER_TOKEN, lines `name role token`
+  [[ -n "${EC_ADMIN_TOKEN:-}${EC_VIEWER_TOKEN:-}" ]] || return 0
+  given --auth-token-file && return 0
+  local tokens
+  tokens="$(umask 077 && mktemp -d)/tokens"
+  (
+    umask 077
+    exec >"$tokens"
+    [[ -z "${EC_ADMIN_TOKEN:-}" ]] || echo "admin admin $EC_ADMIN_TOKEN"
+    [[ -z "${EC_VIEWER_TOKEN:-}" ]] || echo "viewer viewer $EC_VIEWER_TOKEN"
+  )
+  flag --auth-token-file "$tokens"
+}
+
 health() {
   local what="${1:-}"
   # ecctl reads EC_TOKEN; a container holds the token its role was given
@@ -109,14 +127,8 @@ case "$role" in
     flag --checkpoint-dir "${EC_CHECKPOINT_DIR:-}"
     flag --heartbeat-timeout "${EC_HEARTBEAT_TIMEOUT:-}"
     flag --scheduler-mode "${EC_SCHEDULER_MODE:-}"
-    if [[ -n "${EC_ADMIN_TOKEN:-}${EC_VIEWER_TOKEN:-}" ]] && ! given --auth-token-file; then
-      tokens="$(umask 077 && mktemp -d)/tokens"
-      {
-        [[ -z "${EC_ADMIN_TOKEN:-}" ]] || echo "admin admin $EC_ADMIN_TOKEN"
-        [[ -z "${EC_VIEWER_TOKEN:-}" ]] || echo "viewer viewer $EC_VIEWER_TOKEN"
-      } >"$tokens"
-      flag --auth-token-file "$tokens"
-    fi
+    flag --metrics-prefix "${EC_METRICS_PREFIX:-}"
+    token_file
     run ec-jobmanager ;;
   taskmanager)
     id="$(taskmanager_id)"
@@ -127,6 +139,9 @@ case "$role" in
     if [[ -n "${EC_DATA_DIR:-}" ]]; then flag --data-dir "$EC_DATA_DIR/taskmanager-$id"; fi
     flag --advertise-host "${EC_ADVERTISE_HOST:-$(container_ip)}"
     flag --id "$id"
+    flag --metrics-port "${EC_METRICS_PORT:-}"
+    flag --metrics-prefix "${EC_METRICS_PREFIX:-}"
+    token_file
     run ec-taskmanager ;;
   producer)
     flag --port "${EC_PRODUCER_PORT:-}"

@@ -295,10 +295,12 @@ void Dispatcher::AcknowledgeCheckpoint(const proto::CheckpointAck& ack) {
 
 absl::StatusOr<std::string> Dispatcher::SubmitJob(
     const std::string& job_json, const std::map<std::string, std::string>& parameters,
-    const std::string& from_savepoint) {
+    const std::string& from_savepoint, bool allow_non_restored_state) {
   auto spec = ParseJobSpec(job_json, parameters);
   if (!spec.ok()) return spec.status();
   if (auto s = ValidateJob(*spec); !s.ok()) return s;
+  auto graph = BuildJobGraph(*spec, TraitsOf);
+  if (!graph.ok()) return graph.status();
   CheckpointData restore;
   if (!from_savepoint.empty()) {
     // A savepoint, or a retained checkpoint (Flink's resume from a retained checkpoint).
@@ -319,6 +321,12 @@ absl::StatusOr<std::string> Dispatcher::SubmitJob(
       return absl::InvalidArgumentError(
           absl::StrCat("--from-savepoint ", from_savepoint, ": ", s.message()));
     }
+    const std::vector<std::string> left = NonRestoredStateOperators(restore, *spec, *graph);
+    if (!left.empty() && !allow_non_restored_state) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--from-savepoint ", from_savepoint, ": it holds state of ", absl::StrJoin(left, ", "),
+          ", which the job does not have (allowNonRestoredState skips it)"));
+    }
   }
   absl::MutexLock lock(&mu_);
   const auto unfinished = std::count_if(jobs_.begin(), jobs_.end(), [](const auto& entry) {
@@ -329,8 +337,6 @@ absl::StatusOr<std::string> Dispatcher::SubmitJob(
         "jobs: ", unfinished, " jobs have not ended and the JobManager runs at most ",
         options_.max_jobs, " (--max-jobs); cancel one or wait for one to end"));
   }
-  auto graph = BuildJobGraph(*spec, TraitsOf);
-  if (!graph.ok()) return graph.status();
   Job job;
   job.latest_state = std::move(restore);
   job.id = NewJobId();

@@ -78,10 +78,14 @@ class Dispatcher {
   // Validates and accepts a job; returns its id. INVALID_ARGUMENT names the bad field,
   // RESOURCE_EXHAUSTED says that max_jobs jobs have not ended.
   // `from_savepoint`, when set, is a savepoint or checkpoint directory whose state the job
-  // starts from (INVALID_ARGUMENT if it cannot be read).
+  // starts from (INVALID_ARGUMENT if it cannot be read). It may hold state the job would not
+  // restore (of operators it does not have) only with `allow_non_restored_state` (Flink's
+  // allowNonRestoredState; INVALID_ARGUMENT naming them otherwise). ecctl, which has no such
+  // flag, always allows it.
   absl::StatusOr<std::string> SubmitJob(const std::string& job_json,
                                         const std::map<std::string, std::string>& parameters,
-                                        const std::string& from_savepoint = "");
+                                        const std::string& from_savepoint = "",
+                                        bool allow_non_restored_state = true);
   // Takes a savepoint of a RUNNING job under `dir` (default: the first savepoint dir) and
   // returns its path; with `stop`, the job's tasks finish right after it (the job ends
   // FINISHED). Blocks until the savepoint is complete, failed or timed out.

@@ -128,7 +128,12 @@ nlohmann::json FlinkTaskManagers(const std::vector<proto::TaskManagerInfo>& task
                     {"slotsNumber", tm.slots()},
                     {"freeSlots", tm.free_slots()},
                     {"timeSinceLastHeartbeat", tm.last_heartbeat_ms()},
-                    {"hardware", nlohmann::json::object()}});
+                    // EventCluster's: where Prometheus scrapes it (0: nowhere).
+                    {"metricsPort", tm.metrics_port()},
+                    // Flink's freeMemory and managedMemory are the JVM's: left out.
+                    {"hardware",
+                     {{"cpuCores", tm.cpu_cores()},
+                      {"physicalMemory", tm.physical_memory_bytes()}}}});
   }
   return {{"taskmanagers", list}};
 }

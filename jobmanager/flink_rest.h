@@ -12,11 +12,10 @@
 #include "absl/status/statusor.h"
 
 #include "proto/jobmanager.pb.h"
+#include "runtime/version.h"  // kEventClusterVersion, reported as `eventcluster-version`
 
 namespace ec {
 
-// EventCluster's version, reported as `eventcluster-version` beside Flink's fields.
-inline constexpr char kEventClusterVersion[] = "0.5.0";
 // The Flink REST API version whose shapes these views follow.
 inline constexpr char kFlinkApiVersion[] = "2.2";
 

@@ -11,6 +11,7 @@
 #include "runtime/duration.h"
 #include "runtime/logging.h"
 #include "runtime/net.h"
+#include "runtime/prometheus_text.h"
 #include "runtime/security/call_auth.h"
 #include "runtime/security/cluster_secret.h"
 #include "runtime/security/listen_policy.h"
@@ -48,6 +49,11 @@ int main(int argc, char** argv) {
                  "ended jobs kept for status and REST (Flink's jobstore.max-capacity); the one "
                  "that ended first is forgotten beyond")
       ->check(CLI::PositiveNumber);
+  std::string metrics_prefix = ec::kDefaultMetricsPrefix;
+  app.add_option("--metrics-prefix", metrics_prefix,
+                 "prefix of the metric names at GET /metrics (flink: Flink's dashboards work "
+                 "unchanged)")
+      ->check(ec::CheckMetricsPrefix);
   std::string secret_file, token_file;
   bool insecure = false;
   app.add_option("--cluster-secret-file", secret_file,
@@ -148,6 +154,7 @@ int main(int argc, char** argv) {
   ec::JobUploads uploads(data_dir + "/uploads");
   ec::RestServer rest(&dispatcher, tokens.get(), tls, &uploads);
   rest.ServeLogs(log_file);
+  rest.SetMetricsPrefix(metrics_prefix);
   if (rest_port > 0 && !rest.Start(rest_host, rest_port)) {
     log->critical("cannot listen on REST port {}", rest_port);
     return 1;

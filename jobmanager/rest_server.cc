@@ -23,6 +23,7 @@
 #include "jobmanager/web_page.h"
 #include "proto/status_json.h"
 #include "runtime/logging.h"
+#include "runtime/net.h"
 #include "runtime/security/listen_policy.h"
 #include "runtime/util/job_arguments.h"
 
@@ -138,7 +139,8 @@ void RestServer::RunUpload(const httplib::Request& req, httplib::Response& res) 
   std::optional<nlohmann::json> parsed = ObjectBody(req, res);
   if (!parsed) return;
   nlohmann::json& body = *parsed;
-  for (const char* key : {"programArgs", "parallelism", "savepointPath"}) {
+  for (const char* key :
+       {"programArgs", "parallelism", "savepointPath", "allowNonRestoredState"}) {
     if (!body.contains(key) && req.has_param(key)) body[key] = req.get_param_value(key);
   }
   std::vector<std::string> args;
@@ -164,12 +166,25 @@ void RestServer::RunUpload(const httplib::Request& req, httplib::Response& res) 
   if (body.contains("savepointPath") && body["savepointPath"].is_string()) {
     arguments->from_savepoint = body["savepointPath"].get<std::string>();
   }
+  // Flink's default: a savepoint with state the job would not restore is refused.
+  bool allow_non_restored_state = false;
+  if (body.contains("allowNonRestoredState") && !body["allowNonRestoredState"].is_null()) {
+    const auto& allow = body["allowNonRestoredState"];
+    if (allow.is_boolean()) {
+      allow_non_restored_state = allow.get<bool>();
+    } else if (allow == "true" || allow == "false") {
+      allow_non_restored_state = allow == "true";
+    } else {
+      return Error(res, 400, "allowNonRestoredState: expected true or false");
+    }
+  }
   const bool loopback = IsLoopbackHost(req.remote_addr);
   if (auto s = CheckSecretsOverChannel(arguments->parameters, https_, loopback, req.remote_addr);
       !s.ok()) {
     return Error(res, 400, s.message());
   }
-  auto id = dispatcher_->SubmitJob(*job_file, arguments->parameters, arguments->from_savepoint);
+  auto id = dispatcher_->SubmitJob(*job_file, arguments->parameters, arguments->from_savepoint,
+                                   allow_non_restored_state);
   if (!id.ok()) return Error(res, id.status());
   Logger("audit")->info("user={} role=admin action=\"submit\" job={} via=REST upload={}",
                         RequestUser(req), *id, std::string(req.matches[1]));
@@ -185,6 +200,7 @@ RestServer::RestServer(Dispatcher* dispatcher, UserTokens* tokens, const TlsFile
       server_(https_ ? std::make_unique<httplib::SSLServer>(tls.cert.c_str(), tls.key.c_str())
                      : std::make_unique<httplib::Server>()) {
   server_->set_payload_max_length(1 << 20);
+  server_->set_socket_options(ExclusiveListenOptions);
   server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     // httplib would read a body without a length until its read timeout, holding a thread:
     // such a request is refused before its body is read (httplib then reads what follows on the
@@ -365,6 +381,16 @@ RestServer::RestServer(Dispatcher* dispatcher, UserTokens* tokens, const TlsFile
   server_->Get("/taskmanagers", [this, json](const httplib::Request&, httplib::Response& res) {
     json(res, FlinkTaskManagers(dispatcher_->ListTaskManagers()));
   });
+  // One TaskManager: its /taskmanagers entry (Flink's details add JVM metrics: left out).
+  server_->Get(R"(/taskmanagers/([^/]+))", [this, json](const httplib::Request& req,
+                                                       httplib::Response& res) {
+    // Named: a range-for over a member of a temporary would outlive the temporary.
+    const nlohmann::json all = FlinkTaskManagers(dispatcher_->ListTaskManagers());
+    for (const auto& tm : all["taskmanagers"]) {
+      if (tm["id"] == req.matches[1].str()) return json(res, tm);
+    }
+    json(res, FlinkErrors("no TaskManager " + req.matches[1].str()), 404);
+  });
   // A TaskManager's log, read from it (Flink's JobManager fetches it from the TaskExecutor).
   server_->Get(R"(/taskmanagers/([^/]+)/log)", [this](const httplib::Request& req,
                                                       httplib::Response& res) {
@@ -372,10 +398,10 @@ RestServer::RestServer(Dispatcher* dispatcher, UserTokens* tokens, const TlsFile
     if (!text.ok()) return Error(res, text.status());
     res.set_content(*std::move(text), "text/plain; charset=utf-8");
   });
-  // Prometheus scrapes the whole cluster here (prometheus_metrics.h).
+  // Prometheus scrapes the JobManager's scope here (prometheus_metrics.h).
   server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(PrometheusMetrics(dispatcher_->ListJobs(), dispatcher_->ListTaskManagers(),
-                                      absl::ToUnixMillis(absl::Now())),
+                                      absl::ToUnixMillis(absl::Now()), metrics_prefix_),
                     "text/plain; version=0.0.4; charset=utf-8");
   });
   // A handler that throws answers 500 and is logged; the process goes on.
@@ -447,6 +473,8 @@ bool RestServer::Start(const std::string& host, int port) {
   if (!server_->is_valid()) return false;  // an SSLServer whose certificate did not load
   if (!server_->bind_to_port(host, port)) return false;
   thread_ = std::thread([this] { server_->listen_after_bind(); });
+  // httplib's stop() is lost on a server not yet listening: Stop() must find it running.
+  for (int i = 0; i < 1000 && !server_->is_running(); ++i) absl::SleepFor(absl::Milliseconds(5));
   return true;
 }
 

@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "jobmanager/dispatcher.h"
 #include "jobmanager/job_uploads.h"
+#include "runtime/prometheus_text.h"
 #include "runtime/security/cluster_secret.h"
 #include "runtime/security/tls.h"
 #include "runtime/security/user_tokens.h"
@@ -51,6 +52,8 @@ class RestServer {
   // GET /jobmanager/log (the last MiB of `log_file`), /jobmanager/logs (it and its rotated
   // files: name, size, mtime) and /jobmanager/logs/<name> (one of them whole). Before Start.
   void ServeLogs(const std::string& log_file);
+  // The prefix of the metric names at GET /metrics (--metrics-prefix). Before Start.
+  void SetMetricsPrefix(std::string prefix) { metrics_prefix_ = std::move(prefix); }
   // Returns false when the port cannot be bound.
   bool Start(const std::string& host, int port);
   void Stop();
@@ -99,6 +102,7 @@ class RestServer {
 
   Dispatcher* dispatcher_;
   UserTokens* tokens_;
+  std::string metrics_prefix_ = kDefaultMetricsPrefix;
   JobUploads* uploads_;
   const bool https_;
   std::unique_ptr<httplib::Server> server_;

@@ -45,6 +45,21 @@ absl::Status CheckStateAssignable(const CheckpointData& data, const JobSpec& job
   return absl::OkStatus();
 }
 
+std::vector<std::string> NonRestoredStateOperators(const CheckpointData& data, const JobSpec& job,
+                                                   const JobGraph& graph) {
+  std::set<std::string> restorable;
+  for (const OperatorSpec& op : job.pipeline) restorable.insert(op.name);
+  for (const JobVertex& v : graph.vertices) {
+    if (!v.operators.empty()) restorable.insert(KeyedStateName(job.pipeline[v.operators[0]].name));
+  }
+  std::set<std::string> left;
+  ParsedStateKey key;
+  for (const auto& [name, bytes] : data.state) {
+    if (ParseSubtaskStateKey(name, &key) && !restorable.count(key.op)) left.insert(key.op);
+  }
+  return {left.begin(), left.end()};
+}
+
 std::map<std::string, std::string> AssignState(const CheckpointData& data, int parallelism,
                                                int vertex_parallelism, int subtask,
                                                const std::set<std::string>& union_operators) {

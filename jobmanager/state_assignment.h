@@ -5,9 +5,11 @@
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "jobmanager/checkpoint_store.h"
+#include "runtime/job_graph.h"
 #include "runtime/job_spec.h"
 
 namespace ec {
@@ -20,6 +22,13 @@ namespace ec {
 // would change): INVALID_ARGUMENT naming the setting; so is keyed state missing a subtask's
 // entry. Pure; thread-compatible.
 absl::Status CheckStateAssignable(const CheckpointData& data, const JobSpec& job);
+
+// The operators whose state in `data` no subtask of `job` (planned as `graph`) would restore,
+// sorted, each once: operator state of an operator the job does not have, and keyed state of a
+// chain whose first operator no chain of the job starts with (keyed state goes with its chain's
+// head). Flink refuses to start from such a savepoint unless allowNonRestoredState is set. Pure.
+std::vector<std::string> NonRestoredStateOperators(const CheckpointData& data, const JobSpec& job,
+                                                   const JobGraph& graph);
 
 // The entries of `data.state` (by SubtaskStateKey) that subtask `subtask` of a vertex running
 // `vertex_parallelism` subtasks, in a job running at `parallelism`, restores, under their own

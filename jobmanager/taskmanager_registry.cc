@@ -10,6 +10,9 @@ int64_t TaskManagerRegistry::Register(const proto::RegisterTaskManagerRequest& r
   tm.info.set_address(request.rpc_address());
   tm.info.set_slots(request.slots());
   tm.info.set_data_address(request.data_address());
+  tm.info.set_metrics_port(request.metrics_port());
+  tm.info.set_cpu_cores(request.cpu_cores());
+  tm.info.set_physical_memory_bytes(request.physical_memory_bytes());
   tm.gateway = std::move(gateway);
   tm.last_heartbeat = now;
   tm.session = next_session_++;

@@ -53,4 +53,9 @@ int WaitForTerminationSignal() {
   return sig;
 }
 
+void ExclusiveListenOptions(int fd) {
+  int yes = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+}
+
 }  // namespace ec

@@ -266,7 +266,7 @@ start_taskmanager() {  # prints the new TaskManager's index K
   id="tm-$(hostname -s 2>/dev/null || echo local)-$k"
   echo "$id" >"$run/taskmanagers/$k.id"
   args=(--jobmanager "$jobmanager" --slots "$slots" --data-dir "$run/taskmanagers/$k" --id "$id"
-        --cluster-secret-file "$secret_file")
+        --cluster-secret-file "$secret_file" --metrics-port "${EC_METRICS_PORT:-9249-9259}")
   [[ -n "${EC_ADVERTISE_HOST:-}" ]] && args+=(--advertise-host "$EC_ADVERTISE_HOST")
   spawn "$run/taskmanagers/$k.pid" "$run/taskmanagers/$k.log" "$bin/ec-taskmanager" "${args[@]}"
   echo "$k"

@@ -2,6 +2,9 @@
 #include "taskmanager/jobmanager_connection.h"
 
 #include <grpcpp/grpcpp.h>
+#include <unistd.h>
+
+#include <thread>
 
 #include "runtime/logging.h"
 #include "runtime/security/rpc_methods.h"
@@ -53,6 +56,10 @@ bool JobManagerConnection::Register() {
   request.set_rpc_address(options_.rpc_address);
   request.set_slots(executor_->slots());
   request.set_data_address(options_.data_address);
+  request.set_metrics_port(options_.metrics_port);
+  request.set_cpu_cores(static_cast<int32_t>(std::thread::hardware_concurrency()));
+  request.set_physical_memory_bytes(static_cast<int64_t>(sysconf(_SC_PHYS_PAGES)) *
+                                    sysconf(_SC_PAGESIZE));
   proto::RegisterTaskManagerResponse response;
   grpc::ClientContext ctx;
   ctx.set_deadline(DeadlineIn(absl::Seconds(3)));

@@ -24,6 +24,7 @@ class JobManagerConnection {
     std::string taskmanager_id;
     std::string rpc_address;
     std::string data_address;
+    int metrics_port = 0;  // 0: none
     const ClusterCallAuth* auth = nullptr;  // signs every call; required
     std::shared_ptr<grpc::ChannelCredentials> credentials;  // null: plaintext
   };

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "runtime/logging.h"
 #include "runtime/net.h"
+#include "runtime/prometheus_text.h"
 #include "runtime/network/data_client.h"
 #include "runtime/network/data_server.h"
 #include "runtime/security/call_auth.h"
@@ -18,9 +19,12 @@
 #include "runtime/security/data_tls.h"
 #include "runtime/security/listen_policy.h"
 #include "runtime/security/tls.h"
+#include "runtime/security/user_tokens.h"
 #include "runtime/util/fault_point.h"
 #include "taskmanager/jobmanager_connection.h"
+#include "taskmanager/metrics_server.h"
 #include "taskmanager/task_executor.h"
+#include "taskmanager/taskmanager_metrics.h"
 #include "taskmanager/taskmanager_service.h"
 
 int main(int argc, char** argv) {
@@ -43,6 +47,18 @@ int main(int argc, char** argv) {
                  "address the JobManager and peers use to reach this TaskManager "
                  "(default: the local address towards the JobManager)");
   app.add_option("--id", id, "TaskManager id (default: generated)");
+  std::string metrics_port = "9249";
+  std::string metrics_prefix = ec::kDefaultMetricsPrefix;
+  std::string token_file;
+  app.add_option("--metrics-port", metrics_port,
+                 "port of GET /metrics for Prometheus, or a range FROM-TO of which the first "
+                 "free one is taken (0 = any free; Flink's metrics.reporter.prom.port)");
+  app.add_option("--metrics-prefix", metrics_prefix,
+                 "prefix of the metric names (flink: Flink's dashboards work unchanged)")
+      ->check(ec::CheckMetricsPrefix);
+  app.add_option("--auth-token-file", token_file,
+                 "who may scrape /metrics: lines `name role token` as the JobManager's; without "
+                 "it the metrics port listens on loopback only (unless --insecure)");
   std::string secret_file;
   bool insecure = false;
   app.add_option("--cluster-secret-file", secret_file,
@@ -63,12 +79,16 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  auto metrics_ports = ec::ParsePortRange(metrics_port);
+  absl::StatusOr<std::unique_ptr<ec::UserTokens>> tokens = nullptr;
+  if (!token_file.empty()) tokens = ec::UserTokens::Load(token_file);
   auto secret = ec::ClusterSecret::Load(secret_file);
   auto credentials = ec::LoadGrpcCredentials(tls, /*require_client_cert=*/true);
   // With a certificate the data plane is TLS too, peers verified against the CA.
   absl::StatusOr<std::shared_ptr<const ec::DataTls>> data_tls = nullptr;
   if (tls.server_enabled()) data_tls = ec::DataTls::Create(tls);
-  for (const absl::Status& s : {secret.status(), credentials.status(), data_tls.status()}) {
+  for (const absl::Status& s : {metrics_ports.status(), tokens.status(), secret.status(),
+                                credentials.status(), data_tls.status()}) {
     if (!s.ok()) {
       std::fprintf(stderr, "ec-taskmanager: %s\n", std::string(s.message()).c_str());
       return 2;
@@ -152,6 +172,27 @@ int main(int argc, char** argv) {
         if (connection) connection->AcknowledgeCheckpoint(ack);
       },
       state_dir, &data_server.registry(), &data_client);
+
+  // Prometheus' endpoint: open to other hosts only for holders of a token (or --insecure).
+  ec::TaskManagerMetrics metrics(metrics_prefix, id);
+  ec::MetricsServer metrics_server(
+      [&metrics, &executor] {
+        return metrics.Render(executor.MetricsSnapshots(), executor.slots(),
+                              executor.free_slots(), absl::ToUnixMillis(absl::Now()));
+      },
+      tokens->get(), tls);
+  const std::string metrics_host =
+      *tokens ? listen_host : (insecure ? ec::kAnyAddress : ec::kLoopbackAddress);
+  if (auto s = metrics_server.Start(metrics_host, *metrics_ports); !s.ok()) {
+    // Flink's reporter, too, leaves a TaskManager running when its default port is taken.
+    if (app.count("--metrics-port") > 0) {
+      ec::Logger("taskmanager")->critical("{}", s.message());
+      return 1;
+    }
+    ec::Logger("taskmanager")
+        ->warn("{}: no metrics served; give --metrics-port a free port or a range", s.message());
+  }
+
   ec::ClusterCallAuth auth(*secret);
   ec::TaskManagerServiceImpl service(&executor, &auth, log_file);
   grpc::ServerBuilder builder;
@@ -168,12 +209,12 @@ int main(int argc, char** argv) {
   }
   const std::string rpc_address = absl::StrCat(advertise_host, ":", bound_port);
   ec::Logger("taskmanager")
-      ->info("TaskManager {} serving on {} (data {}) with {} slots", id, rpc_address, data_address,
-             slots);
+      ->info("TaskManager {} serving on {} (data {}, metrics {}) with {} slots", id, rpc_address,
+             data_address, metrics_server.port(), slots);
 
   connection = std::make_unique<ec::JobManagerConnection>(
-      ec::JobManagerConnection::Options{jobmanager, id, rpc_address, data_address, &auth,
-                                        credentials->channel},
+      ec::JobManagerConnection::Options{jobmanager, id, rpc_address, data_address,
+                                        metrics_server.port(), &auth, credentials->channel},
       &executor);
   connection->Start();
 
@@ -183,5 +224,6 @@ int main(int argc, char** argv) {
   connection->Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   data_server.Stop();
+  metrics_server.Stop();
   return 0;
 }

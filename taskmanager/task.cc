@@ -166,6 +166,14 @@ void Task::Join() {
   if (thread_.joinable()) thread_.join();
 }
 
+TaskMetricsSnapshot Task::MetricsSnapshot() const {
+  TaskMetricsSnapshot snapshot;
+  snapshot.status = Status();
+  snapshot.job_name = spec_.name;
+  for (const auto& c : counters_) snapshot.operators.push_back({c->watermark(), c->Gauges()});
+  return snapshot;
+}
+
 proto::TaskStatus Task::Status() const {
   proto::TaskStatus status;
   *status.mutable_task() = id_;
@@ -360,6 +368,7 @@ absl::Status Task::AdvanceTime(const WatermarkStatus& input) {
     emitted.Clear();
     WatermarkStatus next;
     if (auto s = chain_[i]->AdvanceTime(status, emitted, &next); !s.ok()) return s;
+    if (next.watermark != counters_[i]->watermark()) counters_[i]->SetWatermark(next.watermark);
     if (!emitted.empty()) {
       counters_[i]->AddOut(emitted.size(), emitted.bytes());
       if (i + 1 < chain_.size()) {

@@ -47,6 +47,18 @@ struct TaskExchanges {
   DataClient* client = nullptr;
 };
 
+// What a metrics reporter shows of a task: its status, the job's name, and each operator's
+// watermark and gauges (in the order of status.operators()).
+struct TaskMetricsSnapshot {
+  struct Operator {
+    int64_t watermark = kNoWatermark;
+    std::vector<GaugeSample> gauges;
+  };
+  proto::TaskStatus status;
+  std::string job_name;
+  std::vector<Operator> operators;
+};
+
 // Runs the operators of one chain in one thread: the source polls a batch, each operator turns
 // it into the next batch, the sink writes it. Lifecycle: Create → Start → (Cancel) → Join; the
 // owner is told of every state change through `on_state` (called from the task's thread).
@@ -85,6 +97,7 @@ class Task {
 
   const proto::TaskId& id() const { return id_; }
   proto::TaskStatus Status() const;
+  TaskMetricsSnapshot MetricsSnapshot() const;
   bool IsTerminal() const;
 
  private:

@@ -161,4 +161,13 @@ std::vector<proto::TaskStatus> TaskExecutor::CollectStatuses() {
   return statuses;
 }
 
+std::vector<TaskMetricsSnapshot> TaskExecutor::MetricsSnapshots() const {
+  std::vector<TaskMetricsSnapshot> snapshots;
+  absl::MutexLock lock(&mu_);
+  for (const auto& [key, task] : tasks_) {
+    if (!task->IsTerminal()) snapshots.push_back(task->MetricsSnapshot());
+  }
+  return snapshots;
+}
+
 }  // namespace ec

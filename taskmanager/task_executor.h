@@ -41,6 +41,8 @@ class TaskExecutor {
 
   // Statuses of all tasks; terminal ones are dropped after being reported here once.
   std::vector<proto::TaskStatus> CollectStatuses();
+  // What the metrics reporter shows of the tasks still running (nothing is dropped).
+  std::vector<TaskMetricsSnapshot> MetricsSnapshots() const;
   int free_slots() const;
   int slots() const { return slots_; }
 

@@ -95,6 +95,13 @@ absl::Status KafkaSink::Open(OperatorContext& ctx) {
   options.delivery_timeout = settings->delivery_timeout;
   options.log_prefix = ctx.task_name;
   options.delivered = ctx.counters;
+  if (ctx.counters) {
+    // FLIP-33's sink metric, and what librdkafka holds not yet acknowledged.
+    options.send_errors = &ctx.counters->AddGauge(
+        "numRecordsSendErrors", "Records the broker refused or did not acknowledge in time.");
+    in_flight_ = &ctx.counters->AddGauge(
+        "recordsInFlight", "Records written to the producer and not yet acknowledged.");
+  }
   if (settings->guarantee == "exactly-once") {
     prefix_ = settings->transactional_id_prefix.empty()
                   ? absl::StrCat("ec-", ctx.job_id, "-", ctx.spec->name)
@@ -256,10 +263,16 @@ absl::Status KafkaSink::ProcessBatch(const RecordBatch& in, RecordBatch&) {
 }
 
 absl::Status KafkaSink::Tick() {
-  if (!exactly_once()) return writer_->Poll();
+  if (!exactly_once()) {
+    if (in_flight_) in_flight_->Set(writer_->in_flight());
+    return writer_->Poll();
+  }
+  int64_t in_flight = 0;
   for (auto& writer : pool_) {
     if (auto s = writer->Poll(); !s.ok()) return s;
+    in_flight += writer->in_flight();
   }
+  if (in_flight_) in_flight_->Set(in_flight);
   return absl::OkStatus();
 }
 

@@ -73,6 +73,7 @@ class KafkaSink : public Operator {
   bool exactly_once() const { return !pool_.empty(); }
 
   std::unique_ptr<KafkaWriter> writer_;  // at-least-once and none
+  Gauge* in_flight_ = nullptr;           // the recordsInFlight metric, set on every Tick
   // exactly-once: the pool's producers by slot (each with an open, maybe empty, transaction),
   // the slot being written, and the pre-committed transactions, oldest first.
   std::vector<std::unique_ptr<KafkaWriter>> pool_;

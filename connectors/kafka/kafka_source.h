@@ -98,6 +98,10 @@ class KafkaSource : public SourceOperator {
   static int StepMillis(absl::Time deadline, absl::Duration cap = absl::Seconds(2));
   Offsets CurrentOffsets() const;
   std::string Where() const;
+  // Registers the metrics gauges of the assigned partitions (in Open) and sets them (at most
+  // once a second, from PollBatch).
+  void RegisterGauges();
+  void UpdateGauges();
 
   Options options_;
   std::string name_ = "kafka-source";  // the operator's name in the job, for messages
@@ -112,6 +116,16 @@ class KafkaSource : public SourceOperator {
   std::vector<rd_kafka_message_t*> messages_;  // reused by PollBatch
   absl::Status failure_;                       // first fatal error seen in a callback
   std::map<int, absl::Time> warned_;           // error code -> when last logged
+  // Per assigned partition: Flink's KafkaSourceReader.topic.<t>.partition.<p>.currentOffset and
+  // the records behind the partition's end; their sum is FLIP-33's pendingRecords.
+  struct PartitionGauges {
+    int32_t partition;
+    Gauge* offset;
+    Gauge* lag;
+  };
+  std::vector<PartitionGauges> partition_gauges_;
+  Gauge* pending_records_ = nullptr;
+  absl::Time gauges_updated_ = absl::InfinitePast();
 };
 
 absl::StatusOr<KafkaSource::Options> KafkaSourceOptions(const JobSpec& job, const OperatorSpec& op,

@@ -113,6 +113,7 @@ void KafkaWriter::OnDelivery(rd_kafka_t* rk, const rd_kafka_message_t* msg, void
              msg->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
     // Dropped by our own transaction abort: intended, not a delivery failure.
   } else if (msg->err) {
+    if (self->options_.send_errors) self->options_.send_errors->Add(1);
     self->Fail(self->Describe(msg->err, rd_kafka_err2str(msg->err)));
   } else if (self->options_.delivered) {
     self->options_.delivered->AddOut(1, msg->len);

@@ -36,6 +36,7 @@ class KafkaWriter {
     absl::Duration delivery_timeout = absl::Seconds(120);
     std::string log_prefix;                 // "job=.. task=.." for log lines
     OperatorCounters* delivered = nullptr;  // records/bytes out, counted on acknowledgement
+    Gauge* send_errors = nullptr;           // records the broker refused or that timed out
   };
 
   static absl::StatusOr<std::unique_ptr<KafkaWriter>> Create(Options options);

@@ -139,6 +139,8 @@ class Cluster:
         self.processes: list[Process] = []
         self._secure_args: list[str] = []
         self._token_args: list[str] = []
+        # The TaskManagers' /metrics: for holders of a token of the JobManager's file.
+        self._metrics_args: list[str] = []
         if secure:
             self.secret_file = self.dir / "cluster-secret"
             self.secret_file.write_text(secrets.token_hex(32) + "\n")
@@ -151,6 +153,7 @@ class Cluster:
             admin_file.write_text(self.admin_token + "\n")
             self._secure_args = ["--cluster-secret-file", str(self.secret_file)]
             self._token_args = ["--token-file", str(admin_file)]
+            self._metrics_args = ["--auth-token-file", str(self.token_file)]
             jm_args = (*self._secure_args, "--auth-token-file", str(self.token_file), *jm_args)
         if tls:
             self.ca_file, cert, key = make_test_certificates(self.dir / "tls")
@@ -190,8 +193,8 @@ class Cluster:
         n = sum(1 for p in self.processes if p.name.startswith("taskmanager"))
         return self._spawn(f"taskmanager{n}", [
             str(bin_dir() / "ec-taskmanager"), "--jobmanager", self.address, "--slots", str(slots),
-            "--data-dir", str(self.dir / f"tm{n}"),
-            *(self._secure_args if args is None else args)], env)
+            "--data-dir", str(self.dir / f"tm{n}"), "--metrics-port", "0",
+            *(self._secure_args if args is None else args), *self._metrics_args], env)
 
     def ecctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         result = subprocess.run([str(bin_dir() / "ecctl"), "--jobmanager", self.address,

@@ -115,6 +115,53 @@ def test_a_bad_job_file_is_refused_with_ecctls_message(cluster, tmp_path):
     assert status == 400 and "--port needs a value" in json.loads(body)["errors"][0], body
 
 
+def test_a_savepoint_with_state_the_job_lacks_needs_allow_non_restored_state(cluster, tmp_path):
+    """As in Flink: savepointPath with state of an operator the job does not have is refused
+    unless allowNonRestoredState is true."""
+    base = f"http://127.0.0.1:{cluster.rest_port}"
+    producer = Producer(tmp_path, "--rate", "200", "--seed", "8")
+    try:
+        spec = {"name": "stateful", "pipeline": [
+            {"name": "reader", "type": "socket-source", "hostname": "127.0.0.1",
+             "port": producer.port}, {"type": "discard-sink"}]}
+        job_file = tmp_path / "job.json"
+        job_file.write_text(json.dumps(spec))
+        job = cluster.submit(str(job_file))
+        cluster.wait_for_state(job, "RUNNING")
+        wait_until(lambda: cluster.operator(job, "reader")["records_out"] > 0, 60, "records")
+        status, body = request("POST", f"{base}/jobs/{job}/savepoints", cluster.admin_token,
+                               json.dumps({"target-directory": str(tmp_path)}).encode(),
+                               "application/json")
+        assert status == 202, body
+        poll = f"{base}/jobs/{job}/savepoints/{json.loads(body)['request-id']}"
+        done = wait_until(lambda: (a := json.loads(request("GET", poll, cluster.viewer_token)[1]))
+                          ["status"]["id"] == "COMPLETED" and a, 60, "the savepoint")
+        savepoint = done["operation"]["location"]
+        cluster.ecctl("cancel", job)
+
+        spec["pipeline"][0]["name"] = "renamed"
+        status, body = upload(cluster, "renamed.json", json.dumps(spec).encode())
+        assert status == 200, body
+        run = f"{base}/jars/{json.loads(body)['filename']}/run"
+        for allow, expected in ((None, 400), (False, 400), ("maybe", 400), (True, 200)):
+            body = {"savepointPath": savepoint}
+            if allow is not None:
+                body["allowNonRestoredState"] = allow
+            status, answer = request("POST", run, cluster.admin_token, json.dumps(body).encode(),
+                                     "application/json")
+            assert status == expected, (allow, answer)
+            if allow in (None, False):
+                [message] = json.loads(answer)["errors"]
+                assert "holds state of reader, which the job does not have" in message, message
+        # The query parameter, as Flink's, works too.
+        status, answer = request("POST", run + "?allowNonRestoredState=true", cluster.admin_token,
+                                 json.dumps({"savepointPath": savepoint}).encode(),
+                                 "application/json")
+        assert status == 200, answer
+    finally:
+        producer.stop()
+
+
 def test_paths_cannot_climb_out(cluster):
     """CVE-2020-17519 read any file through an encoded '../' in a path parameter."""
     base = f"http://127.0.0.1:{cluster.rest_port}"

@@ -1,5 +1,6 @@
 """The REST API in Flink's shapes and the Prometheus metrics, against real processes: a real
-Prometheus server scrapes the JobManager's /metrics with a viewer's token."""
+Prometheus server scrapes the JobManager's and the TaskManagers' /metrics with a viewer's
+token."""
 import json
 import shutil
 import subprocess
@@ -114,27 +115,45 @@ def prometheus_query(port: int, query: str) -> list:
     return body["data"]["result"] if body.get("status") == "success" else []
 
 
-def test_a_real_prometheus_scrapes_flink_named_metrics(running, tmp_path):
+def test_a_real_prometheus_scrapes_the_jobmanager_and_every_taskmanager(running, tmp_path):
+    """As with Flink's PrometheusReporter, each process serves its own scope: the JobManager's
+    on its REST port, each TaskManager's tasks and operators on the metricsPort /taskmanagers
+    reports, all under Flink's names with the default prefix `eventcluster`."""
     cluster, job = running
     binary = shutil.which("prometheus")
     assert binary, "prometheus is not installed (scripts/setup.sh installs it)"
     # Without a token the scrape is refused: metrics are not for strangers.
     assert rest_request("GET", f"http://127.0.0.1:{cluster.rest_port}/metrics")[0] == 401
+    _, _, body = rest_request("GET", f"http://127.0.0.1:{cluster.rest_port}/taskmanagers",
+                              cluster.viewer_token)
+    tm_ports = sorted(tm["metricsPort"] for tm in json.loads(body)["taskmanagers"])
+    assert len(tm_ports) == 2 and all(p > 0 for p in tm_ports), tm_ports
+    for p in tm_ports:
+        assert rest_request("GET", f"http://127.0.0.1:{p}/metrics")[0] == 401
+        status, _, text = rest_request("GET", f"http://127.0.0.1:{p}/metrics",
+                                       cluster.viewer_token)
+        assert status == 200 and b"eventcluster_taskmanager_Status_Memory_RSS" in text, text[:500]
     token_file = tmp_path / "viewer.token"
     token_file.write_text(cluster.viewer_token)
+    targets = ", ".join(f'"127.0.0.1:{p}"' for p in tm_ports)
     config = tmp_path / "prometheus.yml"
     config.write_text(f"""
 global:
   scrape_interval: 1s
   scrape_timeout: 1s
 scrape_configs:
-  - job_name: eventcluster
-    metrics_path: /metrics
+  - job_name: jobmanager
     authorization:
       type: Bearer
       credentials_file: {token_file}
     static_configs:
       - targets: ["127.0.0.1:{cluster.rest_port}"]
+  - job_name: taskmanager
+    authorization:
+      type: Bearer
+      credentials_file: {token_file}
+    static_configs:
+      - targets: [{targets}]
 """)
     port = free_port()
     log = open(tmp_path / "prometheus.log", "wb")
@@ -142,26 +161,49 @@ scrape_configs:
         [binary, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
          f"--web.listen-address=127.0.0.1:{port}"], stdout=log, stderr=subprocess.STDOUT)
     try:
-        up = wait_until(lambda: prometheus_query(port, 'up{job="eventcluster"} == 1'), 90,
-                        "Prometheus to scrape the JobManager")
-        assert up
-        tms = wait_until(lambda: prometheus_query(port, "flink_jobmanager_numRegisteredTaskManagers"),
-                         60, "the TaskManager count")
+        wait_until(lambda: len(prometheus_query(port, "up == 1")) == 3, 90,
+                   "Prometheus to scrape the JobManager and both TaskManagers")
+        tms = wait_until(
+            lambda: prometheus_query(port, "eventcluster_jobmanager_numRegisteredTaskManagers"),
+            60, "the TaskManager count")
         assert tms[0]["value"][1] == "2"
-        query = (f'sum(flink_taskmanager_job_task_operator_numRecordsIn'
-                 f'{{job_id="{job}",operator_name="kafka-sink"}})')
-        before = cluster.operator(job, "kafka-sink")["records_in"]
-        # The scraped count catches up with what ecctl saw, and keeps growing with the job.
-        wait_until(lambda: (r := prometheus_query(port, query)) and float(r[0]["value"][1]) >= before,
-                   60, "the sink's records in Prometheus")
-        subtasks = prometheus_query(
-            port, f'flink_taskmanager_job_task_operator_numRecordsIn{{job_id="{job}",'
-                  f'operator_name="kafka-sink"}}')
+        sink = f'{{job_id="{job}",operator_name="kafka-sink"}}'
+        query = f"sum(eventcluster_taskmanager_job_task_operator_numRecordsOut{sink})"
+
+        def sink_out():
+            result = prometheus_query(port, query)
+            return float(result[0]["value"][1]) if result else 0.0
+
+        # The sink's acknowledged records, summed over both TaskManagers, keep growing.
+        wait_until(lambda: sink_out() > 0, 60, "the sink's records in Prometheus")
+        first = sink_out()
+        wait_until(lambda: sink_out() > first, 60, "the sink's records to grow")
+        subtasks = prometheus_query(port, f"eventcluster_taskmanager_job_task_operator_"
+                                          f"numRecordsOut{sink}")
         assert sorted(s["metric"]["subtask_index"] for s in subtasks) == ["0", "1"], subtasks
+        # One subtask on each TaskManager, each served by its own.
+        assert len({s["metric"]["tm_id"] for s in subtasks}) == 2, subtasks
         assert all(s["metric"]["task_name"] == "json-parse -> event-map -> kafka-sink"
-                   for s in subtasks), subtasks
-        completed = prometheus_query(port, f'flink_jobmanager_job_numRestarts{{job_id="{job}"}}')
-        assert completed and completed[0]["value"][1] == "0"
+                   and s["metric"]["job"] == "taskmanager" for s in subtasks), subtasks
+        # The socket source counts what it reads (the original showed 0 there).
+        source = wait_until(lambda: prometheus_query(
+            port, f'eventcluster_taskmanager_job_task_operator_numRecordsOut{{job_id="{job}",'
+                  f'operator_name="socket-source"}} > 0'), 30, "the source's records")
+        assert source
+        for name in ("busyTimeMsPerSecond", "idleTimeMsPerSecond", "backPressuredTimeMsPerSecond"):
+            rates = prometheus_query(port, f'eventcluster_taskmanager_job_task_{name}'
+                                           f'{{job_id="{job}"}}')
+            assert len(rates) == 3, (name, rates)  # the source's task and the chain's two
+            assert all(0 <= float(r["value"][1]) <= 1000 for r in rates), rates
+        in_flight = prometheus_query(port, f"eventcluster_taskmanager_job_task_operator_"
+                                           f"recordsInFlight{sink}")
+        assert len(in_flight) == 2, in_flight
+        rss = prometheus_query(port, '{__name__=~"eventcluster_(job|task)manager_Status_Memory_RSS"}')
+        assert len(rss) == 3 and all(float(r["value"][1]) > 1e6 for r in rss), rss
+        restarts = prometheus_query(port, f'eventcluster_jobmanager_job_numRestarts{{job_id="{job}"}}')
+        assert restarts and restarts[0]["value"][1] == "0"
+        # Each record is counted once over all targets: the JobManager serves no task metrics.
+        assert not prometheus_query(port, 'count({job="jobmanager",__name__=~".*taskmanager_job.*"})')
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -485,6 +485,28 @@ TEST_F(CheckpointCoordinationTest, SavepointAtAnotherParallelismGivesEverySubtas
   for (int i = 0; i < 3; ++i) EXPECT_EQ(RestoreOf(1, i), all) << "subtask " << i;
 }
 
+TEST_F(CheckpointCoordinationTest, SavepointWithStateTheJobLacksNeedsAllowNonRestoredState) {
+  std::string job;
+  proto::TaskId task = RunningJob(&job, "1h");
+  auto result = std::async(std::launch::async, [&] {
+    return dispatcher_->TriggerSavepoint(job, (dir_ / "sp").string(), /*stop=*/false);
+  });
+  Ack(task, WaitForTrigger(1), "offsets");
+  auto path = result.get();
+  ASSERT_TRUE(path.ok()) << path.status();
+  std::string renamed = kJob;
+  renamed.replace(renamed.find(R"("name": "source")"), 16, R"("name": "reader")");
+  auto refused = dispatcher_->SubmitJob(renamed, {}, *path, /*allow_non_restored_state=*/false);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(refused.status().message()),
+              HasSubstr("holds state of source, which the job does not have"));
+  auto allowed = dispatcher_->SubmitJob(renamed, {}, *path, /*allow_non_restored_state=*/true);
+  EXPECT_TRUE(allowed.ok()) << allowed.status();
+  auto same = dispatcher_->SubmitJob(kJob, {}, *path, /*allow_non_restored_state=*/false);
+  EXPECT_TRUE(same.ok()) << same.status();
+}
+
 TEST_F(CheckpointCoordinationTest, KeyedStateAtAnotherParallelismGoesByKeyGroupRange) {
   std::string job;
   std::vector<proto::TaskId> tasks = RunningParallelJob(&job, "1h");

@@ -4,6 +4,7 @@
 
 #include "jobmanager/job.h"
 #include "jobmanager/prometheus_metrics.h"
+#include "runtime/prometheus_text.h"
 
 namespace ec {
 namespace {
@@ -298,7 +299,7 @@ TEST(PrometheusMetricsTest, FlinkNamesLabelsAndExactIntegers) {
   std::vector<proto::TaskManagerInfo> tms(1);
   tms[0].set_slots(2);
   tms[0].set_free_slots(0);
-  const std::string text = PrometheusMetrics({TwoChainJob(proto::RUNNING)}, tms, 6000);
+  const std::string text = PrometheusMetrics({TwoChainJob(proto::RUNNING)}, tms, 6000, "flink");
   EXPECT_NE(text.find("# TYPE flink_jobmanager_numRegisteredTaskManagers gauge\n"
                       "flink_jobmanager_numRegisteredTaskManagers 1\n"),
             std::string::npos)
@@ -314,30 +315,24 @@ TEST(PrometheusMetricsTest, FlinkNamesLabelsAndExactIntegers) {
   EXPECT_NE(text.find("flink_jobmanager_job_numRestarts" + job_labels + " 2\n"),
             std::string::npos);
   EXPECT_NE(text.find("flink_jobmanager_job_uptime" + job_labels + " 5000\n"), std::string::npos);
-  // Operator scope: one sample per operator and subtask, task_name the chain's operators.
-  EXPECT_NE(text.find("flink_taskmanager_job_task_operator_numRecordsOut{job_id=\"0123456789abcdef"
-                      "0123456789abcdef\",job_name=\"Data\\\"Consumer\\\"\\nFlink\",task_name="
-                      "\"event-map -> kafka-sink\",operator_name=\"kafka-sink\",subtask_index="
-                      "\"1\",tm_id=\"tm-1\"} 2500\n"),
-            std::string::npos)
-      << text;
-  // Task scope: bytes in at the chain's head, out at its tail; busy = running - bp - idle.
-  EXPECT_NE(text.find("flink_taskmanager_job_task_numBytesOut{job_id=\"0123456789abcdef0123456789"
-                      "abcdef\",job_name=\"Data\\\"Consumer\\\"\\nFlink\",task_name=\"event-map "
-                      "-> kafka-sink\",subtask_index=\"0\",tm_id=\"tm-0\"} 50000\n"),
-            std::string::npos)
-      << text;
-  EXPECT_NE(text.find("task_name=\"socket-source\",subtask_index=\"0\",tm_id=\"tm-0\"} 600\n"),
-            std::string::npos)
-      << text;
-  // Each family's TYPE line appears once, before its samples.
-  size_t families = 0;
-  for (size_t at = text.find("# TYPE flink_taskmanager_job_task_operator_numRecordsIn ");
-       at != std::string::npos;
-       at = text.find("# TYPE flink_taskmanager_job_task_operator_numRecordsIn ", at + 1)) {
-    ++families;
-  }
-  EXPECT_EQ(families, 1u);
+  // This process's CPU and memory; the tasks' metrics are the TaskManagers' to serve (each
+  // record counted once over all scrape targets).
+  EXPECT_NE(text.find("\nflink_jobmanager_Status_Memory_RSS "), std::string::npos) << text;
+  EXPECT_NE(text.find("\nflink_jobmanager_Status_CPU_Time "), std::string::npos) << text;
+  EXPECT_EQ(text.find("taskmanager_job_task"), std::string::npos) << text;
+  EXPECT_NE(text.find("eventcluster_build_info{version="), std::string::npos) << text;
+}
+
+TEST(PrometheusMetricsTest, PrefixIsTheUsers) {
+  const std::string text = PrometheusMetrics({TwoChainJob(proto::RUNNING)}, {}, 6000,
+                                             kDefaultMetricsPrefix);
+  EXPECT_NE(text.find("\neventcluster_jobmanager_numRunningJobs 1\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("flink_"), std::string::npos) << text;
+  EXPECT_EQ(CheckMetricsPrefix("flink"), "");
+  EXPECT_EQ(CheckMetricsPrefix("my_cluster2"), "");
+  EXPECT_NE(CheckMetricsPrefix("2fast"), "");
+  EXPECT_NE(CheckMetricsPrefix("with-dash"), "");
+  EXPECT_NE(CheckMetricsPrefix(""), "");
 }
 
 }  // namespace

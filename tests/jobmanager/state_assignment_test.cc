@@ -9,6 +9,7 @@ namespace ec {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 
 CheckpointData TwoSubtasks(bool keyed) {
   CheckpointData data;
@@ -108,6 +109,24 @@ TEST(StateAssignmentTest, KeyedStateKeepsItsMaxParallelism) {
   }
   // Without keyed state, there are no key groups to keep.
   EXPECT_TRUE(CheckStateAssignable(TwoSubtasks(/*keyed=*/false), JobAt(2, 256)).ok());
+}
+
+TEST(StateAssignmentTest, NonRestoredStateIsOfOperatorsAndChainHeadsTheJobLacks) {
+  const CheckpointData data = TwoSubtasks(/*keyed=*/true);
+  JobSpec job = JobAt(2);
+  job.pipeline = {{.name = "source"}, {.name = "odd#name"}};
+  JobGraph one_chain;
+  one_chain.vertices = {{.id = 0, .operators = {0, 1}}};
+  EXPECT_THAT(NonRestoredStateOperators(data, job, one_chain), IsEmpty());
+  // "source" is still there, but no longer heads a chain: its chain's keyed state has no place.
+  job.pipeline = {{.name = "odd#name"}, {.name = "source"}};
+  EXPECT_EQ(NonRestoredStateOperators(data, job, one_chain),
+            std::vector<std::string>{"@keyed-state/source"});
+  job.pipeline = {{.name = "reader"}};
+  JobGraph reader;
+  reader.vertices = {{.id = 0, .operators = {0}}};
+  EXPECT_EQ(NonRestoredStateOperators(data, job, reader),
+            (std::vector<std::string>{"@keyed-state/source", "odd#name", "source"}));
 }
 
 }  // namespace
