@@ -406,6 +406,21 @@ absl::StatusOr<nlohmann::json> FlinkVertexDetails(
                         {"subtasks", subtasks}};
 }
 
+absl::StatusOr<nlohmann::json> FlinkWatermarks(const proto::JobStatus& job, int vertex) {
+  if (vertex < 0 || vertex >= job.vertices_size()) {
+    return absl::NotFoundError(absl::StrCat("job ", job.id(), " has no vertex ", vertex));
+  }
+  const VertexView view = ViewOf(job, vertex);
+  nlohmann::json out = nlohmann::json::array();
+  for (int i = 0; view.last != nullptr && i < view.last->subtasks_size(); ++i) {
+    const proto::SubtaskInfo& sub = view.last->subtasks(i);
+    if (!sub.metrics().has_watermark()) continue;
+    out.push_back({{"id", absl::StrCat(sub.subtask(), ".currentOutputWatermark")},
+                   {"value", absl::StrCat(sub.metrics().watermark())}});
+  }
+  return out;
+}
+
 absl::StatusOr<nlohmann::json> FlinkBackPressure(const proto::JobStatus& job, int vertex,
                                                  int64_t now_ms) {
   if (vertex < 0 || vertex >= job.vertices_size()) {

@@ -76,6 +76,12 @@ absl::StatusOr<nlohmann::json> FlinkVertexDetails(
     const proto::JobStatus& job, int vertex, const std::vector<proto::TaskManagerInfo>& tms,
     int64_t now_ms);
 
+// GET /jobs/:jid/vertices/:vid/watermarks (Flink's MetricCollectionResponseBody): per subtask
+// with a watermark, {"id": "<subtask>.currentOutputWatermark", "value": "<ms>"} of the chain's
+// last operator. Flink lists currentInputWatermark, which EventCluster does not keep apart; a
+// chain passes its input's watermark on unless an operator of it assigns event time.
+absl::StatusOr<nlohmann::json> FlinkWatermarks(const proto::JobStatus& job, int vertex);
+
 // GET /jobs/:jid/vertices/:vid/backpressure (JobVertexBackPressureInfo): per subtask the
 // shares of its attempt's running time spent back-pressured (`ratio`), busy and idle, and the
 // level Flink derives from the ratio: ok up to 0.10, low up to 0.5, high above; the vertex's is

@@ -286,6 +286,10 @@ RestServer::RestServer(Dispatcher* dispatcher, UserTokens* tokens, const TlsFile
     return FlinkVertexDetails(job, VertexOfFlinkId(req.matches[2]),
                               dispatcher_->ListTaskManagers(), absl::ToUnixMillis(absl::Now()));
   });
+  job_get(vertex_path + "/watermarks", [](const proto::JobStatus& job,
+                                          const httplib::Request& req) {
+    return FlinkWatermarks(job, VertexOfFlinkId(req.matches[2]));
+  });
   job_get(vertex_path + "/backpressure", [](const proto::JobStatus& job,
                                             const httplib::Request& req) {
     return FlinkBackPressure(job, VertexOfFlinkId(req.matches[2]), absl::ToUnixMillis(absl::Now()));

@@ -190,6 +190,7 @@ proto::TaskStatus Task::Status() const {
     m->set_bytes_in(c->bytes_in());
     m->set_bytes_out(c->bytes_out());
     m->set_records_dead_letter(c->dead_letter());
+    if (c->watermark() != kNoWatermark) m->set_watermark(c->watermark());
   }
   const int64_t since = running_since_ns_.load();
   if (since > 0) {

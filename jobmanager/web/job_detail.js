@@ -148,8 +148,12 @@ function graph(job) {
 }
 
 async function subtasks(id, vid) {
-  const [v, bp] = await Promise.all([get(`/jobs/${id}/vertices/${vid}`),
-                                     get(`/jobs/${id}/vertices/${vid}/backpressure`)]);
+  const [v, bp, wm] = await Promise.all([get(`/jobs/${id}/vertices/${vid}`),
+                                         get(`/jobs/${id}/vertices/${vid}/backpressure`),
+                                         get(`/jobs/${id}/vertices/${vid}/watermarks`)]);
+  // Flink's watermark ids are "<subtask>.<metric>"; the value is event time in ms.
+  const marks = new Map(wm.map(w => [Number(w.id.split('.')[0]), Number(w.value)]));
+  const when = ms => { const d = new Date(ms); return isNaN(d) ? String(ms) : d.toISOString(); };
   let h = `<table class="subtasks"><caption>${esc(v.name)}: subtasks</caption>` +
     '<tr><th>subtask</th>' +
     '<th>status</th><th>TaskManager</th><th>records in</th><th>records out</th><th>bytes in</th>' +
@@ -163,7 +167,8 @@ async function subtasks(id, vid) {
       `<td class="num">${m['write-records']}</td><td class="num">${bytes(m['read-bytes'])}</td>` +
       `<td class="num">${bytes(m['write-bytes'])}</td><td>${pct(b.busyRatio)}</td>` +
       `<td>${pct(b.idleRatio)}</td><td>${pct(b.ratio)}</td>` +
-      `<td>${m.watermark == null ? '-' : esc(m.watermark)}</td></tr>`;
+      `<td>${marks.has(s.subtask) ? esc(when(marks.get(s.subtask))) : '-'}` +
+      '</td></tr>';
   }
   return h + '</table>';
 }

@@ -6,12 +6,13 @@ they are being written; the TaskManager running it is SIGKILLed mid-run and a fr
 At read_committed the output topic holds every seq from 0 to N-1 exactly once, and the consumer
 group's committed offsets (from Kafka's own consumer-groups tool) reach the end of the input."""
 import json
+import re
 import subprocess
 import threading
 import time
 import uuid
 
-from cluster import Cluster, Producer, exactly_once_output, wait_until
+from cluster import Cluster, Producer, exactly_once_output, rest_request, wait_until
 from kafka_fixture import source_dir
 
 JOB = str(source_dir() / "examples" / "kafka-to-kafka.json")
@@ -69,6 +70,25 @@ class InputWriter(threading.Thread):
             proc.kill()
 
 
+def source_gauges(cluster: Cluster, topic: str) -> tuple[int, int]:
+    """The sums over `topic`'s partitions of the Kafka source's currentOffset and lag, as the
+    live TaskManagers' GET /metrics show them."""
+    text = ""
+    for tm in cluster.taskmanager_list():
+        port = json.loads(rest_request("GET", f"http://127.0.0.1:{cluster.rest_port}"
+                                              f"/taskmanagers/{tm['id']}")[2])["metricsPort"]
+        try:
+            text += rest_request("GET", f"http://127.0.0.1:{port}/metrics")[2].decode()
+        except OSError:
+            continue  # the killed one, until the JobManager has noticed
+    total = {}
+    for name in ("currentOffset", "lag"):
+        values = re.findall(rf'_KafkaSourceReader_topic_partition_{name}\{{[^}}]*topic="{topic}"'
+                            rf'[^}}]*\}} (\d+)', text)
+        total[name] = sum(int(v) for v in values) if len(values) == 3 else -1
+    return total["currentOffset"], total["lag"]
+
+
 def test_kafka_source_killed_and_restored_neither_skips_nor_repeats(kafka, tmp_path):
     suffix = uuid.uuid4().hex[:10]
     in_topic, out_topic, group = f"events_in_{suffix}", f"events_out_{suffix}", f"ec-test-{suffix}"
@@ -113,6 +133,9 @@ def test_kafka_source_killed_and_restored_neither_skips_nor_repeats(kafka, tmp_p
         wait_until(lambda: sum(committed_offsets(kafka, group, in_topic).values()) == N, 180,
                    "the group's committed offsets to reach the end of the input", interval=2)
         assert "alice-secret" not in cluster.logs()
+        # The TaskManagers' Prometheus gauges: every partition read to its end, nothing pending.
+        wait_until(lambda: source_gauges(cluster, in_topic) == (N, 0), 60,
+                   "the source's offsets and lag in the TaskManagers' metrics")
         cluster.ecctl("cancel", job)
         cluster.wait_for_state(job, "CANCELED")
     finally:

@@ -280,11 +280,15 @@ const jobs = Array.from({length: 50}, (_, i) => ({...entry,
     state: states[i % states.length], 'start-time': entry['start-time'] + i * 1000}));
 const subtasks = Array.from({length: 200}, (_, k) => ({...vertex.subtasks[0], subtask: k}));
 const ratios = Array.from({length: 200}, (_, k) => ({...backpressure.subtasks[0], subtask: k}));
+const marks = Array.from({length: 200}, (_, k) => ({id: `${k}.currentOutputWatermark`,
+                                                   value: String(1765100000000 + k)}));
 const answer = path => {
   if (path === '/jobs/overview') return {jobs};
-  const m = path.match(/^\\/jobs\\/([0-9a-f]{32})(\\/vertices\\/[0-9a-f]{32})?(\\/backpressure)?$/);
+  const m = path.match(
+      /^\\/jobs\\/([0-9a-f]{32})(\\/vertices\\/[0-9a-f]{32})?(\\/backpressure|\\/watermarks)?$/);
   const job = m && jobs.find(j => j.jid === m[1]);
   if (!job) return undefined;
+  if (m[3] === '/watermarks') return marks;
   if (m[3]) return {...backpressure, subtasks: ratios};
   if (m[2]) return {...vertex, parallelism: 200, subtasks};
   return {...details, jid: job.jid, name: job.name, state: job.state,

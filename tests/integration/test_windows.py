@@ -7,12 +7,13 @@ window once; every window that closed well before the stream's end is there. Exa
 through a SIGKILLed TaskManager."""
 import collections
 import json
+import re
 import uuid
 from datetime import datetime, timezone
 
 import pytest
 
-from cluster import Cluster, Producer, wait_until
+from cluster import Cluster, Producer, rest_request, wait_until
 from kafka_fixture import source_dir
 
 JOB = str(source_dir() / "examples" / "event-counts.json")
@@ -71,6 +72,24 @@ def check_windows(kafka, topic: str, producer: Producer) -> None:
     assert not wrong, f"{len(wrong)} windows with wrong counts, e.g. {wrong[:5]}"
 
 
+def check_watermarks_are_shown(cluster: Cluster, job: str):
+    """Flink's /jobs/:jid/vertices/:vid/watermarks, and the TaskManagers' Prometheus gauge."""
+    base = f"http://127.0.0.1:{cluster.rest_port}/jobs/{job}"
+    vertices = json.loads(rest_request("GET", base)[2])["vertices"]
+    [timestamps] = [v for v in vertices if v["name"].split(" -> ")[-1] == "timestamps"]
+    status, _, body = rest_request("GET", f"{base}/vertices/{timestamps['id']}/watermarks")
+    assert status == 200, body
+    marks = json.loads(body)
+    assert sorted(m["id"] for m in marks) == [f"{i}.currentOutputWatermark" for i in range(3)]
+    assert all(int(m["value"]) > 0 for m in marks), marks
+    scraped = ""
+    for tm in json.loads(rest_request("GET", f"http://127.0.0.1:{cluster.rest_port}"
+                                             f"/taskmanagers")[2])["taskmanagers"]:
+        scraped += rest_request("GET", f"http://127.0.0.1:{tm['metricsPort']}/metrics")[2].decode()
+    assert re.search(r'_operator_currentOutputWatermark\{[^}]*operator_name="timestamps"[^}]*\} '
+                     r'[1-9]', scraped), scraped[-3000:]
+
+
 def run_windows(kafka, tmp_path, kill: bool):
     topic = f"event_counts_{uuid.uuid4().hex[:8]}"
     kafka.create_topic(topic, partitions=3)
@@ -97,6 +116,8 @@ def run_windows(kafka, tmp_path, kill: bool):
             cluster.wait_for_state(job, "RUNNING", timeout=120)
 
         check_windows(kafka, topic, producer)
+        if not kill:
+            check_watermarks_are_shown(cluster, job)
         counts = cluster.operator(job, "counts")
         assert counts["records_dead_letter"] == 0
         # Per channel: each counts subtask reads one channel from each of the three timestamps
