@@ -81,7 +81,7 @@ std::string TaskManagerMetrics::Render(const std::vector<TaskMetricsSnapshot>& t
     const std::string key = absl::StrCat(id.job_id(), "/", id.vertex(), "/", id.subtask(), "/",
                                          id.attempt());
     const TimeSample rates = Rates(key, status, now_ms);
-    live[key] = samples_[key];
+    live[key] = rates;  // what Rates() keeps for the key
     out.Add("taskmanager_job_task_busyTimeMsPerSecond",
             "Milliseconds per second the task was busy, lately.", labels, rates.busy_per_s);
     out.Add("taskmanager_job_task_idleTimeMsPerSecond",
