@@ -72,6 +72,8 @@ absl::Status AddLogFile(const std::string& path, size_t max_bytes, size_t max_fi
 }
 
 absl::StatusOr<std::string> ReadFileTail(const std::string& path, size_t max_bytes) {
+  // Lines are flushed once a second (InitLogging); a reader must see every line logged so far.
+  ProcessSinks()->flush();
   std::ifstream in(path, std::ios::binary);
   std::error_code ec;
   const uintmax_t size = std::filesystem::file_size(path, ec);

@@ -35,8 +35,9 @@ void InitLogging(const std::string& process_name);
 absl::Status AddLogFile(const std::string& path, size_t max_bytes = size_t{10} << 20,
                         size_t max_files = 3);
 
-// The last `max_bytes` of the file at `path` (a log's tail). NotFound "no log file NAME" when
-// it cannot be read.
+// The last `max_bytes` of the file at `path` (a log's tail), after flushing this process's log
+// sinks, so it holds every line logged before the call. NotFound "no log file NAME" when it
+// cannot be read.
 absl::StatusOr<std::string> ReadFileTail(const std::string& path, size_t max_bytes);
 
 }  // namespace ec
