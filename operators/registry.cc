@@ -16,6 +16,7 @@
 #include "operators/transforms/json_parse.h"
 #include "operators/transforms/keyed_count.h"
 #include "operators/transforms/parse_map_fusion.h"
+#include "operators/transforms/select.h"
 #include "operators/transforms/throttle.h"
 #include "operators/transforms/watermark_assigner.h"
 #include "operators/transforms/window_aggregate.h"
@@ -85,6 +86,15 @@ absl::StatusOr<std::vector<std::string>> FilterValues(const OperatorSpec& op,
 }
 
 absl::Status ValidateFilter(const JobSpec& job, const OperatorSpec& op, const std::string& path) {
+  if (op.config.contains("where")) {  // a condition instead of field and list
+    for (const char* other : {"field", "in", "not-in"}) {
+      if (op.config.contains(other)) {
+        return absl::InvalidArgumentError(absl::StrCat("job file: ", path, ": \"where\" or \"",
+                                                       other, "\", not both"));
+      }
+    }
+    return ValidateSelect(job, op, path);
+  }
   ConfigFields fields(job, op, path);
   if (auto f = fields.String("field"); !f.ok()) return f.status();
   bool keep;
@@ -135,13 +145,19 @@ std::vector<OperatorType> BuildTable() {
                    },
                    OperatorTraits{}});
   table.push_back(
-      {"filter", OperatorKind::kTransform, "keeps records whose field is in a list", ValidateFilter,
+      {"filter", OperatorKind::kTransform,
+       "keeps records whose field is in a list, or whose condition (where) holds", ValidateFilter,
        [](const JobSpec& j, const OperatorSpec& o) -> std::unique_ptr<Operator> {
+         if (o.config.contains("where")) return std::make_unique<Select>(
+             std::vector<SelectField>{}, *WhereOf(o, o.name));
          bool keep = true;
          auto values = *FilterValues(o, o.name, &keep);
          return std::make_unique<Filter>(*j.Setting(o, "field"), std::move(values), keep);
        },
        OperatorTraits{}});
+  table.push_back({"select", OperatorKind::kTransform,
+                   "SQL's SELECT fields WHERE condition: projection, computed fields, filter",
+                   ValidateSelect, CreateSelect, OperatorTraits{}});
   table.push_back({"keyed-count", OperatorKind::kTransform,
                    "running count per key (key-fields), kept in RocksDB keyed state",
                    ValidateKeyedCount,
@@ -263,14 +279,20 @@ absl::Status ValidateJob(const JobSpec& job) {
                        ".inputs: this version runs linear chains; expected the operator "
                        "before it as the only input"));
     }
-    if (op.type == "windows-event-map" || op.type == "filter" || op.type == "keyed-count" ||
-        op.type == "watermarks" || op.type == "window") {
+    // A select parses (and dead-letters) by itself, and emits valid JSON as json-parse does.
+    const bool parses_itself =
+        op.type == "filter" && op.config.contains("where");
+    if (!parses_itself &&
+        (op.type == "windows-event-map" || op.type == "filter" || op.type == "keyed-count" ||
+         op.type == "watermarks" || op.type == "window")) {
       bool after_parse = false;
-      for (int k = 0; k < i; ++k) after_parse |= job.pipeline[k].type == "json-parse";
+      for (int k = 0; k < i; ++k) {
+        after_parse |= job.pipeline[k].type == "json-parse" || job.pipeline[k].type == "select";
+      }
       if (!after_parse) {
         return absl::InvalidArgumentError(
             absl::StrCat("job file: ", path, ".type: ", op.type,
-                         " expects validated JSON; put a json-parse before it"));
+                         " expects validated JSON; put a json-parse (or a select) before it"));
       }
     }
     if (auto s = ValidateParallelism(job, op, type->traits, path); !s.ok()) return s;

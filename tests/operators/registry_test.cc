@@ -78,7 +78,7 @@ TEST(RegistryTest, TableListsConnectorTypesBesideTheBuiltIns) {
   std::vector<std::string> names;
   for (const auto& type : OperatorTypes()) names.push_back(type.name);
   EXPECT_EQ(names, (std::vector<std::string>{"socket-source", "kafka-source", "json-parse",
-                                             "windows-event-map", "filter", "keyed-count",
+                                             "windows-event-map", "filter", "select", "keyed-count",
                                              "watermarks", "window", "throttle", "kafka-sink",
                                              "print-sink", "discard-sink"}));
 }
@@ -152,7 +152,7 @@ TEST(RegistryTest, MapNeedsJsonParseBeforeIt) {
   EXPECT_THAT(
       Error(Job({kSource, R"({"type": "windows-event-map"})", R"({"type": "print-sink"})"})),
       HasSubstr("job file: pipeline[1].type: windows-event-map expects validated JSON; "
-                "put a json-parse before it"));
+                "put a json-parse (or a select) before it"));
   EXPECT_TRUE(ValidateJob(Job({kSource, R"({"type": "json-parse"})",
                                R"({"type": "windows-event-map"})", R"({"type": "print-sink"})"}))
                   .ok());
