@@ -50,6 +50,25 @@ std::string ReadExampleJob() {
   return text.str();
 }
 
+// Every job file the repository ships (examples, benchmark jobs, Nexmark queries) is accepted.
+TEST(RegistryTest, ShippedJobFilesAreValid) {
+  const auto root = std::filesystem::path(EC_SOURCE_DIR);
+  int checked = 0;
+  for (const char* dir : {"examples", "bench/jobs", "bench/nexmark"}) {
+    for (const auto& entry : std::filesystem::directory_iterator(root / dir)) {
+      if (entry.path().extension() != ".json") continue;
+      std::ifstream in(entry.path());
+      std::stringstream text;
+      text << in.rdbuf();
+      auto spec = ParseJobSpec(text.str());
+      ASSERT_TRUE(spec.ok()) << entry.path() << ": " << spec.status();
+      EXPECT_TRUE(ValidateJob(*spec).ok()) << entry.path() << ": " << ValidateJob(*spec);
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 8);
+}
+
 TEST(RegistryTest, TableHasEveryBuiltInType) {
   for (const char* name : {"socket-source", "kafka-source", "json-parse", "windows-event-map",
                            "filter", "kafka-sink", "print-sink", "discard-sink"}) {
