@@ -8,9 +8,11 @@
 
 namespace ec {
 
-std::string EncodeTopicOffsets(const std::string& topic, const PartitionOffsets& offsets) {
+std::string EncodeTopicOffsets(const std::string& topic, const PartitionOffsets& offsets,
+                               const std::map<int32_t, int64_t>& stop) {
   nlohmann::json json = {{"topic", topic}, {"offsets", nlohmann::json::object()}};
   for (const auto& [p, offset] : offsets) json["offsets"][std::to_string(p)] = offset;
+  for (const auto& [p, offset] : stop) json["stop-offsets"][std::to_string(p)] = offset;
   return json.dump();
 }
 
@@ -23,15 +25,21 @@ absl::StatusOr<TopicOffsets> DecodeTopicOffsets(std::string_view state) {
   if (json.is_discarded() || !json.is_object()) return invalid("not a JSON object");
   if (!json.contains("topic") || !json["topic"].is_string()) return invalid("no topic");
   if (!json.contains("offsets") || !json["offsets"].is_object()) return invalid("no offsets");
+  if (json.contains("stop-offsets") && !json["stop-offsets"].is_object()) {
+    return invalid("stop-offsets is not an object");
+  }
   TopicOffsets result;
   result.topic = json["topic"].get<std::string>();
-  for (const auto& [key, value] : json["offsets"].items()) {
-    int32_t partition = 0;
-    if (!absl::SimpleAtoi(key, &partition) || partition < 0 || !value.is_number_integer() ||
-        value.get<int64_t>() < 0) {
-      return invalid(absl::StrCat("bad entry \"", key, "\": ", value.dump()));
+  for (const char* field : {"offsets", "stop-offsets"}) {
+    if (!json.contains(field)) continue;
+    for (const auto& [key, value] : json[field].items()) {
+      int32_t partition = 0;
+      if (!absl::SimpleAtoi(key, &partition) || partition < 0 || !value.is_number_integer() ||
+          value.get<int64_t>() < 0) {
+        return invalid(absl::StrCat("bad entry \"", key, "\": ", value.dump()));
+      }
+      (field[0] == 'o' ? result.offsets : result.stop)[partition] = value.get<int64_t>();
     }
-    result.offsets[partition] = value.get<int64_t>();
   }
   return result;
 }

@@ -22,10 +22,13 @@ using PartitionOffsets = std::vector<std::pair<int32_t, int64_t>>;
 struct TopicOffsets {
   std::string topic;
   std::map<int32_t, int64_t> offsets;
+  std::map<int32_t, int64_t> stop;  // a bounded source's end offsets (empty: unbounded)
 };
 
-// {"topic": T, "offsets": {"<partition>": offset, ...}}: compact and readable in a checkpoint.
-std::string EncodeTopicOffsets(const std::string& topic, const PartitionOffsets& offsets);
+// {"topic": T, "offsets": {"<partition>": offset, ...}}, with "stop-offsets" likewise when
+// `stop` is not empty: compact and readable in a checkpoint.
+std::string EncodeTopicOffsets(const std::string& topic, const PartitionOffsets& offsets,
+                               const std::map<int32_t, int64_t>& stop = {});
 // The inverse; InvalidArgument naming what is wrong for anything else.
 absl::StatusOr<TopicOffsets> DecodeTopicOffsets(std::string_view state);
 

@@ -42,38 +42,6 @@ void PauseBeforeRetry(absl::Time deadline) {
 
 }  // namespace
 
-absl::StatusOr<KafkaSource::Options> KafkaSourceOptions(const JobSpec& job, const OperatorSpec& op,
-                                                        const std::string& path) {
-  ConfigFields fields(job, op, path);
-  KafkaSource::Options options;
-  auto topic = KafkaTopicOf(fields);
-  if (!topic.ok()) return topic.status();
-  options.topic = *topic;
-  options.group_id = fields.StringOr("group-id", absl::StrCat("ec-", job.name));
-  if (options.group_id.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("job file: ", path, ".group-id: expected a non-empty string"));
-  }
-  auto start = fields.ChoiceOr("start-from", "group-offsets", "earliest|latest|group-offsets");
-  if (!start.ok()) return start.status();
-  options.start_from = *start == "earliest" ? KafkaSource::StartFrom::kEarliest
-                       : *start == "latest" ? KafkaSource::StartFrom::kLatest
-                                            : KafkaSource::StartFrom::kGroupOffsets;
-  auto isolation =
-      fields.ChoiceOr("isolation-level", "read_committed", "read_committed|read_uncommitted");
-  if (!isolation.ok()) return isolation.status();
-  options.isolation_level = *isolation;
-  auto client = ResolveKafkaConfig(job, op);
-  if (!client.ok()) return client.status();
-  options.client = *std::move(client);
-  return options;
-}
-
-absl::Status ValidateKafkaSource(const JobSpec& job, const OperatorSpec& op,
-                                 const std::string& path) {
-  return KafkaSourceOptions(job, op, path).status();
-}
-
 KafkaSource::KafkaSource(Options options) : options_(std::move(options)) {}
 
 KafkaSource::~KafkaSource() { (void)Close(); }
@@ -403,6 +371,9 @@ absl::Status KafkaSource::Open(OperatorContext& ctx) {
     next_offset_[p] = offset;
     described.push_back(absl::StrCat(p, ":", offset));
   }
+  if (options_.bounded) {
+    if (auto s = SetStopOffsets(deadline); !s.ok()) return s;
+  }
   ServeCallbacks();
   if (!failure_.ok()) return failure_;
   if (rd_kafka_resp_err_t err = rd_kafka_assign(rk_, list.get())) {
@@ -469,6 +440,13 @@ absl::Status KafkaSource::PollBatch(RecordBatch& out, absl::Duration max_wait) {
     if (m->err) {
       if (status.ok()) status = HandleError(m->err, rd_kafka_message_errstr(m));
     } else if (m->partition >= 0 && static_cast<size_t>(m->partition) < next_offset_.size()) {
+      if (!stop_offset_.empty() && m->offset >= stop_offset_[m->partition]) {
+        // Past a bounded source's end: dropped, and the partition fetched no further.
+        PartitionList list = NewPartitionList(options_.topic, {m->partition}, m->offset);
+        rd_kafka_pause_partitions(rk_, list.get());
+        rd_kafka_message_destroy(m);
+        continue;
+      }
       out.Append(std::string_view(static_cast<const char*>(m->payload), m->payload ? m->len : 0));
       next_offset_[m->partition] = m->offset + 1;
       ++records;
@@ -479,47 +457,43 @@ absl::Status KafkaSource::PollBatch(RecordBatch& out, absl::Duration max_wait) {
   if (records > 0 && ctx_->counters) ctx_->counters->AddIn(records, bytes);
   if (!status.ok()) return status;
   UpdateGauges();
+  // The end is reported by a poll that read nothing (the task drops the batch OutOfRange
+  // comes with), and checked only then: it asks librdkafka.
+  if (failure_.ok() && !stop_offset_.empty() && records == 0 && ReadToStop()) {
+    return absl::OutOfRangeError(absl::StrCat(Where(), ": read to its stop offsets"));
+  }
   return failure_;
 }
 
-void KafkaSource::RegisterGauges() {
-  if (!ctx_->counters) return;
+absl::Status KafkaSource::SetStopOffsets(absl::Time deadline) {
+  if (!restored_) restored_stop_.clear();  // none, or for another topic (see StartOffsets)
+  stop_offset_.assign(next_offset_.size(), -1);
+  std::vector<int32_t> unknown;
   for (int32_t p : partitions_) {
-    const MetricLabels labels = {{"topic", options_.topic}, {"partition", absl::StrCat(p)}};
-    partition_gauges_.push_back(
-        {p,
-         &ctx_->counters->AddGauge("KafkaSourceReader_topic_partition_currentOffset",
-                                   "The offset of the next record to read from the partition.",
-                                   labels),
-         &ctx_->counters->AddGauge("KafkaSourceReader_topic_partition_lag",
-                                   "Records of the partition not read yet (its end as of the "
-                                   "last fetch, minus currentOffset).",
-                                   labels)});
+    auto it = restored_stop_.find(p);
+    if (it != restored_stop_.end()) {
+      stop_offset_[p] = it->second;
+    } else {
+      unknown.push_back(p);
+    }
   }
-  pending_records_ = &ctx_->counters->AddGauge(
-      "pendingRecords", "Records not read yet, over the subtask's partitions (FLIP-33).");
+  auto ends = ListOffsets(unknown, RD_KAFKA_OFFSET_END, deadline);
+  if (!ends.ok()) return ends.status();
+  for (const auto& [p, offset] : *ends) stop_offset_[p] = offset;
+  std::vector<std::string> described;
+  for (int32_t p : partitions_) described.push_back(absl::StrCat(p, ":", stop_offset_[p]));
+  Logger("kafka-source")
+      ->info("{} kafka-source '{}' is bounded: reads topic '{}' up to partition:offset {}",
+             ctx_->task_name, name_, options_.topic, absl::StrJoin(described, ","));
+  return absl::OkStatus();
 }
 
-void KafkaSource::UpdateGauges() {
-  if (partition_gauges_.empty()) return;
-  const absl::Time now = absl::Now();
-  if (now - gauges_updated_ < absl::Seconds(1)) return;
-  gauges_updated_ = now;
-  const Offsets offsets = CurrentOffsets();
-  int64_t pending = 0;
-  for (const auto& g : partition_gauges_) {
-    auto it = std::find_if(offsets.begin(), offsets.end(),
-                           [&](const auto& o) { return o.first == g.partition; });
-    if (it == offsets.end()) continue;
-    int64_t low = 0, high = 0;  // as of the last fetch response: no request here
-    const bool known = rd_kafka_get_watermark_offsets(rk_, options_.topic.c_str(), g.partition,
-                                                      &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR;
-    const int64_t lag = known && high >= 0 ? std::max<int64_t>(0, high - it->second) : 0;
-    g.offset->Set(it->second);
-    g.lag->Set(lag);
-    pending += lag;
+bool KafkaSource::ReadToStop() const {
+  // CurrentOffsets steps over transaction markers, which never arrive as records.
+  for (const auto& [p, next] : CurrentOffsets()) {
+    if (next < stop_offset_[p]) return false;
   }
-  pending_records_->Set(pending);
+  return true;
 }
 
 KafkaSource::Offsets KafkaSource::CurrentOffsets() const {
@@ -545,7 +519,11 @@ std::map<int32_t, int64_t> KafkaSource::positions() const {
 
 absl::Status KafkaSource::SnapshotState(int64_t checkpoint_id, std::string* state) {
   Offsets offsets = CurrentOffsets();
-  *state = EncodeTopicOffsets(options_.topic, offsets);
+  std::map<int32_t, int64_t> stop;
+  for (int32_t p : partitions_) {
+    if (!stop_offset_.empty()) stop[p] = stop_offset_[p];
+  }
+  *state = EncodeTopicOffsets(options_.topic, offsets, stop);
   snapshots_[checkpoint_id] = std::move(offsets);
   while (snapshots_.size() > kMaxPendingSnapshots) snapshots_.erase(snapshots_.begin());
   return absl::OkStatus();
@@ -564,6 +542,7 @@ absl::Status KafkaSource::RestoreState(std::string_view state) {
   restored_topic_ = std::move(restored->topic);
   if (!restored_) restored_.emplace();
   for (const auto& [p, offset] : restored->offsets) (*restored_)[p] = offset;
+  for (const auto& [p, offset] : restored->stop) restored_stop_[p] = offset;
   return absl::OkStatus();
 }
 

@@ -39,6 +39,10 @@ class KafkaSource : public SourceOperator {
     StartFrom start_from = StartFrom::kGroupOffsets;
     std::string isolation_level = "read_committed";  // read_committed | read_uncommitted
     size_t max_batch_records = 4096;
+    // Flink's setBounded(OffsetsInitializer.latest()), SQL's scan.bounded.mode latest-offset:
+    // each partition is read up to its end as of the job's first start (kept in checkpoints),
+    // then the subtask finishes.
+    bool bounded = false;
     // How long Open may retry reading the topic's metadata and start offsets before it fails
     // the task as unavailable (Flink's default.api.timeout.ms).
     absl::Duration open_timeout = absl::Seconds(60);
@@ -102,6 +106,10 @@ class KafkaSource : public SourceOperator {
   // once a second, from PollBatch).
   void RegisterGauges();
   void UpdateGauges();
+  // Bounded: sets stop_offset_ (restored, else the partitions' ends now); then whether every
+  // assigned partition has been read up to it.
+  absl::Status SetStopOffsets(absl::Time deadline);
+  bool ReadToStop() const;
 
   Options options_;
   std::string name_ = "kafka-source";  // the operator's name in the job, for messages
@@ -111,6 +119,8 @@ class KafkaSource : public SourceOperator {
   std::vector<int32_t> partitions_;                     // assigned to this subtask, ascending
   std::vector<int64_t> next_offset_;                    // by partition id; -1 where not assigned
   std::optional<std::map<int32_t, int64_t>> restored_;  // from RestoreState
+  std::map<int32_t, int64_t> restored_stop_;            // a bounded source's, from RestoreState
+  std::vector<int64_t> stop_offset_;  // bounded: by partition id, where reading ends; else empty
   std::string restored_topic_;
   std::map<int64_t, Offsets> snapshots_;       // checkpoint id -> offsets, until committed
   std::vector<rd_kafka_message_t*> messages_;  // reused by PollBatch

@@ -28,8 +28,9 @@ struct ExprValue {
   bool IsTrue() const { return kind == Kind::kBool && boolean; }
 };
 
-// Appends `v` to `out` as JSON: numbers as Flink's JSON format writes them (a DECIMAL with all
-// its scale digits, 0.908 * 1000 as 908.000), strings escaped, null as null.
+// Appends `v` to `out` as JSON: a decimal with all its scale's digits (0.908 * 1000 as 908.000;
+// Flink's JSON format strips them, to 908, or to 4.54E+3 for 5000: equal numbers), a double
+// in its shortest exact form, strings escaped, NULL as null.
 void AppendJson(const ExprValue& v, std::string& out);
 
 // Grammar (keywords case-insensitive):

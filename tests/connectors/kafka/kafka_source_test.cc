@@ -320,6 +320,83 @@ TEST_F(KafkaSourceTest, SkippedNotificationCommitsTheNewestCoveredSnapshot) {
   EXPECT_TRUE(WaitForCommitted(*source, "skip", "one", 0, static_cast<int64_t>(second)));
 }
 
+// Polls until the source says its bounded input ended (OutOfRange, with an empty batch: the task
+// drops what comes with it) or kDeadline; returns what it read, and in `ended` whether it ended.
+std::vector<std::string> ReadToEnd(KafkaSource& source, bool* ended) {
+  std::vector<std::string> records;
+  *ended = false;
+  const absl::Time deadline = absl::Now() + kDeadline;
+  RecordBatch batch;
+  while (absl::Now() < deadline) {
+    batch.Clear();
+    absl::Status s = source.PollBatch(batch, absl::Milliseconds(50));
+    if (s.code() == absl::StatusCode::kOutOfRange) {
+      EXPECT_TRUE(batch.empty()) << "the task drops a batch that comes with the end";
+      *ended = true;
+      break;
+    }
+    for (size_t i = 0; i < batch.size(); ++i) records.emplace_back(batch[i]);
+    EXPECT_TRUE(s.ok()) << s;
+    if (!s.ok()) break;
+  }
+  return records;
+}
+
+// stop-at latest: what was in each partition when the source opened, then the end; records
+// written later are not read.
+TEST_F(KafkaSourceTest, BoundedReadsEachPartitionToItsEndAtOpenThenFinishes) {
+  for (int32_t p = 0; p < 3; ++p) Produce("events", p, Values(absl::StrCat("p", p, "-"), 0, 30));
+  KafkaSource::Options options = Options("events", KafkaSource::StartFrom::kEarliest);
+  options.bounded = true;
+  options.max_batch_records = 16;
+  KafkaSource* source = NewSource(options);
+  ASSERT_NE(source, nullptr);
+  for (int32_t p = 0; p < 3; ++p) Produce("events", p, Values(absl::StrCat("p", p, "-"), 30, 40));
+  bool ended = false;
+  std::vector<std::string> records = ReadToEnd(*source, &ended);
+  EXPECT_TRUE(ended);
+  std::sort(records.begin(), records.end());
+  std::vector<std::string> want;
+  for (int32_t p = 0; p < 3; ++p) {
+    for (const auto& v : Values(absl::StrCat("p", p, "-"), 0, 30)) want.push_back(v);
+  }
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(records, want);
+  std::string state;
+  ASSERT_TRUE(source->SnapshotState(1, &state).ok());
+  auto json = nlohmann::json::parse(state);
+  EXPECT_EQ(json["stop-offsets"], nlohmann::json::parse(R"({"0": 30, "1": 30, "2": 30})"));
+}
+
+// A bounded source restored from a checkpoint keeps the end it had, however much was written
+// since; one with no partition (more subtasks than partitions) ends at once.
+TEST_F(KafkaSourceTest, BoundedKeepsItsStopOffsetsAcrossARestore) {
+  Produce("one", 0, Values("r", 0, 20));
+  KafkaSource::Options options = Options("one", KafkaSource::StartFrom::kEarliest);
+  options.bounded = true;
+  options.max_batch_records = 7;
+  KafkaSource* first = NewSource(options);
+  ASSERT_NE(first, nullptr);
+  std::vector<std::string> before = Collect(*first, 7);
+  std::string state;
+  ASSERT_TRUE(first->SnapshotState(1, &state).ok());
+  Produce("one", 0, Values("r", 20, 30));
+  KafkaSource* restored = NewSource(options, nullptr, state);
+  ASSERT_NE(restored, nullptr);
+  bool ended = false;
+  std::vector<std::string> after = ReadToEnd(*restored, &ended);
+  EXPECT_TRUE(ended);
+  before.insert(before.end(), after.begin(), after.end());
+  EXPECT_EQ(before, Values("r", 0, 20));
+
+  OperatorHarness second(kTwoSubtasksJob);
+  second.context().subtask = 1;
+  KafkaSource* idle = NewSource(options, &second);
+  ASSERT_NE(idle, nullptr);
+  EXPECT_TRUE(ReadToEnd(*idle, &ended).empty());
+  EXPECT_TRUE(ended);
+}
+
 TEST_F(KafkaSourceTest, SubtasksSplitPartitionsByModulo) {
   for (int32_t p = 0; p < 3; ++p) Produce("events", p, Values(absl::StrCat("p", p, "-"), 0, 4));
   OperatorHarness zero(kTwoSubtasksJob);
@@ -486,6 +563,13 @@ TEST(KafkaSourceValidationTest, BadStartFromIsRefusedNamingTheField) {
   EXPECT_EQ(s.message(),
             "job file: pipeline[0].start-from: expected one of "
             "earliest|latest|group-offsets, got 'beginning'");
+}
+
+TEST(KafkaSourceValidationTest, BadStopAtIsRefusedNamingTheField) {
+  absl::Status s = ValidateJob(SourceJob(R"(, "topic": "t", "stop-at": "end")",
+                                         {{"kafka-bootstrap-servers", "k:9092"}}));
+  EXPECT_THAT(s.message(), HasSubstr("job file: pipeline[0].stop-at: expected one of "
+                                     "never|latest"));
 }
 
 TEST(KafkaSourceValidationTest, BadIsolationLevelIsRefusedNamingTheField) {
