@@ -23,19 +23,23 @@ int Digits(const char* p, int n) {
 }  // namespace
 
 bool ParseIsoMillis(std::string_view text, int64_t* unix_ms) {
-  // YYYY-MM-DDTHH:MM:SS[.mmm]Z
-  if (text.size() != 24 && text.size() != 20) return false;
-  const char* p = text.data();
-  if (p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' || p[16] != ':' ||
-      text.back() != 'Z') {
+  // YYYY-MM-DDTHH:MM:SS[.mmm]Z, or SQL's YYYY-MM-DD HH:MM:SS[.f[f[f]]] (UTC)
+  const bool sql = text.size() >= 19 && text[10] == ' ';
+  const size_t fraction_digits = sql ? (text.size() == 19 ? 0 : text.size() - 20)
+                                     : (text.size() == 24 ? 3 : 0);
+  if (sql ? (text.size() == 20 || text.size() > 23)
+          : ((text.size() != 24 && text.size() != 20) || text.back() != 'Z' || text[10] != 'T')) {
     return false;
   }
+  const char* p = text.data();
+  if (p[4] != '-' || p[7] != '-' || p[13] != ':' || p[16] != ':') return false;
   const int year = Digits(p, 4), month = Digits(p + 5, 2), day = Digits(p + 8, 2);
   const int hour = Digits(p + 11, 2), minute = Digits(p + 14, 2), second = Digits(p + 17, 2);
   int millis = 0;
-  if (text.size() == 24) {
+  if (fraction_digits > 0) {
     if (p[19] != '.') return false;
-    millis = Digits(p + 20, 3);
+    millis = Digits(p + 20, static_cast<int>(fraction_digits));
+    for (size_t i = fraction_digits; i < 3; ++i) millis *= 10;  // ".1" is 100 ms
   }
   if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 ||
       minute > 59 || second < 0 || second > 59 || millis < 0) {

@@ -42,8 +42,10 @@ constexpr int64_t DaysFromCivil(int64_t year, unsigned month, unsigned day) {
 void AppendIsoMillis(int64_t unix_ms, std::string& out);
 std::string IsoMillis(int64_t unix_ms);
 // Parses the form AppendIsoMillis writes ("2026-11-25T19:15:38.123Z", exactly 24 characters)
-// or the same without milliseconds ("2026-11-25T19:15:38Z"). False for anything else (other
-// offsets, other precisions, impossible dates). No allocation: for per-record use.
+// or the same without milliseconds ("2026-11-25T19:15:38Z"); also SQL's TIMESTAMP(3) text as
+// Flink's JSON format and Nexmark write it, taken as UTC: "2026-11-25 19:15:38.123", with 0 to
+// 3 fraction digits. False for anything else (other offsets, other precisions, impossible
+// dates). No allocation: for per-record use.
 bool ParseIsoMillis(std::string_view text, int64_t* unix_ms);
 int64_t NowUnixMillis();
 

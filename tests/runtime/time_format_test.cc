@@ -95,6 +95,24 @@ TEST(TimeFormatTest, ParsesWhatItFormats) {
   EXPECT_EQ(parsed, 1709164800000);
 }
 
+// SQL's TIMESTAMP(3) text, as Flink's JSON format (trailing fraction zeros dropped) and Nexmark
+// write it, is UTC.
+TEST(TimeFormatTest, ParsesSqlTimestamps) {
+  int64_t parsed = 0;
+  ASSERT_TRUE(ParseIsoMillis("2015-07-15 00:00:04.154", &parsed));
+  EXPECT_EQ(IsoMillis(parsed), "2015-07-15T00:00:04.154Z");
+  ASSERT_TRUE(ParseIsoMillis("2015-07-15 00:00:04.15", &parsed));
+  EXPECT_EQ(IsoMillis(parsed), "2015-07-15T00:00:04.150Z");
+  ASSERT_TRUE(ParseIsoMillis("2015-07-15 00:00:04.1", &parsed));
+  EXPECT_EQ(IsoMillis(parsed), "2015-07-15T00:00:04.100Z");
+  ASSERT_TRUE(ParseIsoMillis("2015-07-15 00:00:04", &parsed));
+  EXPECT_EQ(IsoMillis(parsed), "2015-07-15T00:00:04.000Z");
+  for (const char* text : {"2015-07-15 00:00:04.", "2015-07-15 00:00:04.1234",
+                           "2015-07-15 00:00:04Z", "2015-07-15 24:00:04", "2015-07-15 00:00:4.1"}) {
+    EXPECT_FALSE(ParseIsoMillis(text, &parsed)) << text;
+  }
+}
+
 TEST(TimeFormatTest, ParseRejectsOtherForms) {
   int64_t parsed = 0;
   for (const char* text :
