@@ -1,7 +1,7 @@
-// Creates benchmark topics (1 partition, replication 1, LogAppendTime) in one JVM, deleting any
-// existing topic of the same name first; with --delete, only deletes them. Run as a single-file
-// program on the Kafka jars:
-//   java -cp 'scripts/kafka/lib/*' bench/lib/CreateTopics.java BOOTSTRAP [--delete] TOPIC...
+// Creates benchmark topics (1 partition, or N with --partitions N; replication 1, LogAppendTime)
+// in one JVM, deleting any existing topic of the same name first; with --delete, only deletes
+// them. Run as a single-file program on the Kafka jars:
+//   java -cp 'scripts/kafka/lib/*' bench/lib/CreateTopics.java BOOTSTRAP [--partitions N] [--delete] TOPIC...
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -17,8 +17,14 @@ public class CreateTopics {
     Properties props = new Properties();
     props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, args[0]);
     props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "60000");
-    boolean deleteOnly = args.length > 1 && args[1].equals("--delete");
-    List<String> names = List.of(args).subList(deleteOnly ? 2 : 1, args.length);
+    int first = 1;
+    int partitions = 1;
+    if (args.length > 2 && args[1].equals("--partitions")) {
+      partitions = Integer.parseInt(args[2]);
+      first = 3;
+    }
+    boolean deleteOnly = args.length > first && args[first].equals("--delete");
+    List<String> names = List.of(args).subList(deleteOnly ? first + 1 : first, args.length);
     try (Admin admin = Admin.create(props)) {
       Set<String> existing = admin.listTopics().names().get(60, TimeUnit.SECONDS);
       List<String> stale = new ArrayList<>(names);
@@ -37,7 +43,7 @@ public class CreateTopics {
       }
       List<NewTopic> topics = new ArrayList<>();
       for (String name : names) {
-        topics.add(new NewTopic(name, 1, (short) 1)
+        topics.add(new NewTopic(name, partitions, (short) 1)
             .configs(Map.of("message.timestamp.type", "LogAppendTime")));
       }
       admin.createTopics(topics).all().get(60, TimeUnit.SECONDS);

@@ -57,9 +57,10 @@ class Broker:
             args.append("--wipe")
         subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-    def create_topics(self, names):
-        """Creates (or re-creates) topics with 1 partition and LogAppendTime, in one JVM."""
-        self._topics_tool(names)
+    def create_topics(self, names, partitions=1):
+        """Creates (or re-creates) topics with `partitions` partitions and LogAppendTime, in one
+        JVM."""
+        self._topics_tool((["--partitions", str(partitions)] if partitions != 1 else []) + names)
 
     def delete_topics(self, names):
         """Deletes topics (their log files go with them), in one JVM."""
@@ -85,10 +86,11 @@ class Broker:
                 return int(line.rsplit(" ", 1)[1])
         return 0
 
-    def dump_topic(self, topic, path):
-        """Writes every record of `topic` as 'APPEND_TS_MS VALUE' lines to `path`."""
+    def dump_topic(self, topic, path, fmt="%T %s\n", read_committed=False):
+        """Writes every record of `topic` as 'APPEND_TS_MS VALUE' lines (or `fmt`) to `path`;
+        with `read_committed`, only what committed transactions hold."""
         args = ["kcat", "-C", "-b", self.bootstrap, "-t", topic, "-o", "beginning", "-e", "-q",
-                "-f", "%T %s\n"]
+                "-f", fmt] + (["-X", "isolation.level=read_committed"] if read_committed else [])
         with open(path, "wb") as f:
             subprocess.run(args, stdout=f, stderr=subprocess.DEVNULL, check=True, timeout=600)
 

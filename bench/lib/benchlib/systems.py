@@ -101,6 +101,12 @@ class FlinkPeer:
     def chain_argv(self, tag, input_path, repeat):
         return self._java(tag) + ["--mode", "chain", "--input", input_path, "--repeat", repeat]
 
+    def nexmark_argv(self, tag, args):
+        """NexmarkSql (the jar's second main class) with `args`; its SQL from bench/nexmark/flink."""
+        java = self._java(tag)
+        return java[:-2] + ["-cp", self.jar, "io.eventcluster.bench.flink.NexmarkSql",
+                            "--sql-dir", os.path.join(self.repo, "bench/nexmark/flink"), *args]
+
 
 class EventCluster:
     """build/bin/ec-jobmanager + ec-taskmanager, the job submitted with ecctl."""
@@ -124,6 +130,7 @@ class EventCluster:
         self.job_file = job_file or os.path.join(repo, "examples/job.json")
         self.job_id = None
         self.rpc_port = None
+        self.rest_port = None
 
     def missing(self):
         gone = [os.path.relpath(os.path.join(self.bin, b), self.repo) for b in self.BINARIES
@@ -156,8 +163,30 @@ class EventCluster:
         return ["--delivery-guarantee", "exactly-once", "--checkpoint-interval", f"{interval_ms}ms"]
 
     def start(self, tag, *, producer_port, bootstrap, topic, extra=()):
+        processes = self.start_cluster(tag)
+        try:
+            self.submit("--hostname", "127.0.0.1", "--port", producer_port,
+                        "--kafka-bootstrap-servers", bootstrap, "--kafka-topic", topic,
+                        "--kafka-security-protocol", "PLAINTEXT", *self.extra_params, *extra)
+        except BaseException:
+            for p in reversed(processes):
+                p.stop()
+            raise
+        return processes
+
+    def submit(self, *params):
+        """ecctl submit of the job file with `params` (--KEY VALUE ...); sets self.job_id."""
+        out = self.ecctl("submit", self.job_file, *map(str, params))
+        if out.returncode != 0 or not out.stdout.strip():
+            raise RuntimeError(f"ecctl submit failed ({out.returncode}): {out.stderr.strip()}")
+        self.job_id = out.stdout.strip().splitlines()[-1].strip()
+        return self.job_id
+
+    def start_cluster(self, tag):
+        """A JobManager (RPC on self.rpc_port, REST on self.rest_port) and self.taskmanagers
+        TaskManagers with self.slots slots each, registered; returns their Procs."""
         self.rpc_port = procs.free_port()
-        rest_port = procs.free_port()
+        self.rest_port = rest_port = procs.free_port()
         data = os.path.join(self.run_dir, f"{tag}.ec-data")
         os.makedirs(data, exist_ok=True)
         jm = procs.Proc("ec-jobmanager", [
@@ -178,13 +207,6 @@ class EventCluster:
                 processes.append(tm)
                 tms.append(tm)
             self._wait_taskmanagers(tms)
-            out = self.ecctl("submit", self.job_file, "--hostname", "127.0.0.1",
-                             "--port", producer_port, "--kafka-bootstrap-servers", bootstrap,
-                             "--kafka-topic", topic, "--kafka-security-protocol", "PLAINTEXT",
-                             *self.extra_params, *map(str, extra))
-            if out.returncode != 0 or not out.stdout.strip():
-                raise RuntimeError(f"ecctl submit failed ({out.returncode}): {out.stderr.strip()}")
-            self.job_id = out.stdout.strip().splitlines()[-1].strip()
         except BaseException:
             for p in reversed(processes):
                 p.stop()
