@@ -163,4 +163,5 @@ def test_windows_over_nexmark_bids_fire_at_the_end_of_a_bounded_input(kafka, tmp
 
 def iso(ms: int) -> str:
     """ms since the epoch as the window operator writes it: 2015-07-15T00:00:10.000Z."""
-    return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    text = datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return text[:-3] + "Z"
