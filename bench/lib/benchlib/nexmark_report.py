@@ -3,7 +3,7 @@ import json
 import os
 
 from . import nexmark_compare
-from .report import COLORS, _fmt, _get
+from .report import COLORS, _fmt, _get, machine_load_lines
 
 SYSTEMS = [("eventcluster", "EventCluster"), ("flink", "Flink")]
 METRICS = [  # (field, label)
@@ -107,16 +107,7 @@ def markdown(res):
     gen = res.get("generator") or {}
     lines += ["", f"Generator: {gen.get('summary', '—')}", "",
               "Versions: " + json.dumps(res.get("versions", {}), sort_keys=True), ""]
-    if res.get("load_average_start"):
-        lines += ["Load average (1, 5, 15 min) at the start: "
-                  + ", ".join(map(str, res["load_average_start"]))
-                  + ("; at the end: " + ", ".join(map(str, res["load_average_end"]))
-                     if res.get("load_average_end") else ""), ""]
-    busy = res.get("busy_processes_start")
-    if busy is not None:
-        lines += ["Other processes busy at the start (share of a core over 2 s): "
-                  + (", ".join(f"{b['name']} (pid {b['pid']}) {b['cpu_share']}" for b in busy)
-                     if busy else "none above 0.05"), ""]
+    lines += machine_load_lines(res)
     for title, key in (("Outputs that differ", "differences"), ("Skipped", "skipped"),
                        ("Errors", "errors"), ("Notes", "notes")):
         if res.get(key):

@@ -52,6 +52,22 @@ def _cell(run, *path, unit=""):
     return text
 
 
+def machine_load_lines(results):
+    """The load average and the busy processes a run recorded, as Markdown lines."""
+    lines = []
+    if results.get("load_average_start"):
+        lines += ["Load average (1, 5, 15 min) at the start: "
+                  + ", ".join(map(str, results["load_average_start"]))
+                  + ("; at the end: " + ", ".join(map(str, results["load_average_end"]))
+                     if results.get("load_average_end") else ""), ""]
+    busy = results.get("busy_processes_start")
+    if busy is not None:
+        lines += ["Other processes busy at the start (share of a core over 2 s): "
+                  + (", ".join(f"{b['name']} (pid {b['pid']}) {b['cpu_share']}" for b in busy)
+                     if busy else "none above 0.05"), ""]
+    return lines
+
+
 def _ceilings(results):
     """The ceiling columns: kcat -P as it comes, and with the sink's codec (when run)."""
     codec = results["config"].get("kcat_codec")
@@ -169,16 +185,7 @@ def markdown(results):
     lines.append("")
     if results.get("command"):
         lines += [f"Command: `{results['command']}`", ""]
-    if results.get("load_average_start"):
-        lines += ["Load average (1, 5, 15 min) at the start: "
-                  + ", ".join(map(str, results["load_average_start"]))
-                  + ("; at the end: " + ", ".join(map(str, results["load_average_end"]))
-                     if results.get("load_average_end") else ""), ""]
-    busy = results.get("busy_processes_start")
-    if busy is not None:
-        lines += ["Other processes busy at the start (share of a core over 2 s): "
-                  + (", ".join(f"{b['name']} (pid {b['pid']}) {b['cpu_share']}" for b in busy)
-                     if busy else "none above 0.05"), ""]
+    lines += machine_load_lines(results)
     if results.get("skipped"):
         lines += ["Skipped:", *[f"- {s}" for s in results["skipped"]], ""]
     if results.get("errors"):
