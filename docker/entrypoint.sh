@@ -26,6 +26,7 @@
 #       EC_PRODUCER_TIME_STEP_MS --time-step-ms  EC_PRODUCER_MALFORMED_EVERY --malformed-every
 #   ec-entrypoint consumer    [FLAG...]   ec-consumer
 #       EC_PRODUCER_HOST --host  EC_PRODUCER_PORT --port  EC_CONSUMER_COUNT --count
+#   ec-entrypoint nexmark     [FLAG...]   ec-nexmark-gen (Nexmark events into a Kafka topic)
 #   ec-entrypoint ecctl       [ARG...]    ecctl (EC_JOBMANAGER is read by ecctl itself)
 #       `ecctl submit JOB.json`: every EC_JOB_<NAME>=VALUE adds the job parameter
 #       --<name> VALUE (lower case, '_' -> '-'), e.g. EC_JOB_KAFKA_TOPIC -> --kafka-topic
@@ -158,6 +159,8 @@ case "$role" in
     flag --port "${EC_PRODUCER_PORT:-}"
     flag --count "${EC_CONSUMER_COUNT:-}"
     run ec-consumer ;;
+  nexmark)
+    run ec-nexmark-gen ;;
   ecctl)
     is_submit=0
     for a in "${user_args[@]}"; do [[ "$a" == submit ]] && is_submit=1; done
