@@ -8,9 +8,6 @@ namespace ec {
 
 // No watermark yet: every event time is still to come.
 inline constexpr int64_t kNoWatermark = std::numeric_limits<int64_t>::min();
-// The watermark at the end of a bounded input (Flink's MAX_WATERMARK): all event time has
-// passed, so every event-time window fires.
-inline constexpr int64_t kEndOfTime = std::numeric_limits<int64_t>::max();
 
 // What an operator hands on to the next one about event time (Flink's watermark and
 // watermark status): no record with a timestamp at or below `watermark` (ms since the epoch)

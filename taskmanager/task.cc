@@ -299,11 +299,7 @@ void Task::Run() {
     status = RunChain();
   }
   const bool finished = status.code() == absl::StatusCode::kOutOfRange;
-  if (finished) {
-    // The input ended: all event time has passed (Flink's MAX_WATERMARK), windows fire, and
-    // what they emit goes out before the end of stream.
-    status = AdvanceTime(WatermarkStatus{kEndOfTime, false});
-  }
+  if (finished) status = absl::OkStatus();
   if (status.ok()) {
     // At-least-once: nothing is reported done before every record is acknowledged.
     const absl::Time deadline = absl::Now() + kFlushTimeout;

@@ -82,13 +82,8 @@ absl::Status WatermarkAssigner::ProcessBatch(const RecordBatch& in, RecordBatch&
 
 absl::Status WatermarkAssigner::AdvanceTime(const WatermarkStatus& in, RecordBatch& emitted,
                                             WatermarkStatus* out) {
+  (void)in;  // replaced, as Flink's assigner replaces the watermarks before it
   (void)emitted;
-  // Replaced, as Flink's assigner replaces the watermarks before it; but the end of the input
-  // passes through, so the windows after it fire.
-  if (in.watermark == kEndOfTime) {
-    *out = in;
-    return absl::OkStatus();
-  }
   // Timestamps and the bound are within ±2^53 and 2^40 ms: no overflow.
   out->watermark = seen_record_ ? max_timestamp_ - max_out_of_orderness_ms_ - 1 : kNoWatermark;
   out->idle = options_.idle_timeout && Now() - last_record_ >= *options_.idle_timeout;

@@ -16,7 +16,7 @@ namespace ec {
 // Passes every record on unchanged and generates watermarks from their timestamps: after the
 // largest timestamp seen, max_ts, the watermark is max_ts - max_out_of_orderness - 1 (no
 // watermark before the first record). It replaces the watermark coming from upstream, as
-// Flink's assigner does, except the end of a bounded input (kEndOfTime), passed on. With an idle timeout, the output is marked idle while no record has
+// Flink's assigner does. With an idle timeout, the output is marked idle while no record has
 // arrived for that long (processing time), so a downstream gate stops waiting for it; the next
 // record ends idleness. A record without a readable timestamp goes to the dead-letter output.
 // Keeps no checkpointed state (Flink does not checkpoint watermark generators either): after a

@@ -10,7 +10,6 @@ import json
 import subprocess
 import uuid
 from collections import Counter
-from datetime import datetime, timezone
 from decimal import Decimal
 
 from cluster import Cluster, bin_dir, wait_until
@@ -113,55 +112,3 @@ def test_a_bad_select_is_refused_at_submit_naming_the_field(kafka, tmp_path):
     finally:
         cluster.close()
 
-
-def test_windows_over_nexmark_bids_fire_at_the_end_of_a_bounded_input(kafka, tmp_path):
-    """Bids per auction in 10 s windows sliding by 2 s (q5's first half) on Nexmark's SQL
-    timestamps, bounded: every window fires, also those the last watermark never closed (the
-    end of the input is the end of event time, as Flink's MAX_WATERMARK)."""
-    suffix = uuid.uuid4().hex[:10]
-    source, sink = f"nexmark_w_{suffix}", f"nexmark_w_out_{suffix}"
-    kafka.create_topic(source, partitions=2)
-    kafka.create_topic(sink)
-    args = ["--count", "6000", "--seed", "3", "--events-per-second", "200"]  # 30 s of event time
-    subprocess.run([str(bin_dir() / "ec-nexmark-gen"), *args, "--bootstrap-servers",
-                    kafka.plaintext, "--topic", source], check=True, capture_output=True,
-                   timeout=120)
-    out = subprocess.run([str(bin_dir() / "ec-nexmark-gen"), *args, "--output", "-"],
-                         check=True, capture_output=True, timeout=120).stdout.splitlines()
-    expected = Counter()
-    for event in (json.loads(line) for line in out):
-        if event["event_type"] != 2:
-            continue
-        t = datetime.strptime(event["bid"]["dateTime"], "%Y-%m-%d %H:%M:%S.%f")
-        ms = round(t.replace(tzinfo=timezone.utc).timestamp() * 1000)
-        for start in range(ms - ms % 2000 - 8000, ms + 1, 2000):  # the windows holding ms
-            expected[(iso(start), iso(start + 10000), event["bid"]["auction"])] += 1
-    job = {"name": "bid-counts", "parallelism": 2, "pipeline": [
-        {"type": "kafka-source", "topic": source, "start-from": "earliest", "stop-at": "latest"},
-        {"type": "select", "where": "event_type = 2", "dead-letter-topic": "none",
-         "fields": ["bid.auction", "bid.dateTime"]},
-        {"type": "watermarks", "timestamp-field": "dateTime", "max-out-of-orderness": "4s"},
-        {"name": "window", "type": "window", "key-by": ["auction"], "window": "sliding",
-         "size": "10s", "slide": "2s", "timestamp-field": "dateTime"},
-        {"type": "kafka-sink", "topic": sink}]}
-    path = tmp_path / "bid-counts.json"
-    path.write_text(json.dumps(job))
-    cluster = Cluster(taskmanagers=2, slots=2)
-    try:
-        job_id = cluster.submit(str(path), kafka_bootstrap_servers=kafka.plaintext)
-        cluster.wait_for_state(job_id, "FINISHED", timeout=180)
-        got = Counter()
-        for value in kafka.read_topic(sink):
-            r = json.loads(value)
-            got[(r["window_start"], r["window_end"], r["auction"])] += r["count"]
-        assert got == expected
-        last_end = max(end for _, end, _ in expected)
-        assert any(end == last_end for _, end, _ in got)  # closed by the end of the input only
-    finally:
-        cluster.close()
-
-
-def iso(ms: int) -> str:
-    """ms since the epoch as the window operator writes it: 2015-07-15T00:00:10.000Z."""
-    text = datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
-    return text[:-3] + "Z"

@@ -49,13 +49,6 @@ TEST(WatermarkAssignerTest, NoWatermarkBeforeTheFirstRecord) {
   EXPECT_EQ(a.Advance({5000, false}), (WatermarkStatus{kNoWatermark, false}));
 }
 
-// Flink's MAX_WATERMARK at the end of a bounded input passes through, so windows after it fire.
-TEST(WatermarkAssignerTest, TheEndOfTheInputPassesThrough) {
-  Assigner a(R"(, "max-out-of-orderness": "2s")");
-  OperatorHarness::Run(*a.op, {R"({"timestamp":"2026-01-01T00:00:01.000Z"})"});
-  EXPECT_EQ(a.Advance({kEndOfTime, false}), (WatermarkStatus{kEndOfTime, false}));
-}
-
 TEST(WatermarkAssignerTest, WatermarkIsLargestTimestampMinusBoundMinusOne) {
   Assigner a(R"(, "max-out-of-orderness": "2s")");
   const std::vector<std::string> records = {
