@@ -1,9 +1,8 @@
 """The results of `bench/run --nexmark`: the JSON file, a Markdown table and a PNG chart."""
 import json
-import os
 
 from . import nexmark_compare
-from .report import COLORS, _fmt, _get, machine_load_lines
+from .report import COLORS, _fmt, _get, machine_load_lines, write_files
 
 SYSTEMS = [("eventcluster", "EventCluster"), ("flink", "Flink")]
 METRICS = [  # (field, label)
@@ -155,12 +154,4 @@ def draw_chart(res, path):
 
 
 def write(res, out_dir, stem, chart=True):
-    os.makedirs(out_dir, exist_ok=True)
-    base = os.path.join(out_dir, stem)
-    with open(base + ".json", "w") as f:
-        json.dump(res, f, indent=2, default=str)
-        f.write("\n")
-    with open(base + ".md", "w") as f:
-        f.write(markdown(res))
-    why = draw_chart(res, base + ".png") if chart else "--no-chart"
-    return base, why
+    return write_files(res, out_dir, stem, markdown, draw_chart, chart, json_default=str)

@@ -371,13 +371,19 @@ def draw_chart(results, path):
     return None
 
 
-def write(results, out_dir, stem, chart=True):
+def write_files(results, out_dir, stem, render, draw, chart=True, json_default=None):
+    """<stem>.json, <stem>.md (render(results)) and, with `chart`, <stem>.png (draw); returns
+    the path stem and why the chart is missing (None when drawn)."""
     os.makedirs(out_dir, exist_ok=True)
     base = os.path.join(out_dir, stem)
     with open(base + ".json", "w") as f:
-        json.dump(results, f, indent=2)
+        json.dump(results, f, indent=2, default=json_default)
         f.write("\n")
     with open(base + ".md", "w") as f:
-        f.write(markdown(results))
-    why = draw_chart(results, base + ".png") if chart else "--no-chart"
+        f.write(render(results))
+    why = draw(results, base + ".png") if chart else "--no-chart"
     return base, why
+
+
+def write(results, out_dir, stem, chart=True):
+    return write_files(results, out_dir, stem, markdown, draw_chart, chart)
