@@ -7,10 +7,12 @@
 
 namespace ec {
 
+Select::Select(std::vector<SelectField> fields, std::optional<Expression> where)
+    : fields_(std::move(fields)), where_(std::move(where)) {
+  for (const auto& field : fields_) keys_.push_back(absl::StrCat("\"", field.name, "\":"));
+}
+
 absl::Status Select::ProcessBatch(const RecordBatch& in, RecordBatch& out) {
-  if (keys_.empty()) {
-    for (const auto& field : fields_) keys_.push_back(absl::StrCat("\"", field.name, "\":"));
-  }
   for (size_t i = 0; i < in.size(); ++i) {
     const simdjson::padded_string_view record = PaddedRecord(in, i, scratch_);
     simdjson::dom::element doc;

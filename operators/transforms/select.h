@@ -20,8 +20,7 @@ namespace ec {
 // goes to the dead-letter output and is counted.
 class Select : public DeadLetterTransform {
  public:
-  Select(std::vector<SelectField> fields, std::optional<Expression> where)
-      : fields_(std::move(fields)), where_(std::move(where)) {}
+  Select(std::vector<SelectField> fields, std::optional<Expression> where);
   absl::Status ProcessBatch(const RecordBatch& in, RecordBatch& out) override;
 
  private:
